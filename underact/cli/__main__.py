@@ -1,0 +1,3 @@
+from underact.cli import main
+
+raise SystemExit(main())
