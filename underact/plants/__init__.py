@@ -63,7 +63,9 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
         plant.upright, plant.u_limit = reference.upright.copy(), reference.u_limit.copy()
         return plant
     if params:
-        raise UnderactError("Drake's built-ins are the shipped example files; override parameters on analytic or mujoco")
+        raise UnderactError(
+            "Drake's built-ins are the shipped example files; override parameters on analytic or mujoco"
+        )
     from underact.plants.drake import DrakePlant
 
     return DrakePlant.builtin(name)

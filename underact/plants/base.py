@@ -74,7 +74,8 @@ class Plant(ABC):
         """Forward dynamics v̇ = M⁻¹(τg − Cv + damping(v) + B u), batched like `terms`."""
         t = self.terms(q, v)
         u = np.asarray(u, dtype=np.float64)
-        rhs = t.tau_g - t.Cv + self.damping(v) + np.einsum("...ij,...j->...i", t.B, np.broadcast_to(u, t.B.shape[:-2] + (self.nu,)))
+        u = np.broadcast_to(u, t.B.shape[:-2] + (self.nu,))
+        rhs = t.tau_g - t.Cv + self.damping(v) + np.einsum("...ij,...j->...i", t.B, u)
         return np.linalg.solve(t.M, rhs[..., None])[..., 0]
 
     def qdot(self, q, v) -> np.ndarray:
