@@ -72,6 +72,9 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
 
 
 def _load_file(path: Path, kind: str, backend: str) -> Plant:
+    from underact.description import safe_parse
+
+    safe_parse(path)  # untrusted XML: size cap, no entities or DTDs, before any engine reads the file
     if backend == "drake":
         from underact.plants.drake import DrakePlant
 
