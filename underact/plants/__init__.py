@@ -78,6 +78,10 @@ def _load_file(path: Path, kind: str, backend: str) -> Plant:
     if backend == "drake":
         from underact.plants.drake import DrakePlant
 
+        if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file
+            from underact.description.sanitize import engine_urdf
+
+            return DrakePlant.from_string(engine_urdf(path), "urdf", path.stem)
         return DrakePlant.from_file(path)
     from underact.plants.mujoco import MujocoPlant
 
