@@ -1,0 +1,61 @@
+"""Robot description files (URDF, SDF, MJCF) read as untrusted XML into what actuation analysis needs.
+
+`parse_description(path)` returns a `Description`: kinematic tree, base (fixed or floating), actuation map,
+and the verdict (dof, actuated rank, degree of underactuation, class), with warnings for anything it had to
+ignore or assume. It never needs a physics engine to accept the file; MuJoCo is asked for MJCF moment arms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from underact.description.model import BASE, Description, Joint, actuation_rank
+from underact.description.xml import DescriptionError, line_of, safe_parse
+
+BASE_MODES = ("auto", "fixed", "floating")
+ACTUATION_MODES = ("file", "all")
+
+__all__ = [
+    "ACTUATION_MODES",
+    "BASE",
+    "BASE_MODES",
+    "Description",
+    "DescriptionError",
+    "Joint",
+    "actuation_rank",
+    "line_of",
+    "parse_description",
+    "safe_parse",
+]
+
+
+def parse_description(path: str | Path, base: str = "auto", actuation: str = "file") -> Description:
+    """Reads a URDF, SDF or MJCF file (recognised by its root element, not its extension).
+
+    `base`: "auto" (as the file says), "fixed" (bolted to the world) or "floating" (6 unactuated DoF added).
+    `actuation`: "file" (actuators the file declares) or "all" (every independent joint actuated).
+    Raises `DescriptionError` (one line, naming the file and where possible the element and line) for files
+    that are not a readable kinematic tree.
+    """
+    if base not in BASE_MODES:
+        raise ValueError(f"base must be one of {BASE_MODES}, got {base!r}")
+    if actuation not in ACTUATION_MODES:
+        raise ValueError(f"actuation must be one of {ACTUATION_MODES}, got {actuation!r}")
+    path = Path(path)
+    root = safe_parse(path)
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag == "robot":
+        from underact.description.urdf import read_urdf
+
+        return read_urdf(root, path, base, actuation)
+    if tag == "sdf":
+        from underact.description.sdf import read_sdf
+
+        return read_sdf(root, path, base, actuation)
+    if tag == "mujoco":
+        from underact.description.mjcf import read_mjcf
+
+        return read_mjcf(root, path, base, actuation)
+    raise DescriptionError(
+        f"{path.name}: root element is <{tag}>; expected <robot> (URDF), <sdf> (SDF) or <mujoco> (MJCF)"
+    )
