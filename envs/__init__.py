@@ -1,0 +1,51 @@
+"""Gymnasium environments for the acrobot and the cart-pole; importing this package registers them.
+
+    import gymnasium, underact.envs
+    env = gymnasium.make("underact/AcrobotSwingUp-v0", backend="mujoco", render_mode="rgb_array")
+    vec = gymnasium.make_vec("underact/CartPoleBalance-v0", num_envs=1024, vectorization_mode="vector_entry_point")
+
+Ids: `underact/AcrobotSwingUp-v0`, `underact/AcrobotBalance-v0`, `underact/CartPoleSwingUp-v0`,
+`underact/CartPoleBalance-v0`, each truncated at 500 steps. See `AcrobotEnv` and `CartPoleEnv` for the manuals,
+`underact.envs.wrappers` for pixel observations, observation history and hidden velocities.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from underact.envs.acrobot import AcrobotEnv
+from underact.envs.cartpole import CartPoleEnv
+from underact.envs.vector import AcrobotVectorEnv, CartPoleVectorEnv, UnderactVectorEnv
+
+MAX_EPISODE_STEPS = 500
+
+ENV_IDS = {
+    "underact/AcrobotSwingUp-v0": ("acrobot", "swingup"),
+    "underact/AcrobotBalance-v0": ("acrobot", "balance"),
+    "underact/CartPoleSwingUp-v0": ("cartpole", "swingup"),
+    "underact/CartPoleBalance-v0": ("cartpole", "balance"),
+}
+
+_ENTRY_POINTS = {
+    "acrobot": ("underact.envs.acrobot:AcrobotEnv", "underact.envs.vector:AcrobotVectorEnv"),
+    "cartpole": ("underact.envs.cartpole:CartPoleEnv", "underact.envs.vector:CartPoleVectorEnv"),
+}
+
+
+def _register() -> None:
+    for env_id, (system, task) in ENV_IDS.items():
+        if env_id in gymnasium.registry:
+            continue
+        single, vector = _ENTRY_POINTS[system]
+        gymnasium.register(
+            id=env_id,
+            entry_point=single,
+            vector_entry_point=vector,
+            max_episode_steps=MAX_EPISODE_STEPS,
+            kwargs={"task": task},
+        )
+
+
+_register()
+
+__all__ = ["ENV_IDS", "AcrobotEnv", "AcrobotVectorEnv", "CartPoleEnv", "CartPoleVectorEnv", "UnderactVectorEnv"]

@@ -1,0 +1,111 @@
+"""The single Gymnasium environment shared by the acrobot and the cart-pole: spaces, step, reset, render.
+
+Subclasses (`AcrobotEnv`, `CartPoleEnv`) pick the `System` and document themselves; this class owns the
+Gymnasium contract: the action is the actuator force itself (N·m or N) in a `Box` bounded by the actuator
+limit, out-of-range actions saturate at the limit, NaN or infinite actions raise `ValueError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from underact.envs.backends import make_stepper
+from underact.envs.system import System, check_state
+
+
+def check_action(action, u_limit: float) -> np.ndarray:
+    """The action as float64 (1,), clipped to ±u_limit; ValueError for a wrong shape or a non-finite value."""
+    arr = np.asarray(action, dtype=np.float64).reshape(-1)
+    if arr.shape != (1,):
+        raise ValueError(f"action must be one force (shape (1,)); got shape {np.shape(action)}")
+    if not np.isfinite(arr[0]):
+        raise ValueError(f"action must be a finite force in [-{u_limit}, {u_limit}]; got {arr[0]}")
+    return np.clip(arr, -u_limit, u_limit)
+
+
+def action_box(u_limit: float) -> gym.spaces.Box:
+    return gym.spaces.Box(-u_limit, u_limit, shape=(1,), dtype=np.float32)
+
+
+def observation_box(system: System) -> gym.spaces.Box:
+    """cos/sin entries in [−1, 1], everything else unbounded."""
+    low = np.full(system.obs_dim, -np.inf, dtype=np.float32)
+    bounded = system.trig_obs
+    low[bounded] = -1.0
+    return gym.spaces.Box(low, -low, dtype=np.float32)
+
+
+class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
+    """A single environment around a `System` and a backend stepper (see the subclasses' docstrings)."""
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(
+        self,
+        system: System,
+        backend: str,
+        params: dict[str, float],
+        render_mode: str | None,
+        actuator_gain: float,
+        width: int,
+        height: int,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
+        if np.ndim(actuator_gain) != 0 or not (np.isfinite(actuator_gain) and actuator_gain >= 0):
+            raise ValueError(f"actuator_gain must be a finite number >= 0; got {actuator_gain!r}")
+        if int(width) < 8 or int(height) < 8:
+            raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
+        if system.copies is not None:
+            raise ValueError(
+                "parameters with one value per copy need the vector environment: "
+                "gymnasium.make_vec(..., vectorization_mode='vector_entry_point')"
+            )
+        self.system = system
+        self.backend = backend
+        self._stepper = make_stepper(system, backend, params)
+        self.render_mode = render_mode
+        self.actuator_gain = float(actuator_gain)
+        self.width, self.height = int(width), int(height)
+        self.dt = system.dt
+        self.action_space = action_box(system.u_limit)
+        self.observation_space = observation_box(system)
+        self._x = system.start(np.random.default_rng(0), 1)[0]
+
+    @property
+    def state(self) -> np.ndarray:
+        """The state (4,) float64: q then v."""
+        return self._x.copy()
+
+    def _obs(self) -> np.ndarray:
+        return self.system.observe(self._x[None])[0]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start state drawn from the task's distribution, or exactly `options["state"]` (q then v) if given."""
+        super().reset(seed=seed)
+        if options and "state" in options:
+            self._x = check_state(options["state"])
+        else:
+            self._x = self.system.start(self.np_random, 1)[0]
+        return self._obs(), {}
+
+    def step(self, action):
+        u = check_action(action, self.system.u_limit)
+        x = self._stepper.step(self._x, self.actuator_gain * float(u[0]))
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"the simulation diverged from state {self._x.tolist()} under action {u[0]}")
+        self._x = x
+        batch = x[None]
+        reward = float(self.system.reward(batch)[0])
+        terminated = bool(self.system.terminated(batch)[0])
+        return self._obs(), reward, terminated, False, {}
+
+    def render(self) -> np.ndarray | None:
+        """An (height, width, 3) uint8 frame in `rgb_array` mode, else None."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
+            return None
+        return self.system.render(self._x[None], self.width, self.height)[0]

@@ -1,0 +1,199 @@
+"""Native vector environments: N copies stepped by one batched closed-form RK4 in numpy, with autoreset.
+
+`gymnasium.make_vec("underact/CartPoleBalance-v0", num_envs=N, vectorization_mode="vector_entry_point")`
+returns one of these. Each copy behaves exactly like the single environment with backend="analytic" (same
+`System`, same arithmetic); the vector version draws all start states from one generator seeded by `reset`.
+
+Bodies may differ between copies: any physical parameter except u_limit, and `actuator_gain`, may be a sequence
+of num_envs values (copy i gets value i), e.g. a population evaluated on pole lengths 0.25 … 1 m in one batch:
+
+    gymnasium.make_vec("underact/CartPoleBalance-v0", 4, "vector_entry_point", l=[0.25, 0.5, 0.75, 1.0])
+
+Autoreset is `AutoresetMode.NEXT_STEP`, as in Gymnasium's own vector environments: after a step that ends a
+copy's episode, the next `step` ignores that copy's action, resets it, and returns its first observation with
+reward 0 and terminated = truncated = False.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from underact.envs.acrobot import AcrobotSystem
+from underact.envs.base import action_box, observation_box
+from underact.envs.cartpole import CartPoleSystem
+from underact.envs.system import MAX_SPEED, System
+from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
+
+
+class UnderactVectorEnv(VectorEnv):
+    """N copies of one system and task (analytic backend), bodies shared or per copy; `state` is (N, 4)."""
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        system: System,
+        num_envs: int,
+        max_episode_steps: int | None,
+        render_mode: str | None,
+        actuator_gain: float,
+        width: int,
+        height: int,
+        backend: str,
+    ):
+        if backend != "analytic":
+            raise ValueError(
+                f"vector_entry_point environments run the analytic backend only; got backend={backend!r} "
+                "(use vectorization_mode='sync' for drake or mujoco)"
+            )
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+        if render_mode is not None and render_mode != "rgb_array":
+            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
+        gain = np.asarray(actuator_gain, dtype=np.float64)
+        if gain.shape not in ((), (int(num_envs),)) or not np.all(np.isfinite(gain) & (gain >= 0)):
+            raise ValueError(
+                f"actuator_gain must be a finite number >= 0 or {int(num_envs)} of them; got {actuator_gain!r}"
+            )
+        if system.copies not in (None, int(num_envs)):
+            raise ValueError(f"per-copy parameters must have num_envs = {int(num_envs)} values; got {system.copies}")
+        if int(width) < 8 or int(height) < 8:
+            raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
+        self.system = system
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = max_episode_steps
+        self.render_mode = render_mode
+        self.actuator_gain = gain[:, None] if gain.ndim else float(gain)  # (N, 1) or a float
+        self.width, self.height = int(width), int(height)
+        self.dt = system.dt
+        self.metadata = {**self.metadata, "render_fps": round(1 / system.dt)}
+        self.single_action_space = action_box(system.u_limit)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = observation_box(system)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._x = system.start(np.random.default_rng(0), self.num_envs)
+        self._steps = np.zeros(self.num_envs, dtype=np.int64)
+        self._done = np.zeros(self.num_envs, dtype=bool)
+
+    @property
+    def state(self) -> np.ndarray:
+        """States (N, 4) float64: q then v per copy."""
+        return self._x.copy()
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """All copies from the task's start distribution, or from `options["state"]`: (4,) for all or (N, 4)."""
+        super().reset(seed=seed)
+        if options and "state" in options:
+            self._x = self._check_states(options["state"])
+        else:
+            self._x = self.system.start(self.np_random, self.num_envs)
+        self._steps[:] = 0
+        self._done[:] = False
+        return self.system.observe(self._x), {}
+
+    def _check_states(self, states) -> np.ndarray:
+        arr = np.array(states, dtype=np.float64)
+        if arr.shape == (4,):
+            arr = np.tile(arr, (self.num_envs, 1))
+        if arr.shape != (self.num_envs, 4):
+            raise ValueError(f"options['state'] must have shape (4,) or ({self.num_envs}, 4); got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError("options['state'] must be finite; got NaN or infinite entries")
+        return arr
+
+    def _check_actions(self, actions) -> np.ndarray:
+        u = np.asarray(actions, dtype=np.float64)
+        if u.size != self.num_envs:
+            raise ValueError(f"actions must have shape ({self.num_envs}, 1); got {np.shape(actions)}")
+        u = u.reshape(self.num_envs, 1)
+        bad = ~np.isfinite(u[:, 0]) & ~self._done
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"actions must be finite forces; got {u[i, 0]} for env {i}")
+        return np.clip(np.nan_to_num(u), -self.system.u_limit, self.system.u_limit)
+
+    def step(self, actions):
+        u = self._check_actions(actions)
+        x = self.system.step(self._x, self.actuator_gain * u)
+        done = self._done
+        if done.any():
+            x[done] = self.system.start(self.np_random, int(done.sum()))
+        diverged = ~np.all(np.isfinite(x), axis=1)
+        if diverged.any():
+            i = int(np.flatnonzero(diverged)[0])
+            raise ValueError(f"env {i} diverged from state {self._x[i].tolist()} under action {u[i, 0]}")
+        self._x = x
+        self._steps = np.where(done, 0, self._steps + 1)
+        reward = self.system.reward(x)
+        terminated = self.system.terminated(x)
+        truncated = (
+            self._steps >= self.max_episode_steps
+            if self.max_episode_steps is not None
+            else np.zeros(self.num_envs, dtype=bool)
+        )
+        reward[done] = 0.0
+        terminated[done] = False
+        truncated[done] = False
+        self._done = terminated | truncated
+        return self.system.observe(x), reward, terminated, truncated, {}
+
+    def frames(self) -> np.ndarray:
+        """All copies drawn at once: (N, height, width, 3) uint8."""
+        return self.system.render(self._x, self.width, self.height)
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """One (height, width, 3) uint8 frame per copy in `rgb_array` mode, else None."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
+            return None
+        return tuple(self.frames())
+
+
+class AcrobotVectorEnv(UnderactVectorEnv):
+    """N acrobots; arguments and semantics as `underact.envs.AcrobotEnv` (analytic backend)."""
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        task: str = "swingup",
+        max_episode_steps: int | None = 500,
+        backend: str = "analytic",
+        render_mode: str | None = None,
+        actuator_gain: float = 1.0,
+        fall_angle: float = 0.4,
+        reset_noise: float = 0.05,
+        max_speed: float = MAX_SPEED,
+        width: int = 64,
+        height: int = 64,
+        **params: float,
+    ):
+        system = AcrobotSystem(make_params(AcrobotParams, params), task, fall_angle, reset_noise, max_speed)
+        super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+
+
+class CartPoleVectorEnv(UnderactVectorEnv):
+    """N cart-poles; arguments and semantics as `underact.envs.CartPoleEnv` (analytic backend)."""
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        task: str = "swingup",
+        max_episode_steps: int | None = 500,
+        backend: str = "analytic",
+        render_mode: str | None = None,
+        actuator_gain: float = 1.0,
+        fall_angle: float = 0.2,
+        reset_noise: float = 0.05,
+        max_speed: float = MAX_SPEED,
+        x_limit: float = 2.4,
+        width: int = 64,
+        height: int = 64,
+        **params: float,
+    ):
+        system = CartPoleSystem(make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit)
+        super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
