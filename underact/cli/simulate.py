@@ -1,0 +1,193 @@
+"""`underact simulate`: run a built-in system in closed loop on one engine and save the trajectory, plot and GIF.
+
+    underact simulate acrobot --controller swingup --backend drake --duration 12 --out runs/acrobot
+    underact simulate cartpole --controller swingup --backend mujoco --seed 3 --json
+    underact simulate acrobot --controller none --x0 0.1,0,0,0
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from underact.errors import UnderactError
+
+SYSTEMS = ("acrobot", "cartpole", "pendulum")
+CONTROLLERS = ("swingup", "lqr", "pinv", "none")
+BACKENDS = ("analytic", "drake", "mujoco")
+#: The pinv controller tracks a minimum-jerk swing from the start to upright over this many seconds.
+PINV_SWING_S = 3.0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="simulate a built-in system in closed loop (swing-up, LQR, pinv tracking, passive)",
+        description=__doc__.splitlines()[0],
+    )
+    p.add_argument("system", metavar="SYSTEM", help=f"one of {', '.join(SYSTEMS)}")
+    p.add_argument("--controller", default="swingup", help=f"one of {', '.join(CONTROLLERS)} (default swingup)")
+    p.add_argument("--backend", default="drake", help=f"one of {', '.join(BACKENDS)} (default drake)")
+    p.add_argument("--duration", default="12", help="simulated seconds (default 12)")
+    p.add_argument("--seed", default="0", help="seed of the initial perturbation (default 0)")
+    p.add_argument("--x0", default=None, help="initial state q then v, comma-separated (overrides --seed)")
+    p.add_argument("--out", default=None, help="folder for trajectory.npz, plot.png and animation.gif")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON line (the last line)")
+    p.set_defaults(func=run)
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UnderactError(f"{what} must be a number; got {text!r}") from None
+    if not math.isfinite(value):
+        raise UnderactError(f"{what} must be finite; got {text!r}")
+    return value
+
+
+def parse_x0(text: str, nq: int, nv: int, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """'a,b,c,d' → (q, v); the length must be nq + nv."""
+    parts = [s.strip() for s in text.split(",")]
+    if len(parts) != nq + nv:
+        raise UnderactError(f"--x0 for {system} needs {nq + nv} comma-separated numbers (q then v); got {len(parts)}")
+    x = np.array([_number(s, "--x0 entry") for s in parts])
+    return x[:nq], x[nq:]
+
+
+def _check_args(args) -> tuple[float, int]:
+    if args.system not in SYSTEMS:
+        raise UnderactError(f"unknown system {args.system!r}; choose one of {', '.join(SYSTEMS)}")
+    if args.controller not in CONTROLLERS:
+        raise UnderactError(f"unknown controller {args.controller!r}; choose one of {', '.join(CONTROLLERS)}")
+    if args.backend not in BACKENDS:
+        raise UnderactError(f"unknown backend {args.backend!r}; choose one of {', '.join(BACKENDS)}")
+    if args.controller == "swingup" and args.system == "pendulum":
+        raise UnderactError("--controller swingup exists for acrobot and cartpole; use lqr, pinv or none")
+    duration = _number(args.duration, "--duration")
+    if not 0 < duration <= 600:
+        raise UnderactError(f"--duration must be in (0, 600] seconds; got {args.duration}")
+    try:
+        seed = int(args.seed)
+    except ValueError:
+        raise UnderactError(f"--seed must be a non-negative integer; got {args.seed!r}") from None
+    if seed < 0:
+        raise UnderactError(f"--seed must be a non-negative integer; got {args.seed!r}")
+    return duration, seed
+
+
+class _Progress:
+    """Wraps a controller so that simulated time shows on a tqdm bar (stderr)."""
+
+    def __init__(self, controller, duration: float, label: str):
+        from tqdm import tqdm
+
+        self.controller = controller
+        self.bar = tqdm(total=round(duration, 2), desc=label, unit="s sim", file=sys.stderr, leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}]")
+
+    def __call__(self, t, q, v):
+        if t - self.bar.n >= 0.1:
+            self.bar.update(round(t - self.bar.n, 2))
+        return self.controller(t, q, v)
+
+
+def _zero_input(nu: int):
+    def controller(t, q, v):
+        return np.zeros(np.shape(q)[:-1] + (nu,))
+
+    return controller
+
+
+def build_controller(plant, name: str, q0: np.ndarray):
+    """The controller object for `--controller name` on this plant."""
+    from underact.control import LQRController, MinimumJerk, PseudoInverseTracking, swing_up_and_balance
+
+    if name == "swingup":
+        return swing_up_and_balance(plant)
+    if name == "lqr":
+        return LQRController(plant)
+    if name == "pinv":
+        return PseudoInverseTracking(plant, MinimumJerk(q0, plant.upright, PINV_SWING_S))
+    return _zero_input(plant.nu)
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Writes through a temporary file in the same folder, so an interrupted run never leaves half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run(args) -> int:
+    duration, seed = _check_args(args)
+    import underact
+    from underact.simulate import initial_state, simulate, summary
+    from underact.simulate.animation import write_gif
+    from underact.simulate.plot import plot_trajectory
+
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise UnderactError(f"--out {out}: exists and is not a folder")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UnderactError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+
+    plant = underact.load(args.system, args.backend)
+    if args.x0 is not None:
+        q0, v0 = parse_x0(args.x0, plant.nq, plant.nv, args.system)
+    else:
+        q0, v0 = initial_state(plant, seed)
+    controller = build_controller(plant, args.controller, q0)
+    label = f"{args.system} {args.controller} on {args.backend}"
+    progress = _Progress(controller, duration, label)
+    try:
+        traj = simulate(plant, progress, q0, v0, duration)
+    finally:
+        progress.bar.close()
+    if not (np.all(np.isfinite(traj.q)) and np.all(np.isfinite(traj.v))):
+        raise UnderactError("the simulation diverged (non-finite state); try a smaller --x0 or --duration")
+    result = summary(plant, traj, args.controller)
+
+    residual = None
+    if args.controller == "pinv":
+        residual = np.stack([controller.residual(t, q, v) for t, q, v in zip(traj.t, traj.q, traj.v, strict=True)])
+    if out is not None:
+        balancing = shaped = None
+        if args.controller == "swingup":
+            balancing = controller.balancing(traj.q, traj.v)
+            shaped = controller.swing_up.energy_error(traj.q, traj.v) + controller.swing_up.E_d
+        _write_atomic(out / "trajectory.npz", traj.save)
+        _write_atomic(out / "plot.png", lambda p: plot_trajectory(plant, traj, p, label, balancing, residual, shaped))
+        _write_atomic(out / "animation.gif", lambda p: write_gif(args.system, traj, p))
+
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    state = "upright" if result["upright"] else "not upright"
+    when = f" from t = {result['time_to_upright']:.2f} s" if result["upright"] else ""
+    print(f"{label}: {state}{when}; max |u| = {result['max_abs_u']:.2f}; "
+          f"E − E_upright = {result['energy_error']:.3g} J")
+    print(f"final q = {np.round(result['final_q'], 4).tolist()}, final v = {np.round(result['final_v'], 4).tolist()}")
+    if residual is not None:
+        print(f"pinv residual |f1 + f2 u − q̈_d|: max {np.linalg.norm(residual, axis=-1).max():.3g}, "
+              f"mean {np.linalg.norm(residual, axis=-1).mean():.3g} (what the inputs cannot do)")
+    if out is not None:
+        print(f"wrote {out / 'trajectory.npz'}, {out / 'plot.png'}, {out / 'animation.gif'}")
+    return 0

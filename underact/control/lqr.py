@@ -1,0 +1,89 @@
+"""LQR balance about the plant's upright equilibrium, with angle wrapping and input saturation.
+
+The gain comes from the plant's own linearisation (`underact.analysis.linearize`) and scipy's continuous
+algebraic Riccati equation: S solves AᵀS + SA − SBR⁻¹BᵀS + Q = 0, K = R⁻¹BᵀS, u = u0 − K x̃ with
+x̃ = (wrap(q − q*), v). `cost(q, v)` = x̃ᵀSx̃ is the cost-to-go used to decide when the LQR takes over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import solve_continuous_are
+
+from underact.analysis.linearize import equilibrium_input, linearize
+from underact.plants.base import Plant
+
+#: Which coordinates are angles (wrapped to (−π, π]) for the built-in closed-form models.
+_ANALYTIC_ANGLES = {"acrobot": [True, True], "cartpole": [False, True], "pendulum": [True]}
+
+
+def angle_mask(plant: Plant) -> np.ndarray:
+    """Boolean (nq,): True for revolute/hinge coordinates, read from the engine's joint types."""
+    if plant.backend == "analytic":
+        return np.array(_ANALYTIC_ANGLES[plant.name])
+    mask = np.zeros(plant.nq, dtype=bool)
+    if plant.backend == "drake":
+        from pydrake.multibody.tree import JointIndex
+
+        mbp = plant.plant
+        for i in range(mbp.num_joints()):
+            joint = mbp.get_joint(JointIndex(i))
+            if joint.type_name() in ("revolute", "continuous"):
+                mask[joint.position_start()] = True
+        return mask
+    import mujoco
+
+    m = plant.model
+    mask[m.jnt_qposadr[m.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)]] = True
+    return mask
+
+
+def wrap_angles(dq: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """dq with the entries marked in `mask` wrapped to [−π, π)."""
+    return np.where(mask, (dq + np.pi) % (2 * np.pi) - np.pi, dq)
+
+
+def saturate(u: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Clip u to |u_i| ≤ limit_i."""
+    return np.clip(u, -limit, limit)
+
+
+class LQRController:
+    """u = sat(u0 − K x̃) about (q*, 0); callable as `u = controller(t, q, v)`, batched over states."""
+
+    def __init__(
+        self,
+        plant: Plant,
+        Q: np.ndarray | None = None,
+        R: np.ndarray | None = None,
+        q_goal: np.ndarray | None = None,
+        u_limit: float | np.ndarray | None = None,
+    ):
+        """Q defaults to diag(10 per position, 1 per velocity), R to identity, q_goal to `plant.upright`."""
+        n = plant.nq
+        self.plant = plant
+        self.q_goal = np.asarray(plant.upright if q_goal is None else q_goal, dtype=np.float64)
+        self.Q = np.diag([10.0] * n + [1.0] * n) if Q is None else np.asarray(Q, dtype=np.float64)
+        self.R = np.eye(plant.nu) if R is None else np.atleast_2d(np.asarray(R, dtype=np.float64))
+        if self.Q.shape != (2 * n, 2 * n) or self.R.shape != (plant.nu, plant.nu):
+            raise ValueError(f"Q must be ({2 * n}, {2 * n}) and R ({plant.nu}, {plant.nu}) for {plant.name}")
+        self.u0 = equilibrium_input(plant, self.q_goal)
+        self.A, self.B = linearize(plant, self.q_goal, self.u0)
+        self.S = solve_continuous_are(self.A, self.B, self.Q, self.R)
+        self.K = np.linalg.solve(self.R, self.B.T @ self.S)
+        self.u_limit = plant.u_limit if u_limit is None else np.broadcast_to(np.asarray(u_limit, float), (plant.nu,))
+        self.angles = angle_mask(plant)
+
+    def error(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """x̃ (…, 2n): wrapped position error and velocity."""
+        dq = wrap_angles(np.asarray(q, dtype=np.float64) - self.q_goal, self.angles)
+        return np.concatenate([dq, np.asarray(v, dtype=np.float64)], axis=-1)
+
+    def cost(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Cost-to-go x̃ᵀSx̃ (…)."""
+        x = self.error(q, v)
+        return np.einsum("...i,ij,...j->...", x, self.S, x)
+
+    def __call__(self, t: float, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        x = self.error(q, v)
+        return saturate(self.u0 - x @ self.K.T, self.u_limit)
