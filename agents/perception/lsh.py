@@ -1,0 +1,189 @@
+"""LSH attention of the Reformer (Kitaev, Kaiser, Levskaya, ICLR 2020, arXiv 2001.04451, Sec. 2-3).
+
+Queries and keys share one projection; keys are the unit-norm queries. Angular LSH puts each token in a
+bucket, tokens are sorted by (bucket, position), cut into chunks of `bucket_size`, and each chunk attends to
+itself and the chunk before it (the first chunk of a round only to itself). `n_hashes` rounds are combined
+by their softmax normalisers: out_i = sum_r exp(z_i^r - logsumexp_r z_i^r) o_i^r (paper, Sec. 2, multi-round).
+A token attends to itself only when nothing else is available; under causal masking a query never sees a
+later original position. No L x L matrix is ever built.
+
+Shapes: N = batch x heads, L = sequence length, d = head width, R = rounds, C = chunks per round, c = chunk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+MASKED = -1e9  # a key that may not be seen: padding, a later position (causal), outside the first chunk
+SELF = -1e5  # a token attending to itself: wins only when every other key is masked (paper, Sec. 2)
+
+
+def hash_buckets(qk: Tensor, n_buckets: int, n_hashes: int, generator: torch.Generator) -> Tensor:
+    """Angular LSH: bucket = argmax([xR; -xR]) with R a random Gaussian [d, n_buckets/2] matrix per round.
+
+    qk [N, L, d] -> buckets [N, R, L] (int64 in [0, n_buckets)). `n_buckets` must be 1 or even.
+    """
+    n, length, d = qk.shape
+    if n_buckets == 1:
+        return torch.zeros(n, n_hashes, length, dtype=torch.long, device=qk.device)
+    if n_buckets % 2:
+        raise ValueError(f"n_buckets must be 1 or even, got {n_buckets}")
+    rot = torch.randn(n_hashes, d, n_buckets // 2, generator=generator).to(qk)  # [R, d, b/2]
+    proj = torch.einsum("nld,rdb->nrlb", qk, rot)  # [N, R, L, b/2]
+    top, arg_top = proj.max(dim=-1)  # argmax over [xR; -xR] without building it
+    bottom, arg_bottom = proj.min(dim=-1)
+    return torch.where(top >= -bottom, arg_top, arg_bottom + n_buckets // 2)
+
+
+def n_buckets_for(padded_length: int, bucket_size: int) -> int:
+    """Buckets per round: about one chunk's worth of tokens each, rounded up to an even count (or 1)."""
+    n_chunks = padded_length // bucket_size
+    return n_chunks + n_chunks % 2 if n_chunks > 1 else 1
+
+
+def _dropout(p: Tensor, rate: float, generator: torch.Generator) -> Tensor:
+    """Dropout whose mask comes from `generator`, so a replay with the same seed draws the same mask."""
+    if rate == 0.0:
+        return p
+    keep = torch.rand(p.shape, generator=generator).to(p.device) >= rate
+    return p * keep / (1.0 - rate)
+
+
+def full_attention(
+    qk: Tensor, v: Tensor, *, causal: bool, generator: torch.Generator, dropout: float = 0.0
+) -> Tensor:
+    """Shared-QK attention over the whole sequence (short-sequence fallback): qk, v [N, L, d] -> [N, L, d]."""
+    length = qk.shape[1]
+    k = F.normalize(qk, dim=-1)
+    scores = qk @ k.transpose(1, 2) / math.sqrt(qk.shape[-1])  # [N, L, L]
+    pos = torch.arange(length, device=qk.device)
+    scores = scores.masked_fill(pos[:, None] == pos[None, :], SELF)
+    if causal:
+        scores = scores.masked_fill(pos[None, :] > pos[:, None], MASKED)
+    return _dropout(scores.softmax(dim=-1), dropout, generator) @ v
+
+
+class _ChunkAttention(torch.autograd.Function):
+    """Attention of each sorted chunk to its keys, computed `rows` chunks at a time in both directions.
+
+    q [M, c, d] (already scaled by 1/sqrt(d)), k, v [M, 2c, d], positions qpos [M, c], kpos [M, 2c], first [M]
+    (chunk has no previous chunk) -> out [M, c, d], lse [M, c]. Only inputs and outputs are saved; the
+    backward pass rebuilds each slice's probabilities from the saved normalisers (as flash attention does),
+    so no [M, c, 2c] tensor is ever stored whole.
+    """
+
+    @staticmethod
+    def _probs(ctx, q: Tensor, k: Tensor, rows: slice, index: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        scores = q[rows] @ k[rows].transpose(1, 2)  # [s, c, 2c]
+        qpos, kpos = ctx.qpos[rows, :, None], ctx.kpos[rows, None, :]
+        invalid = kpos >= ctx.length
+        if ctx.causal:
+            invalid = invalid | (kpos > qpos)
+        invalid = invalid | (ctx.first[rows, None, None] & (ctx.key_slot >= q.shape[1]))
+        scores.masked_fill_(kpos == qpos, SELF).masked_fill_(invalid, MASKED)
+        keep = None
+        if ctx.dropout > 0:
+            generator = torch.Generator().manual_seed(ctx.drop_seed + index)
+            keep = (torch.rand(scores.shape, generator=generator) >= ctx.dropout).to(scores.device)
+        return scores, invalid | (kpos == qpos), keep
+
+    @staticmethod
+    def forward(ctx, q, k, v, qpos, kpos, first, length: int, causal: bool, dropout: float, drop_seed: int):
+        ctx.qpos, ctx.kpos, ctx.first, ctx.length, ctx.causal = qpos, kpos, first, length, causal
+        ctx.dropout, ctx.drop_seed = dropout, drop_seed
+        ctx.key_slot = torch.arange(k.shape[1], device=k.device)
+        m, c, d = q.shape
+        ctx.step = max(1, (1 << 20) // (c * k.shape[1]))  # about 4 MB of scores per slice
+        out, lse = q.new_empty(m, c, v.shape[-1]), q.new_empty(m, c)
+        for index, start in enumerate(range(0, m, ctx.step)):
+            rows = slice(start, start + ctx.step)
+            scores, _, keep = _ChunkAttention._probs(ctx, q, k, rows, index)
+            lse[rows] = scores.logsumexp(dim=-1)
+            p = scores.sub_(lse[rows, :, None]).exp_()
+            if keep is not None:
+                p = p * keep / (1.0 - dropout)
+            out[rows] = p @ v[rows]
+        ctx.save_for_backward(q, k, v, lse)
+        return out, lse
+
+    @staticmethod
+    def backward(ctx, dout, dlse):
+        q, k, v, lse = ctx.saved_tensors
+        dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
+        for index, start in enumerate(range(0, q.shape[0], ctx.step)):
+            rows = slice(start, start + ctx.step)
+            scores, masked, keep = _ChunkAttention._probs(ctx, q, k, rows, index)
+            p = scores.sub_(lse[rows, :, None]).exp_()  # [s, c, 2c]
+            dp = dout[rows] @ v[rows].transpose(1, 2)  # d loss / d (dropped-out p)
+            if keep is not None:
+                dv[rows] = (p * keep / (1.0 - ctx.dropout)).transpose(1, 2) @ dout[rows]
+                dp = dp * keep / (1.0 - ctx.dropout)
+            else:
+                dv[rows] = p.transpose(1, 2) @ dout[rows]
+            # softmax backward, plus d lse / d scores = p
+            ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True) + dlse[rows, :, None])
+            ds.masked_fill_(masked, 0.0)  # masked scores were overwritten: no gradient reaches them
+            dq[rows] = ds @ k[rows]
+            dk[rows] = ds.transpose(1, 2) @ q[rows]
+        return dq, dk, dv, None, None, None, None, None, None, None
+
+
+def lsh_attention(
+    qk: Tensor,
+    v: Tensor,
+    *,
+    bucket_size: int,
+    n_hashes: int,
+    causal: bool,
+    generator: torch.Generator,
+    dropout: float = 0.0,
+) -> Tensor:
+    """Chunked LSH attention: qk, v [N, L, d] -> [N, L, d]. L is padded to a multiple of `bucket_size`."""
+    n, length, d = qk.shape
+    c = bucket_size
+    pad = (-length) % c
+    if pad:
+        qk = F.pad(qk, (0, 0, 0, pad))
+        v = F.pad(v, (0, 0, 0, pad))
+    lp = length + pad
+    n_chunks = lp // c
+    n_buckets = n_buckets_for(lp, c)
+    with torch.no_grad():
+        buckets = hash_buckets(qk, n_buckets, n_hashes, generator)  # [N, R, Lp]
+        buckets[..., length:] = n_buckets  # padding sorts after every real token
+        pos = torch.arange(lp, device=qk.device)
+        order = (buckets * lp + pos).argsort(dim=-1)  # [N, R, Lp]: sorted slot -> original position
+        undo = order.argsort(dim=-1)  # original position -> sorted slot
+        qpos = order.view(n, n_hashes, n_chunks, c)
+        kpos = torch.cat([qpos, qpos.roll(1, dims=2)], dim=3)  # [N, R, C, 2c]: own chunk, then previous
+        first = (torch.arange(n_chunks, device=qk.device) == 0).expand(n, n_hashes, n_chunks)
+    drop_seed = int(torch.randint(2**62, (1,), generator=generator)) if dropout > 0 else 0
+
+    flat = order.reshape(n, n_hashes * lp, 1).expand(-1, -1, d)
+    sq = qk.gather(1, flat).view(n, n_hashes, n_chunks, c, d)
+    sv = v.gather(1, flat).view(n, n_hashes, n_chunks, c, d)
+    sk = F.normalize(sq, dim=-1)
+    sk = torch.cat([sk, sk.roll(1, dims=2)], dim=3)  # [N, R, C, 2c, d]
+    sv = torch.cat([sv, sv.roll(1, dims=2)], dim=3)
+
+    m = n * n_hashes * n_chunks
+    out, lse = _ChunkAttention.apply(
+        (sq / math.sqrt(d)).reshape(m, c, d),
+        sk.reshape(m, 2 * c, d),
+        sv.reshape(m, 2 * c, d),
+        qpos.reshape(m, c),
+        kpos.reshape(m, 2 * c),
+        first.reshape(m),
+        length,
+        causal,
+        dropout,
+        drop_seed,
+    )
+    out = out.view(n, n_hashes, lp, d).gather(2, undo[..., None].expand(-1, -1, -1, d))  # original order
+    lse = lse.view(n, n_hashes, lp).gather(2, undo)  # [N, R, Lp]
+    weights = torch.softmax(lse, dim=1)  # exp(z^r - logsumexp_r z^r)
+    return (weights[..., None] * out).sum(dim=1)[:, :length]

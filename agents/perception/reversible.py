@@ -1,0 +1,92 @@
+"""Reversible residual stack (RevNet; Gomez et al. 2017, as used by the Reformer, Sec. 3).
+
+Each block maps (x1, x2) -> (y1, y2) with y1 = x1 + F(x2) and y2 = x2 + G(y1). The inputs are recomputed
+from the outputs in the backward pass (x2 = y2 - G(y1), x1 = y1 - F(x2)), so only the last layer's output
+is kept: memory does not grow with depth. F and G take an integer seed that fixes every random draw they
+make (hash rotations, dropout masks), and the backward pass replays the forward pass's seeds.
+G must act position by position (a feed-forward layer): its recomputation runs chunk by chunk along L.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+from torch import Tensor, nn
+
+
+class SeededLayer(Protocol):
+    """F or G of a reversible block: x [B, L, D] and a seed -> [B, L, D]."""
+
+    def __call__(self, x: Tensor, seed: int) -> Tensor: ...
+
+
+class ChunkedLayer(Protocol):
+    """G of a reversible block, position-wise: chunk `index` of length `chunk_len(L)` along L, seeded."""
+
+    def chunk_len(self, length: int) -> int: ...
+
+    def apply_chunk(self, x: Tensor, seed: int, index: int) -> Tensor: ...
+
+
+def _grads(out: Tensor, inp: Tensor, params: list[nn.Parameter], grad_out: Tensor) -> tuple[Tensor, list]:
+    """d(out . grad_out) / d(inp, params); unused parameters get None."""
+    grads = torch.autograd.grad(out, [inp, *params], grad_out, allow_unused=True)
+    return grads[0], list(grads[1:])
+
+
+def _accumulate(total: list, new: list) -> None:
+    for i, g in enumerate(new):
+        if g is not None:
+            total[i] = g if total[i] is None else total[i] + g
+
+
+class ReversibleStack(torch.autograd.Function):
+    """(x1, x2) through `blocks` [(F, G), ...] with seeds [(sF, sG), ...]; activations are not stored.
+
+    The parameters are passed explicitly (`*params`, in the order of `block_params`) so autograd returns
+    their gradients through this Function, and `torch.autograd.grad` works as for any other module.
+    """
+
+    @staticmethod
+    def forward(ctx, x1: Tensor, x2: Tensor, blocks: list, seeds: list, block_params: list, *params: Tensor):
+        with torch.no_grad():
+            for (f, g), (sf, sg) in zip(blocks, seeds, strict=True):
+                x1 = x1 + f(x2, sf)
+                x2 = x2 + g(x1, sg)
+        ctx.blocks, ctx.seeds, ctx.block_params = blocks, seeds, block_params
+        ctx.save_for_backward(x1, x2)
+        return x1, x2
+
+    @staticmethod
+    def backward(ctx, dy1: Tensor, dy2: Tensor):
+        y1, y2 = ctx.saved_tensors
+        param_grads: list = []
+        for (f, g), (sf, sg), (pf, pg) in zip(
+            reversed(ctx.blocks), reversed(ctx.seeds), reversed(ctx.block_params), strict=True
+        ):
+            # G, chunk by chunk along L: x2 = y2 - G(y1), dy1 += dG/dy1^T dy2
+            x2 = torch.empty_like(y2)
+            dy1_total = torch.empty_like(dy1)
+            gg: list = [None] * len(pg)
+            step = g.chunk_len(y1.shape[1])
+            for index, start in enumerate(range(0, y1.shape[1], step)):
+                part = slice(start, start + step)
+                y1c = y1[:, part].detach().requires_grad_(True)
+                with torch.enable_grad():
+                    out = g.apply_chunk(y1c, sg, index)
+                dy1c, grads = _grads(out, y1c, pg, dy2[:, part])
+                _accumulate(gg, grads)
+                x2[:, part] = y2[:, part] - out.detach()
+                dy1_total[:, part] = dy1[:, part] + dy1c
+            # F: x1 = y1 - F(x2), dx2 = dy2 + dF/dx2^T dy1
+            x2.requires_grad_(True)
+            with torch.enable_grad():
+                out = f(x2, sf)
+            dx2, fg = _grads(out, x2, pf, dy1_total)
+            with torch.no_grad():
+                y1 = y1 - out
+            y2 = x2.detach()
+            dy1, dy2 = dy1_total, dy2 + dx2
+            param_grads = fg + gg + param_grads
+        return (dy1, dy2, None, None, None, *param_grads)

@@ -1,0 +1,76 @@
+"""Renders one episode of a trained agent to RGB frames (for `underact evaluate --render`).
+
+The environment's own `rgb_array` rendering is used. Gymnasium's classic-control cart-pole needs pygame to
+render; without it, its frames are drawn here in numpy from the state (cart, pole, track).
+"""
+
+from __future__ import annotations
+
+import os
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from underact.agents.hebbian import PlasticState
+from underact.agents.rollout import derived_seed, to_actions
+from underact.agents.trainer import EVAL_KEY, TrainConfig
+
+
+def draw_cartpole(x: float, theta: float, pole_half_length: float = 0.5, size: int = 200) -> np.ndarray:
+    """An RGB frame [size, 1.5·size, 3] of a cart at x (m) with its pole at angle theta (rad, 0 = up)."""
+    h, w = size, int(1.5 * size)
+    img = np.full((h, w, 3), 255, dtype=np.uint8)
+    scale = w / 4.8  # the track spans x ∈ [−2.4, 2.4]
+    ground = int(0.7 * h)
+    img[ground, :] = 0
+    cx = int(w / 2 + x * scale)
+    cart_w, cart_h = int(0.12 * w), int(0.06 * h)
+    img[max(ground - cart_h, 0) : ground, max(cx - cart_w // 2, 0) : max(min(cx + cart_w // 2, w), 0)] = (40, 40, 40)
+    pivot_y = ground - cart_h
+    s = np.linspace(0.0, 2 * pole_half_length * scale, 200)
+    px = (cx + s * np.sin(theta)).astype(int)
+    py = (pivot_y - s * np.cos(theta)).astype(int)
+    for dx in (-2, -1, 0, 1, 2):
+        ok = (px + dx >= 0) & (px + dx < w) & (py >= 0) & (py < h)
+        img[py[ok], px[ok] + dx] = (202, 152, 101)
+    return img
+
+
+def _frame(env: gym.Env, fallback: bool) -> np.ndarray:
+    if not fallback:
+        return np.asarray(env.render())
+    base = env.unwrapped
+    return draw_cartpole(float(base.state[0]), float(base.state[2]), float(base.length))
+
+
+def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500) -> list[np.ndarray]:
+    """Plays one episode with fresh weights and returns its frames (at most `max_frames`)."""
+    os.environ.setdefault("MUJOCO_GL", "osmesa")  # software rendering for MuJoCo tasks (read at first import)
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    net = config.net()
+    env = gym.make(config.env, render_mode="rgb_array", **config.env_kwargs)
+    try:
+        obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
+        fallback = False
+        try:
+            env.render()
+        except gym.error.DependencyNotInstalled:
+            if not hasattr(env.unwrapped, "length") or not hasattr(env.unwrapped, "state"):
+                raise ValueError(f"{config.env} cannot render here: a rendering dependency is missing") from None
+            fallback = True
+        with torch.no_grad():
+            terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
+            gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
+            state = PlasticState(net, net.initial_weights(terms, [gen], 1))
+            frames = [_frame(env, fallback)]
+            done = False
+            while not done and len(frames) < max_frames:
+                out = state.step(net, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
+                action = to_actions(out.reshape(1, -1).numpy(), env.action_space)[0]
+                obs, _, terminated, truncated, _ = env.step(action)
+                done = terminated or truncated
+                frames.append(_frame(env, fallback))
+    finally:
+        env.close()
+    return frames

@@ -1,0 +1,167 @@
+"""Population rollouts: every agent of a population slice steps together in one vector environment.
+
+An agent is (individual p, episode e); agent p·E + e drives environment copy p·E + e. Per environment step
+there is one batched forward pass and Hebbian update for all agents (`PlasticNet.step`) and one vector
+environment step. Episodes end at different times: each copy's done flag is tracked, its later rewards are
+ignored, and the loop ends when every agent is done (copies that autoreset keep stepping, unused).
+
+Reproducibility does not depend on how the population is sliced (local backend: one slice; Ray: one per
+worker):
+- fresh weights of individual k in generation g come from a torch generator seeded by (seed, g, k);
+- environments are reset with one seed derived from (seed, g). Vector environments that seed copy i with
+  seed + i (Gymnasium's sync / async) are built for the slice only, with the seed shifted by the slice's
+  offset. Native vector environments draw all copies' initial states from one generator, so a slice builds
+  the full-size environment and drives only its own copies (the others get a constant action; native
+  vector environments step all copies in one array expression, so this is cheap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from underact.agents.hebbian import PlasticNet, PlasticState
+
+
+def import_our_envs() -> None:
+    """Registers `underact/...` environment ids when the environments package provides them."""
+    try:
+        import underact.envs  # noqa: F401
+    except ImportError:
+        pass
+
+
+def derived_seed(*keys: int) -> int:
+    """A 32-bit seed derived from integer keys (numpy SeedSequence), stable across runs and machines."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
+
+
+def check_env_id(env_id: str) -> gym.envs.registration.EnvSpec:
+    """The registered spec of `env_id`, or ValueError naming the id."""
+    import_our_envs()
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error as exc:
+        raise ValueError(f"unknown environment id {env_id!r} ({exc})") from None
+
+
+def space_sizes(env_id: str, env_kwargs: dict | None = None) -> tuple[int, int]:
+    """(observation size, network output size) for `env_id`; ValueError for unsupported spaces."""
+    check_env_id(env_id)
+    env = gym.make(env_id, **(env_kwargs or {}))
+    try:
+        obs, act = env.observation_space, env.action_space
+    finally:
+        env.close()
+    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
+        raise ValueError(f"{env_id}: expected a flat Box observation space, got {obs}")
+    if isinstance(act, gym.spaces.Discrete):
+        return obs.shape[0], int(act.n)
+    if isinstance(act, gym.spaces.Box) and len(act.shape) == 1:
+        return obs.shape[0], act.shape[0]
+    raise ValueError(f"{env_id}: expected a Discrete or flat Box action space, got {act}")
+
+
+@dataclass
+class EnvSpec:
+    """What a worker needs to build environments: id, make() kwargs and the vectorization mode.
+
+    `vectorization` is "auto" (the id's native `vector_entry_point` if it has one, else "sync"), "native",
+    "sync" or "async".
+    """
+
+    env_id: str
+    env_kwargs: dict = field(default_factory=dict)
+    vectorization: str = "auto"
+
+    def mode(self) -> str:
+        spec = check_env_id(self.env_id)
+        if self.vectorization == "auto":
+            return "native" if spec.vector_entry_point is not None else "sync"
+        if self.vectorization == "native" and spec.vector_entry_point is None:
+            raise ValueError(f"{self.env_id} has no native vector environment; use 'sync' or 'async'")
+        if self.vectorization not in ("native", "sync", "async"):
+            raise ValueError(f"vectorization must be auto, native, sync or async, got {self.vectorization!r}")
+        return self.vectorization
+
+    def make(self, num_envs: int) -> gym.vector.VectorEnv:
+        mode = self.mode()
+        vmode = "vector_entry_point" if mode == "native" else mode
+        return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
+
+
+def to_actions(out: np.ndarray, space: gym.Space) -> np.ndarray:
+    """Network outputs [N, out] in (−1, 1) to environment actions: argmax (Discrete), scaled tanh (Box)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return out.argmax(axis=-1).astype(np.int64) + int(space.start)
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    bounded = np.isfinite(low) & np.isfinite(high)
+    scaled = np.where(bounded, low + (out + 1.0) * 0.5 * (high - low), out)
+    return scaled.astype(space.dtype)
+
+
+def idle_action(space: gym.Space, n: int) -> np.ndarray:
+    """A valid constant action for n copies that no agent drives."""
+    if isinstance(space, gym.spaces.Discrete):
+        return np.full(n, int(space.start), dtype=np.int64)
+    return np.tile(np.clip(np.zeros(space.shape), space.low, space.high).astype(space.dtype), (n, 1))
+
+
+class PopulationEvaluator:
+    """Evaluates genome slices of a population of `total` individuals, `episodes` episodes each."""
+
+    def __init__(self, env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int):
+        self.env_spec, self.net, self.total, self.episodes, self.seed = env, net, total, episodes, seed
+        self.native = env.mode() == "native"
+        self._envs: dict[int, gym.vector.VectorEnv] = {}
+
+    def _env(self, n: int) -> gym.vector.VectorEnv:
+        if n not in self._envs:
+            self._envs[n] = self.env_spec.make(n)
+        return self._envs[n]
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+    def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
+        """Returns of individuals offset … offset+len(genomes)−1: ([P, E] float64, env steps taken)."""
+        p, e = len(genomes), self.episodes
+        terms = self.net.terms(torch.from_numpy(np.asarray(genomes, dtype=np.float32)))
+        keys = range(offset, offset + p)
+        gens = [torch.Generator().manual_seed(derived_seed(self.seed, generation, k)) for k in keys]
+        state = PlasticState(self.net, self.net.initial_weights(terms, gens, e))
+        env_seed = derived_seed(self.seed, generation, 2**31 - 1)
+        if self.native:
+            env, first, reset_seed = self._env(self.total * e), offset * e, env_seed
+        else:
+            env, first, reset_seed = self._env(p * e), 0, env_seed + offset * e
+        mine = slice(first, first + p * e)
+        obs, _ = env.reset(seed=reset_seed)
+        actions = idle_action(env.single_action_space, env.num_envs)
+        returns = np.zeros(p * e)
+        done = np.zeros(p * e, dtype=bool)
+        batch = np.arange(p)  # individuals of the slice still in the batched tensors
+        steps = 0
+        with torch.no_grad():
+            while not done.all():
+                rows = first + (batch[:, None] * e + np.arange(e)).ravel()
+                x = torch.from_numpy(np.asarray(obs[rows], dtype=np.float32)).view(len(batch), e, -1)
+                out = state.step(self.net, terms, x).reshape(len(batch) * e, -1).numpy()
+                actions[rows] = to_actions(out, env.single_action_space)
+                obs, reward, terminated, truncated, _ = env.step(actions)
+                live = ~done
+                steps += int(live.sum())
+                returns += np.where(live, np.asarray(reward[mine], dtype=np.float64), 0.0)
+                done |= np.asarray(terminated[mine]) | np.asarray(truncated[mine])
+                running = ~done.reshape(p, e).all(axis=1)[batch]
+                if 4 * running.sum() <= 3 * len(batch):  # drop finished individuals once a quarter are
+                    keep = torch.from_numpy(np.flatnonzero(running))
+                    batch = batch[running]
+                    state.select(keep)
+                    terms = [t.select(keep) for t in terms]
+        return returns.reshape(p, e), steps

@@ -1,0 +1,130 @@
+"""supcon_loss against a direct loop over anchors of Eq. 2 (Khosla et al. 2020); SupConEncoder training."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from underact.agents.perception import SupConEncoder, supcon_loss
+from underact.agents.perception.supcon import augment_frames
+
+
+def loop_supcon(features: torch.Tensor, labels, temperature: float) -> float:
+    """L_out written anchor by anchor, in plain Python floats."""
+    b, v, _ = features.shape
+    z = [(features[i, j] / features[i, j].norm()).tolist() for i in range(b) for j in range(v)]
+    group = [(i if labels is None else int(labels[i])) for i in range(b) for _ in range(v)]
+
+    def dot(p, q):
+        return sum(x * y for x, y in zip(p, q, strict=True)) / temperature
+
+    terms = []
+    for i in range(b * v):
+        positives = [p for p in range(b * v) if p != i and group[p] == group[i]]
+        if not positives:
+            continue
+        denominator = sum(math.exp(dot(z[i], z[a])) for a in range(b * v) if a != i)
+        terms.append(-sum(math.log(math.exp(dot(z[i], z[p])) / denominator) for p in positives) / len(positives))
+    return sum(terms) / len(terms) if terms else 0.0
+
+
+@pytest.mark.parametrize(
+    ("b", "v", "labels", "temperature"),
+    [
+        (6, 2, [0, 1, 0, 2, 1, 3], 0.1),  # classes 2 and 3 are singletons: only their other view is positive
+        (6, 1, [0, 1, 0, 2, 1, 3], 0.5),  # one view: singleton anchors have no positive and are left out
+        (5, 3, None, 0.2),  # self-supervised: only a sample's own other views
+        (4, 2, [1, 1, 1, 1], 1.0),  # one class: everything else is positive
+    ],
+)
+def test_supcon_loss_matches_loop(b, v, labels, temperature):
+    torch.manual_seed(0)
+    f = torch.randn(b, v, 5, dtype=torch.float64, requires_grad=True)
+    lab = None if labels is None else torch.tensor(labels)
+    loss = supcon_loss(f, lab, temperature)
+    assert loss.item() == pytest.approx(loop_supcon(f.detach(), labels, temperature), rel=1e-10)
+    loss.backward()
+    assert torch.isfinite(f.grad).all() and f.grad.abs().sum() > 0
+
+
+def test_no_positive_anywhere_gives_zero_not_nan():
+    f = torch.randn(4, 1, 3, requires_grad=True)
+    loss = supcon_loss(f, torch.arange(4))
+    assert loss.item() == 0.0
+    loss.backward()
+    assert torch.equal(f.grad, torch.zeros_like(f))
+
+
+def test_loss_is_scale_invariant_and_lowest_when_classes_collapse():
+    torch.manual_seed(1)
+    f = torch.randn(8, 2, 4)
+    labels = torch.tensor([0, 1] * 4)
+    assert supcon_loss(3.0 * f, labels).item() == pytest.approx(supcon_loss(f, labels).item(), rel=1e-5)
+    collapsed = torch.stack([torch.eye(4)[int(c)] for c in labels])[:, None].expand(8, 2, 4)
+    # perfect clusters: each anchor's positives carry all but exp(-1/t) of the mass of the others
+    n_pos, n_neg, t = 7, 8, 0.1
+    exact = -math.log(math.exp(1 / t) / (n_pos * math.exp(1 / t) + n_neg * math.exp(0.0)))
+    assert supcon_loss(collapsed, labels, t).item() == pytest.approx(exact, rel=1e-5)
+    assert supcon_loss(collapsed, labels, t) < supcon_loss(f, labels, t)
+
+
+def test_bad_shapes_name_the_expected_shape():
+    with pytest.raises(ValueError, match=r"\[B, V, D\]"):
+        supcon_loss(torch.randn(4, 3))
+    with pytest.raises(ValueError, match=r"\[B\] = \[4\]"):
+        supcon_loss(torch.randn(4, 2, 3), torch.arange(5))
+    enc = SupConEncoder((1, 8, 8))
+    with pytest.raises(ValueError, match=r"\[B, 1, 8, 8\]"):
+        enc(torch.randn(2, 64))
+    with pytest.raises(ValueError, match=r"\[N\] = \[3\]"):
+        enc.fit(torch.randn(3, 1, 8, 8), torch.arange(4), progress=False)
+
+
+def _digits(n_classes: int):
+    data = load_digits(n_class=n_classes)
+    x = torch.tensor(data.images / 16.0, dtype=torch.float32)[:, None]
+    return x, torch.tensor(data.target)
+
+
+def _nearest_centroid_accuracy(f_train, y_train, f_test, y_test) -> float:
+    f_train, f_test = torch.nn.functional.normalize(f_train, dim=1), torch.nn.functional.normalize(f_test, dim=1)
+    centroids = torch.stack([f_train[y_train == c].mean(0) for c in y_train.unique()])
+    return float(((f_test @ centroids.T).argmax(1) == y_test).float().mean())
+
+
+def test_fit_clusters_digit_classes_and_is_reproducible(tmp_path):
+    x, y = _digits(5)
+    rng = np.random.default_rng(0)
+    idx = torch.tensor(rng.permutation(len(y)))
+    train, test = idx[:150], idx[150:]
+    torch.manual_seed(0)
+    enc = SupConEncoder((1, 8, 8), feature_dim=32, width=8)
+    twin, other = copy.deepcopy(enc), copy.deepcopy(enc)
+    with torch.no_grad():
+        before = _nearest_centroid_accuracy(enc(x[train]), y[train], enc(x[test]), y[test])
+    for model in (twin, other):
+        model.fit(x[train], y[train], epochs=2, batch_size=64, seed=3, progress=False)
+    for a, b in zip(twin.state_dict().values(), other.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    losses = enc.fit(x[train], y[train], epochs=20, batch_size=64, seed=3, progress=False)
+    with torch.no_grad():
+        after = _nearest_centroid_accuracy(enc(x[train]), y[train], enc(x[test]), y[test])
+    assert losses[-1] < losses[0] - 0.5  # the floor is about log(positives per anchor) ~ 3.2 here
+    assert after > 0.9 and after > before + 0.05
+    enc.save(tmp_path / "enc.safetensors")
+    loaded = SupConEncoder.load(tmp_path / "enc.safetensors")
+    assert torch.equal(loaded(x[:10]), enc(x[:10]))
+
+
+def test_vector_encoder_and_frame_augmentation_shapes():
+    enc = SupConEncoder((6,), feature_dim=8)
+    assert enc(torch.randn(5, 6)).shape == (5, 8) and enc.project(torch.randn(5, 6)).shape == (5, 32)
+    x = torch.rand(4, 3, 20, 24)
+    g = torch.Generator().manual_seed(0)
+    shifted = augment_frames(x, g, max_shift=2)
+    assert shifted.shape == x.shape and not torch.allclose(shifted, x, atol=0.1)

@@ -1,0 +1,200 @@
+"""Run folders through the CLI: files and summaries, exact resume after SIGKILL, atomic checkpoints, bad input,
+and the Ray backend reproducing the local backend."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from underact.agents.trainer import (
+    METRICS_COLUMNS,
+    TrainConfig,
+    load_checkpoint,
+    read_metrics,
+    save_checkpoint,
+    train,
+)
+from underact.cli import main
+
+TINY = [
+    "--hidden",
+    "4",
+    "--population",
+    "6",
+    "--episodes",
+    "1",
+    "--eval-episodes",
+    "3",
+    "--quiet",
+    "--target-return",
+    "none",
+]
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "underact.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _key_rows(folder: Path) -> list[tuple[str, str, str, str]]:
+    return [(r["generation"], r["best_return"], r["mean_return"], r["center_return"]) for r in read_metrics(folder)]
+
+
+def test_train_writes_a_run_folder_and_json_summary(tmp_path, capsys):
+    out = tmp_path / "cp"
+    assert main(["train", "--env", "CartPole-v1", "--generations", "3", "--json", "--out", str(out), *TINY]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(summary) == {"run", "generations", "best_return", "eval_mean_return", "env_steps", "wall_s"}
+    assert summary["generations"] == 3
+    for name in ("config.json", "metrics.csv", "latest.safetensors", "best.safetensors", "curve.png"):
+        assert (out / name).is_file(), name
+    with (out / "metrics.csv").open() as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == METRICS_COLUMNS
+        rows = list(reader)
+    assert [int(r["generation"]) for r in rows] == [0, 1, 2]
+    assert int(rows[-1]["env_steps"]) == summary["env_steps"]
+    # CartPole pays 1 per step, so a generation's steps bound its returns: 6 individuals + 4 center copies.
+    steps_gen0 = int(rows[0]["env_steps"])
+    assert float(rows[0]["mean_return"]) * 6 <= steps_gen0
+    assert 1 <= float(rows[0]["best_return"]) <= 500
+
+    assert main(["evaluate", str(out), "--episodes", "5", "--json", "--render", str(tmp_path / "ep.gif")]) == 0
+    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(ev) == {"mean_return", "std_return", "episodes"} and ev["episodes"] == 5
+    from PIL import Image
+
+    with Image.open(tmp_path / "ep.gif") as gif:
+        assert gif.n_frames > 5
+
+
+def test_resume_after_sigkill_reproduces_the_uninterrupted_rows(tmp_path):
+    args = ["train", "--env", "Pendulum-v1", "--generations", "12", *TINY]
+    full = tmp_path / "full"
+    assert main([*args, "--out", str(full)]) == 0
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "underact.cli", *args, "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and len(read_metrics(killed)) < 4 and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 0 < len(read_metrics(killed)) < 12, "the kill should land mid-run"
+    assert main(["train", "--resume", str(killed), "--quiet"]) == 0
+    assert _key_rows(killed) == _key_rows(full)
+    assert len(_key_rows(full)) == 12
+
+
+def test_resume_can_extend_a_finished_run(tmp_path):
+    cfg = TrainConfig(
+        env="CartPole-v1",
+        hidden=(4,),
+        population=6,
+        episodes=1,
+        eval_episodes=2,
+        generations=4,
+        target_return="none",
+        seed=3,
+    )
+    train(cfg, out=tmp_path / "a", progress=False)
+    train(TrainConfig(**{**vars(cfg), "generations": 2}), out=tmp_path / "b", progress=False)
+    train(resume=tmp_path / "b", generations=4, progress=False)
+    assert _key_rows(tmp_path / "a") == _key_rows(tmp_path / "b")
+
+
+_WRITER = """
+import sys, numpy as np
+from underact.agents.trainer import save_checkpoint
+path, i = sys.argv[1], 0
+while True:
+    i += 1
+    save_checkpoint(path, {"x": np.full(3_000_000, i, dtype=np.float32)}, {"i": str(i)})
+    print(i, flush=True)
+"""
+
+
+def test_checkpoint_survives_sigkill_during_write(tmp_path):
+    path = tmp_path / "latest.safetensors"
+    save_checkpoint(path, {"x": np.zeros(3_000_000, np.float32)}, {"i": "0"})
+    for delay in (0.3, 0.55, 0.8):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()  # at least one write finished
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        arrays, meta = load_checkpoint(path)  # never a torn file
+        assert np.all(arrays["x"] == float(meta["i"]))
+
+
+def test_bad_input_is_one_line_exit_2_and_leaves_runs_untouched(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--env", "CartPole-v1", "--generations", "2", "--out", str(run), *TINY]) == 0
+    before = _snapshot(run)
+    cases = [
+        ["train", "--env", "NoSuchEnv-v0", "--out", str(tmp_path / "x")],
+        ["train", "--rule", "XYZ", "--out", str(tmp_path / "x")],
+        ["train", "--population", "7", "--out", str(tmp_path / "x")],
+        ["train", "--out", str(run), *TINY],
+        ["train", "--resume", str(tmp_path)],
+        ["evaluate", str(tmp_path)],
+    ]
+    capsys.readouterr()
+    for case in cases:
+        assert main(case) == 2, case
+        err = capsys.readouterr().err
+        assert err.startswith("underact: error:") and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
+    assert _snapshot(run) == before
+
+    data = bytearray((run / "latest.safetensors").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (run / "latest.safetensors").write_bytes(bytes(data))
+    corrupted = _snapshot(run)
+    res = _run_cli("train", "--resume", str(run), "--generations", "4")
+    assert res.returncode == 2 and "corrupted checkpoint" in res.stderr and res.stderr.count("\n") == 1
+    assert _snapshot(run) == corrupted
+
+
+def _ray_or_skip():
+    ray = pytest.importorskip("ray")
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    except Exception as exc:  # a sandbox without the sockets Ray needs
+        pytest.skip(f"Ray did not start: {exc}")
+    return ray
+
+
+def test_ray_backend_matches_local_backend(tmp_path):
+    ray = _ray_or_skip()
+    try:
+        cfg = TrainConfig(
+            env="CartPole-v1",
+            hidden=(4,),
+            population=6,
+            episodes=2,
+            eval_episodes=2,
+            generations=3,
+            target_return="none",
+            seed=7,
+        )
+        train(cfg, out=tmp_path / "local", progress=False)
+        train(TrainConfig(**{**vars(cfg), "backend": "ray", "workers": 2}), out=tmp_path / "ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert _key_rows(tmp_path / "ray") == _key_rows(tmp_path / "local")
+    assert len({r[1] for r in _key_rows(tmp_path / "local")}) > 1

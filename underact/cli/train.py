@@ -1,0 +1,207 @@
+"""`underact train` and `underact evaluate`: Hebbian-plasticity agents trained by evolution strategies.
+
+`train` writes a run folder (see `underact.agents.trainer`); `evaluate` loads its best (or latest) genome and
+plays episodes, each with freshly sampled random weights, optionally rendering one to a GIF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from underact.errors import UnderactError
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer sizes like 128,64 (or none), got {text!r}") from None
+    if min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive layer sizes like 128,64, got {text!r}")
+    return sizes
+
+
+def _target(text: str) -> float | str:
+    if text in ("auto", "none"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, 'auto' or 'none', got {text!r}") from None
+
+
+def register(subparsers) -> None:
+    """Adds the `train` and `evaluate` sub-commands."""
+    from underact.agents.hebbian import RULES
+    from underact.agents.trainer import TrainConfig
+
+    d = TrainConfig()
+    p = subparsers.add_parser(
+        "train",
+        help="evolve Hebbian (or static) agents with OpenAI-ES",
+        description="Evolve Hebbian-plasticity (or static-weight) agents with OpenAI-ES.",
+    )
+    p.add_argument("--env", default=d.env, help=f"Gymnasium id (default {d.env}); underact/... ids included")
+    p.add_argument("--rule", default=d.rule, help=f"one of {', '.join(RULES)} (default {d.rule})")
+    p.add_argument(
+        "--hidden",
+        type=_hidden,
+        default=d.hidden,
+        help=f"hidden layer sizes, e.g. 128,64, or none for no hidden layer (default {','.join(map(str, d.hidden))})",
+    )
+    p.add_argument("--norm", action="store_true", help="normalise each layer's weights by their max |w| every step")
+    p.add_argument("--population", type=int, default=d.population, help=f"default {d.population}")
+    p.add_argument("--generations", type=int, default=None, help=f"default {d.generations}")
+    p.add_argument("--episodes", type=int, default=d.episodes, help=f"episodes per individual (default {d.episodes})")
+    p.add_argument("--sigma", type=float, default=d.sigma, help=f"ES noise std (default {d.sigma})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"ES step size (default {d.lr})")
+    p.add_argument("--sigma-decay", type=float, default=d.sigma_decay)
+    p.add_argument("--lr-decay", type=float, default=d.lr_decay)
+    p.add_argument("--l2", type=float, default=d.l2, help="L2 penalty on the center")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
+    p.add_argument("--no-antithetic", action="store_true", help="plain Gaussian sampling instead of mirrored")
+    p.add_argument(
+        "--target-return",
+        type=_target,
+        default=d.target_return,
+        help="stop once the ES center's mean return reaches this: a number, 'none', or 'auto' "
+        "(the environment's reward_threshold, e.g. 475 for CartPole-v1; the default)",
+    )
+    p.add_argument(
+        "--eval-episodes",
+        type=int,
+        default=d.eval_episodes,
+        help=f"fresh-weight episodes for the final evaluation (default {d.eval_episodes})",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--backend", choices=("local", "ray"), default=d.backend)
+    p.add_argument("--address", default=None, help="Ray cluster address (ray.init(address=...))")
+    p.add_argument("--workers", type=int, default=d.workers, help=f"Ray workers (default {d.workers})")
+    p.add_argument(
+        "--vectorization",
+        choices=("auto", "native", "sync", "async"),
+        default=d.vectorization,
+        help="vector environment: native vector_entry_point (auto when available), sync or async",
+    )
+    p.add_argument("--env-kwargs", default="{}", help="JSON object of make() keyword arguments")
+    p.add_argument("--out", type=Path, help="new run folder")
+    p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
+    p.add_argument("--json", action="store_true", help="print a one-line JSON summary at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    e = subparsers.add_parser(
+        "evaluate",
+        help="play a trained run's agent with fresh random weights",
+        description="Evaluate a run's agent; every episode starts from fresh random weights.",
+    )
+    e.add_argument("run", type=Path, help="run folder written by `underact train`")
+    e.add_argument("--episodes", type=int, default=100)
+    e.add_argument("--checkpoint", choices=("best", "latest"), default="best")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--render", type=Path, metavar="FILE.gif", help="render one episode to an animated GIF")
+    e.add_argument("--json", action="store_true", help="print {mean_return, std_return, episodes}")
+    e.set_defaults(func=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from underact.agents.trainer import TrainConfig, train
+
+    try:
+        if args.resume is not None:
+            if args.out is not None:
+                raise UnderactError("give either --out (new run) or --resume DIR, not both")
+            summary = train(resume=args.resume, generations=args.generations, progress=not args.quiet)
+        else:
+            if args.out is None:
+                raise UnderactError("--out DIR is required for a new run (or --resume DIR)")
+            try:
+                env_kwargs = json.loads(args.env_kwargs)
+            except json.JSONDecodeError as exc:
+                raise UnderactError(f"--env-kwargs must be a JSON object: {exc.msg}") from None
+            if not isinstance(env_kwargs, dict):
+                raise UnderactError("--env-kwargs must be a JSON object like '{\"length\": 1.0}'")
+            d = TrainConfig()
+            config = TrainConfig(
+                env=args.env,
+                rule=args.rule,
+                hidden=args.hidden,
+                norm=args.norm,
+                population=args.population,
+                generations=args.generations if args.generations is not None else d.generations,
+                episodes=args.episodes,
+                sigma=args.sigma,
+                lr=args.lr,
+                sigma_decay=args.sigma_decay,
+                lr_decay=args.lr_decay,
+                l2=args.l2,
+                optimizer=args.optimizer,
+                antithetic=not args.no_antithetic,
+                seed=args.seed,
+                target_return=args.target_return,
+                eval_episodes=args.eval_episodes,
+                backend=args.backend,
+                address=args.address,
+                workers=args.workers,
+                vectorization=args.vectorization,
+                env_kwargs=env_kwargs,
+            )
+            summary = train(config, out=args.out, progress=not args.quiet)
+    except ValueError as exc:
+        raise UnderactError(str(exc)) from None
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{summary['run']}: {summary['generations']} generations, best center return "
+            f"{summary['best_return']:.1f}, evaluated mean {summary['eval_mean_return']:.1f} "
+            f"over fresh-weight episodes, {summary['env_steps']} env steps, {summary['wall_s']:.1f} s"
+        )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from underact.agents.trainer import evaluate_genome, load_genome, read_config
+
+    if args.episodes < 1:
+        raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
+    try:
+        config = read_config(args.run)
+        genome = load_genome(args.run, args.checkpoint)
+        returns = evaluate_genome(config, genome, args.episodes, args.seed)
+        if args.render is not None:
+            from underact.agents.render import render_episode
+
+            frames = render_episode(config, genome, args.seed)
+            _write_gif(args.render, frames)
+    except ValueError as exc:
+        raise UnderactError(str(exc)) from None
+    summary = {"mean_return": float(returns.mean()), "std_return": float(returns.std()), "episodes": args.episodes}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"{args.run}: mean return {summary['mean_return']:.2f} ± {summary['std_return']:.2f} "
+            f"over {args.episodes} fresh-weight episodes"
+        )
+    if args.render is not None:
+        print(f"wrote {args.render}", file=sys.stderr)
+    return 0
+
+
+def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
+    from PIL import Image
+
+    if path.suffix.lower() != ".gif":
+        raise UnderactError(f"--render expects a .gif file name, got {path}")
+    if not path.parent.is_dir():
+        raise UnderactError(f"--render: folder {path.parent} does not exist")
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
