@@ -28,17 +28,6 @@ the rule's coefficients in the order of the table; each coefficient an (out, in)
 
 Batch shapes: an agent is (individual p, episode e). Weights are [P, E, out, in]; coefficients are
 [P, 1, out, in] and broadcast over the E episodes of an individual, so each is read once per step.
-
-Rollouts use a factored form of the same weights (`PlasticState`). Because the coefficients are fixed
-during an episode, after t steps
-
-    w_t = M_t + ηB ⊙ (1 ⊗ Σ o_i) + ηC ⊙ (Σ o_j ⊗ 1) + t·ηD,      M_t = w_0 + Σ ηA ⊙ (o_j ⊗ o_i)
-
-(sums over the steps so far), so w_t·x = M_t·x + ηB·(Σo_i ⊙ x) + Σo_j ⊙ (ηC·x) + t·(ηD·x). Only M is a
-per-agent matrix that changes; the B, C and D products are matrix products shared by the E episodes of an
-individual. Per step that streams each agent's matrix three times instead of about nine: the same numbers
-up to float32 rounding (tested against `PlasticNet.step`), about 1.5× faster. Weight normalisation is not
-linear, so with `norm` the state holds the explicit weights and `PlasticNet.step` updates them.
 """
 
 from __future__ import annotations
@@ -47,15 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
-RULE_COEFFICIENTS: dict[str, tuple[str, ...]] = {
-    "static": ("W",),
-    "A": ("A",),
-    "AD": ("A", "D"),
-    "ABC": ("A", "B", "C"),
-    "ABCD": ("A", "B", "C", "D"),
-    "ABCD_lr": ("A", "B", "C", "D", "eta"),
-}
-RULES: tuple[str, ...] = tuple(RULE_COEFFICIENTS)
+from underact.agents.config import RULE_COEFFICIENTS, RULES
 
 
 @dataclass(frozen=True)
@@ -184,70 +165,6 @@ class PlasticNet:
                 if self.norm:
                     w.div_(w.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12))
             pre = post
-        return pre
-
-
-class PlasticState:
-    """The weights of a batch of agents during a rollout, factored as in the module docstring.
-
-    `m` [P, E, out, in] per layer is M_t (or the explicit weights when the net is not factored);
-    `pre_sum` [P, E, in] and `post_sum` [P, E, out] accumulate the activations; `steps` counts updates.
-    """
-
-    def __init__(self, net: PlasticNet, weights: list[torch.Tensor]):
-        self.factored = net.plastic and not net.norm
-        self.m = weights
-        self.pre_sum = [w.new_zeros(w.shape[:-2] + (w.shape[-1],)) for w in weights]
-        self.post_sum = [w.new_zeros(w.shape[:-1]) for w in weights]
-        self.scratch = [torch.empty_like(w) for w in weights]
-        self.steps = 0
-
-    def select(self, index: torch.Tensor) -> None:
-        """Keeps only individuals `index` (a 1-D index into the population axis)."""
-        self.m = [m.index_select(0, index) for m in self.m]
-        self.pre_sum = [v.index_select(0, index) for v in self.pre_sum]
-        self.post_sum = [v.index_select(0, index) for v in self.post_sum]
-        self.scratch = [torch.empty_like(m) for m in self.m]
-
-    def weights(self, terms: list[LayerTerms]) -> list[torch.Tensor]:
-        """The explicit weights w_t [P, E, out, in] per layer."""
-        if not self.factored:
-            return [m.clone() for m in self.m]
-        out = []
-        for m, t, pre_sum, post_sum in zip(self.m, terms, self.pre_sum, self.post_sum, strict=True):
-            w = m.clone()
-            if t.b is not None:
-                w += t.b * pre_sum.unsqueeze(-2)
-            if t.c is not None:
-                w += t.c * post_sum.unsqueeze(-1)
-            if t.d is not None:
-                w += self.steps * t.d
-            out.append(w)
-        return out
-
-    def step(self, net: PlasticNet, terms: list[LayerTerms], x: torch.Tensor) -> torch.Tensor:
-        """`net.step` on these agents: x [P, E, in] → output activations [P, E, out], updating the state."""
-        if not self.factored:
-            self.steps += 1
-            return net.step(self.m, terms, x, self.scratch)
-        pre = x.to(torch.float32)
-        for layer, t in enumerate(terms):
-            m = self.m[layer]
-            y = torch.einsum("peoi,pei->peo", m, pre)  # M_t·x
-            if t.b is not None:
-                y += torch.einsum("poi,pei->peo", t.b[:, 0], self.pre_sum[layer] * pre)
-            if t.c is not None:
-                y += self.post_sum[layer] * torch.einsum("poi,pei->peo", t.c[:, 0], pre)
-            if t.d is not None and self.steps:
-                y += self.steps * torch.einsum("poi,pei->peo", t.d[:, 0], pre)
-            post = torch.tanh(y)  # [P, E, out]
-            scratch = self.scratch[layer]
-            torch.mul(t.a, post.unsqueeze(-1), out=scratch)
-            m.addcmul_(scratch, pre.unsqueeze(-2))  # M += ηA ⊙ (o_j ⊗ o_i)
-            self.pre_sum[layer] += pre
-            self.post_sum[layer] += post
-            pre = post
-        self.steps += 1
         return pre
 
 

@@ -30,15 +30,15 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from underact.agents.es import ESConfig, OpenAIES
-from underact.agents.hebbian import RULES, PlasticNet
-from underact.agents.rollout import EnvSpec, PopulationEvaluator, check_env_id, space_sizes
+from underact.agents.config import TrainConfig
+from underact.agents.es import OpenAIES
+from underact.agents.rollout import PopulationEvaluator
 
 FORMAT = "underact-es-checkpoint-1"
 METRICS_COLUMNS = (
@@ -54,88 +54,6 @@ METRICS_COLUMNS = (
 )
 CENTER_COPIES = 4  # the ES center is evaluated as this many extra individuals (4 × episodes episodes)
 EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved as the run folder's config.json)."""
-
-    env: str = "CartPole-v1"
-    rule: str = "ABCD_lr"
-    hidden: tuple[int, ...] = (16,)  # solved CartPole-v1 fastest among sizes with a hidden layer (README)
-    norm: bool = False
-    init_scale: float = 0.1
-    population: int = 64
-    generations: int = 100
-    episodes: int = 4
-    sigma: float = 0.1
-    lr: float = 0.05
-    sigma_decay: float = 0.999
-    sigma_min: float = 0.01
-    lr_decay: float = 0.999
-    lr_min: float = 0.001
-    l2: float = 0.0
-    optimizer: str = "adam"
-    antithetic: bool = True
-    seed: int = 0
-    target_return: float | str = "auto"  # stop once the center reaches it; "auto": the env's reward_threshold
-    target_margin: float = 0.01  # the verification on fresh episodes must beat target by this fraction of |target|
-    eval_episodes: int = 100
-    backend: str = "local"  # "local" or "ray"
-    address: str | None = None
-    workers: int = 2
-    vectorization: str = "auto"
-    env_kwargs: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-
-    def validate(self) -> None:
-        """ValueError naming the first bad setting."""
-        if self.rule not in RULES:
-            raise ValueError(f"unknown rule {self.rule!r}; expected one of {', '.join(RULES)}")
-        if self.antithetic and self.population % 2:
-            raise ValueError(f"population {self.population} is odd; antithetic sampling needs an even population")
-        for name in ("population", "generations", "episodes", "eval_episodes", "workers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.backend not in ("local", "ray"):
-            raise ValueError(f"backend must be 'local' or 'ray', got {self.backend!r}")
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
-        if isinstance(self.target_return, str) and self.target_return not in ("auto", "none"):
-            raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
-        space_sizes(self.env, self.env_kwargs)
-        EnvSpec(self.env, self.env_kwargs, self.vectorization).mode()
-
-    def target(self) -> float | None:
-        """The center return at which training stops early, or None."""
-        if self.target_return == "auto":
-            threshold = check_env_id(self.env).reward_threshold
-            return None if threshold is None else float(threshold)
-        if self.target_return == "none":
-            return None
-        return float(self.target_return)
-
-    def es_config(self) -> ESConfig:
-        names = {f.name for f in fields(ESConfig)}
-        return ESConfig(**{k: v for k, v in asdict(self).items() if k in names})
-
-    def env_spec(self) -> EnvSpec:
-        return EnvSpec(self.env, dict(self.env_kwargs), self.vectorization)
-
-    def net(self) -> PlasticNet:
-        n_in, n_out = space_sizes(self.env, self.env_kwargs)
-        return PlasticNet((n_in, *self.hidden, n_out), self.rule, self.norm, self.init_scale)
-
-    @classmethod
-    def from_json(cls, text: str) -> TrainConfig:
-        data = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}")
-        return cls(**data)
 
 
 # --- atomic files -----------------------------------------------------------------------------------

@@ -32,7 +32,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="underact", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="underact",
+        description="Underactuated robotics and learning control: manipulator equations from Drake and MuJoCo, "
+        "actuation analysis, swing-up and balance, Hebbian agents. `underact COMMAND --help` for each command.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

@@ -39,8 +39,7 @@ def _target(text: str) -> float | str:
 
 def register(subparsers) -> None:
     """Adds the `train` and `evaluate` sub-commands."""
-    from underact.agents.hebbian import RULES
-    from underact.agents.trainer import TrainConfig
+    from underact.agents.config import RULES, TrainConfig
 
     d = TrainConfig()
     p = subparsers.add_parser(
