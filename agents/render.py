@@ -12,7 +12,6 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from underact.agents.hebbian import PlasticState
 from underact.agents.rollout import derived_seed, to_actions
 from underact.agents.trainer import EVAL_KEY, TrainConfig
 
@@ -62,11 +61,11 @@ def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frame
         with torch.no_grad():
             terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
             gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
-            state = PlasticState(net, net.initial_weights(terms, [gen], 1))
+            weights = net.initial_weights(terms, [gen], 1)
             frames = [_frame(env, fallback)]
             done = False
             while not done and len(frames) < max_frames:
-                out = state.step(net, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
+                out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
                 action = to_actions(out.reshape(1, -1).numpy(), env.action_space)[0]
                 obs, _, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from underact.agents.hebbian import PlasticNet, PlasticState
+from underact.agents.hebbian import PlasticNet
 
 
 def import_our_envs() -> None:
@@ -51,7 +51,11 @@ def check_env_id(env_id: str) -> gym.envs.registration.EnvSpec:
 def space_sizes(env_id: str, env_kwargs: dict | None = None) -> tuple[int, int]:
     """(observation size, network output size) for `env_id`; ValueError for unsupported spaces."""
     check_env_id(env_id)
-    env = gym.make(env_id, **(env_kwargs or {}))
+    try:
+        env = gym.make(env_id, **(env_kwargs or {}))
+    except (TypeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{env_id}: could not make the environment with {env_kwargs or {}}: {first}") from None
     try:
         obs, act = env.observation_space, env.action_space
     finally:
@@ -134,7 +138,8 @@ class PopulationEvaluator:
         terms = self.net.terms(torch.from_numpy(np.asarray(genomes, dtype=np.float32)))
         keys = range(offset, offset + p)
         gens = [torch.Generator().manual_seed(derived_seed(self.seed, generation, k)) for k in keys]
-        state = PlasticState(self.net, self.net.initial_weights(terms, gens, e))
+        weights = self.net.initial_weights(terms, gens, e)
+        workspace = [torch.empty_like(w) for w in weights]
         env_seed = derived_seed(self.seed, generation, 2**31 - 1)
         if self.native:
             env, first, reset_seed = self._env(self.total * e), offset * e, env_seed
@@ -151,7 +156,7 @@ class PopulationEvaluator:
             while not done.all():
                 rows = first + (batch[:, None] * e + np.arange(e)).ravel()
                 x = torch.from_numpy(np.asarray(obs[rows], dtype=np.float32)).view(len(batch), e, -1)
-                out = state.step(self.net, terms, x).reshape(len(batch) * e, -1).numpy()
+                out = self.net.step(weights, terms, x, workspace).reshape(len(batch) * e, -1).numpy()
                 actions[rows] = to_actions(out, env.single_action_space)
                 obs, reward, terminated, truncated, _ = env.step(actions)
                 live = ~done
@@ -162,6 +167,7 @@ class PopulationEvaluator:
                 if 4 * running.sum() <= 3 * len(batch):  # drop finished individuals once a quarter are
                     keep = torch.from_numpy(np.flatnonzero(running))
                     batch = batch[running]
-                    state.select(keep)
+                    weights = [w.index_select(0, keep) for w in weights]
+                    workspace = [torch.empty_like(w) for w in weights]
                     terms = [t.select(keep) for t in terms]
         return returns.reshape(p, e), steps

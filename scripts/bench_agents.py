@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from underact.agents.hebbian import PlasticNet, PlasticState
+from underact.agents.hebbian import PlasticNet
 from underact.agents.rollout import EnvSpec, PopulationEvaluator, derived_seed, space_sizes, to_actions
 
 SEED, GENERATION = 0, 0
@@ -112,14 +112,15 @@ def kernel_rate(net: PlasticNet, genomes: np.ndarray, episodes: int, repeats: in
     """Agent-steps/s of the batched forward pass + Hebbian update alone (no environment)."""
     terms = net.terms(torch.from_numpy(genomes))
     gens = [torch.Generator().manual_seed(k) for k in range(len(genomes))]
-    state = PlasticState(net, net.initial_weights(terms, gens, episodes))
+    weights = net.initial_weights(terms, gens, episodes)
+    workspace = [torch.empty_like(w) for w in weights]
     x = torch.zeros(len(genomes), episodes, net.sizes[0])
     with torch.no_grad():
         for _ in range(5):
-            state.step(net, terms, x)
+            net.step(weights, terms, x, workspace)
         t = time.perf_counter()
         for _ in range(repeats):
-            state.step(net, terms, x)
+            net.step(weights, terms, x, workspace)
     return repeats * len(genomes) * episodes / (time.perf_counter() - t)
 
 

@@ -45,7 +45,7 @@ def n_buckets_for(padded_length: int, bucket_size: int) -> int:
     return n_chunks + n_chunks % 2 if n_chunks > 1 else 1
 
 
-def _dropout(p: Tensor, rate: float, generator: torch.Generator) -> Tensor:
+def seeded_dropout(p: Tensor, rate: float, generator: torch.Generator) -> Tensor:
     """Dropout whose mask comes from `generator`, so a replay with the same seed draws the same mask."""
     if rate == 0.0:
         return p
@@ -53,9 +53,7 @@ def _dropout(p: Tensor, rate: float, generator: torch.Generator) -> Tensor:
     return p * keep / (1.0 - rate)
 
 
-def full_attention(
-    qk: Tensor, v: Tensor, *, causal: bool, generator: torch.Generator, dropout: float = 0.0
-) -> Tensor:
+def full_attention(qk: Tensor, v: Tensor, *, causal: bool, generator: torch.Generator, dropout: float = 0.0) -> Tensor:
     """Shared-QK attention over the whole sequence (short-sequence fallback): qk, v [N, L, d] -> [N, L, d]."""
     length = qk.shape[1]
     k = F.normalize(qk, dim=-1)
@@ -64,7 +62,7 @@ def full_attention(
     scores = scores.masked_fill(pos[:, None] == pos[None, :], SELF)
     if causal:
         scores = scores.masked_fill(pos[None, :] > pos[:, None], MASKED)
-    return _dropout(scores.softmax(dim=-1), dropout, generator) @ v
+    return seeded_dropout(scores.softmax(dim=-1), dropout, generator) @ v
 
 
 class _ChunkAttention(torch.autograd.Function):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from underact.agents.perception.lsh import _dropout, full_attention, lsh_attention
+from underact.agents.perception.lsh import full_attention, lsh_attention, seeded_dropout
 from underact.agents.perception.reversible import ReversibleStack
 
 _SEED_RANGE = 2**62
@@ -44,11 +44,7 @@ class LSHSelfAttention(nn.Module):
 
     def _split(self, t: Tensor) -> Tensor:  # [B, L, dim] -> [B * heads, L, dim / heads]
         b, length, dim = t.shape
-        return (
-            t.view(b, length, self.heads, dim // self.heads)
-            .transpose(1, 2)
-            .reshape(b * self.heads, length, -1)
-        )
+        return t.view(b, length, self.heads, dim // self.heads).transpose(1, 2).reshape(b * self.heads, length, -1)
 
     def forward(self, x: Tensor, seed: int) -> Tensor:
         generator = torch.Generator().manual_seed(seed)
@@ -88,7 +84,7 @@ class ChunkedFeedForward(nn.Module):
     def apply_chunk(self, x: Tensor, seed: int, index: int) -> Tensor:
         h = torch.relu(self.hidden(self.norm(x)))
         if self.training and self.dropout > 0:
-            h = _dropout(h, self.dropout, torch.Generator().manual_seed((seed + index) % _SEED_RANGE))
+            h = seeded_dropout(h, self.dropout, torch.Generator().manual_seed((seed + index) % _SEED_RANGE))
         return self.out(h)
 
     def forward(self, x: Tensor, seed: int) -> Tensor:
@@ -138,8 +134,7 @@ class ReformerEncoder(nn.Module):
         self.dim, self.depth, self.reversible = dim, depth, reversible
         max_full = 2 * bucket_size if full_attention_max_len is None else full_attention_max_len
         self.attn = nn.ModuleList(
-            LSHSelfAttention(dim, heads, bucket_size, n_hashes, causal, dropout, max_full)
-            for _ in range(depth)
+            LSHSelfAttention(dim, heads, bucket_size, n_hashes, causal, dropout, max_full) for _ in range(depth)
         )
         self.ff = nn.ModuleList(ChunkedFeedForward(dim, ff_mult, dropout, ff_chunk) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
@@ -158,9 +153,7 @@ class ReformerEncoder(nn.Module):
             )
         seeds = self.layer_seeds() if seeds is None else seeds
         if len(seeds) != self.depth:
-            raise ValueError(
-                f"seeds must hold {self.depth} (attention, feed-forward) pairs, got {len(seeds)}"
-            )
+            raise ValueError(f"seeds must hold {self.depth} (attention, feed-forward) pairs, got {len(seeds)}")
         blocks = list(zip(self.attn, self.ff, strict=True))
         if self.reversible:
             block_params = [(list(f.parameters()), list(g.parameters())) for f, g in blocks]

@@ -21,7 +21,7 @@ class SeededLayer(Protocol):
     def __call__(self, x: Tensor, seed: int) -> Tensor: ...
 
 
-class ChunkedLayer(Protocol):
+class ChunkedLayer(SeededLayer, Protocol):
     """G of a reversible block, position-wise: chunk `index` of length `chunk_len(L)` along L, seeded."""
 
     def chunk_len(self, length: int) -> int: ...
@@ -49,7 +49,15 @@ class ReversibleStack(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x1: Tensor, x2: Tensor, blocks: list, seeds: list, block_params: list, *params: Tensor):
+    def forward(
+        ctx,
+        x1: Tensor,
+        x2: Tensor,
+        blocks: list[tuple[SeededLayer, ChunkedLayer]],
+        seeds: list[tuple[int, int]],
+        block_params: list[tuple[list[nn.Parameter], list[nn.Parameter]]],
+        *params: Tensor,
+    ):
         with torch.no_grad():
             for (f, g), (sf, sg) in zip(blocks, seeds, strict=True):
                 x1 = x1 + f(x2, sf)

@@ -8,11 +8,13 @@ without the head, which is what a policy sees.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from tqdm import tqdm
@@ -29,8 +31,7 @@ def supcon_loss(features: Tensor, labels: Tensor | None = None, temperature: flo
     """
     if features.dim() != 3:
         raise ValueError(
-            f"supcon_loss expects features of shape [B, V, D] (samples, views, dim), "
-            f"got {tuple(features.shape)}"
+            f"supcon_loss expects features of shape [B, V, D] (samples, views, dim), got {tuple(features.shape)}"
         )
     b, v, d = features.shape
     if labels is None:
@@ -120,9 +121,7 @@ class SupConEncoder(nn.Module):
             )
         else:
             raise ValueError(f"input_shape must be (C, H, W) or (n,), got {input_shape}")
-        self.head = nn.Sequential(
-            nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, proj_dim)
-        )
+        self.head = nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, proj_dim))
 
     def _check(self, x: Tensor) -> None:
         if tuple(x.shape[1:]) != self.input_shape or x.dim() != len(self.input_shape) + 1:
@@ -173,7 +172,7 @@ class SupConEncoder(nn.Module):
         optimiser = torch.optim.Adam(self.parameters(), lr=lr)
         history = []
         self.train()
-        for _ in tqdm(range(epochs), desc="supcon", disable=not progress, file=None):
+        for _ in tqdm(range(epochs), desc="supcon", disable=not progress, file=sys.stderr):
             perm = torch.randperm(x.shape[0], generator=generator)
             total, count = 0.0, 0
             for start in range(0, x.shape[0], batch_size):
@@ -198,14 +197,10 @@ class SupConEncoder(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> SupConEncoder:
         """An encoder saved by `save`, in eval mode."""
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         if "supcon_config" not in meta:
-            raise ValueError(
-                f"{path}: not a SupConEncoder file (no 'supcon_config' metadata); save one with .save()"
-            )
+            raise ValueError(f"{path}: not a SupConEncoder file (no 'supcon_config' metadata); save one with .save()")
         config = json.loads(meta["supcon_config"])
         encoder = cls(tuple(config.pop("input_shape")), **config)
         encoder.load_state_dict(load_file(str(path)))
