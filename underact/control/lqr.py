@@ -13,29 +13,9 @@ from scipy.linalg import solve_continuous_are
 from underact.analysis.linearize import equilibrium_input, linearize
 from underact.plants.base import Plant
 
-#: Which coordinates are angles (wrapped to (−π, π]) for the built-in closed-form models.
-_ANALYTIC_ANGLES = {"acrobot": [True, True], "cartpole": [False, True], "pendulum": [True]}
-
-
 def angle_mask(plant: Plant) -> np.ndarray:
-    """Boolean (nq,): True for revolute/hinge coordinates, read from the engine's joint types."""
-    if plant.backend == "analytic":
-        return np.array(_ANALYTIC_ANGLES[plant.name])
-    mask = np.zeros(plant.nq, dtype=bool)
-    if plant.backend == "drake":
-        from pydrake.multibody.tree import JointIndex
-
-        mbp = plant.plant
-        for i in range(mbp.num_joints()):
-            joint = mbp.get_joint(JointIndex(i))
-            if joint.type_name() in ("revolute", "continuous"):
-                mask[joint.position_start()] = True
-        return mask
-    import mujoco
-
-    m = plant.model
-    mask[m.jnt_qposadr[m.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)]] = True
-    return mask
+    """Boolean (nq,): True for revolute/hinge coordinates (the plant reads them from its engine)."""
+    return plant.angle_mask
 
 
 def wrap_angles(dq: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -73,7 +73,7 @@ class _Analytic(Plant):
 
     backend = "analytic"
 
-    def _set_common(self, nq: int, nu: int, vnames, anames, b, u_limit, upright):
+    def _set_common(self, nq: int, nu: int, vnames, anames, b, u_limit, upright, angles):
         self.nq = self.nv = nq
         self.nu = nu
         self.velocity_names = list(vnames)
@@ -82,6 +82,7 @@ class _Analytic(Plant):
         self.u_limit = np.full(nu, float(u_limit))
         self.upright = np.asarray(upright, dtype=np.float64)
         self.q_rest = np.zeros(nq)
+        self.angle_mask = np.array(angles, dtype=bool)
 
 
 class AcrobotPlant(_Analytic):
@@ -91,7 +92,7 @@ class AcrobotPlant(_Analytic):
         self.params = params or AcrobotParams()
         self.name = "acrobot"
         p = self.params
-        self._set_common(2, 1, ["shoulder", "elbow"], ["elbow"], [p.b1, p.b2], p.u_limit, [np.pi, 0.0])
+        self._set_common(2, 1, ["shoulder", "elbow"], ["elbow"], [p.b1, p.b2], p.u_limit, [np.pi, 0.0], [True, True])
 
     def _terms(self, q, v):
         p = self.params
@@ -129,7 +130,7 @@ class CartPolePlant(_Analytic):
         self.params = params or CartPoleParams()
         self.name = "cartpole"
         p = self.params
-        self._set_common(2, 1, ["x", "theta"], ["x"], [p.b_x, p.b_theta], p.u_limit, [0.0, np.pi])
+        self._set_common(2, 1, ["x", "theta"], ["x"], [p.b_x, p.b_theta], p.u_limit, [0.0, np.pi], [False, True])
 
     def _terms(self, q, v):
         p = self.params
@@ -159,7 +160,7 @@ class PendulumPlant(_Analytic):
         self.params = params or PendulumParams()
         self.name = "pendulum"
         p = self.params
-        self._set_common(1, 1, ["theta"], ["theta"], [p.b], p.u_limit, [np.pi])
+        self._set_common(1, 1, ["theta"], ["theta"], [p.b], p.u_limit, [np.pi], [True])
 
     def _terms(self, q, v):
         p = self.params

@@ -46,6 +46,8 @@ class Plant(ABC):
     upright: np.ndarray
     #: The hanging-down rest configuration.
     q_rest: np.ndarray
+    #: True for each position coordinate that is an angle of a revolute/hinge joint (wraps modulo 2π).
+    angle_mask: np.ndarray
 
     @abstractmethod
     def _terms(self, q: np.ndarray, v: np.ndarray) -> ManipulatorTerms:

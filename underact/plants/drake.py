@@ -64,6 +64,11 @@ class DrakePlant(Plant):
             if joint.num_velocities():
                 start = joint.velocity_start()
                 self.b[start : start + joint.num_velocities()] = joint.default_damping_vector()
+        self.angle_mask = np.zeros(self.nq, dtype=bool)
+        for i in range(plant.num_joints()):
+            joint = plant.get_joint(JointIndex(i))
+            if joint.type_name() in ("revolute", "continuous"):
+                self.angle_mask[joint.position_start()] = True
         self.q_rest = plant.GetDefaultPositions().copy()
         self.upright = self.q_rest.copy()
         self._pe0 = 0.0

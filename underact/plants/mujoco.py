@@ -38,6 +38,8 @@ class MujocoPlant(Plant):
         limited = model.actuator_ctrllimited.astype(bool)
         self.u_limit = np.where(limited, np.abs(model.actuator_ctrlrange).max(axis=1), np.inf)
         self.b = model.dof_damping.copy()
+        self.angle_mask = np.zeros(model.nq, dtype=bool)
+        self.angle_mask[model.jnt_qposadr[model.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)]] = True
         self.q_rest = model.qpos0.copy()
         self.upright = self.q_rest.copy()
         self._pe0 = 0.0
