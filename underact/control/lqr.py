@@ -13,6 +13,7 @@ from scipy.linalg import solve_continuous_are
 from underact.analysis.linearize import equilibrium_input, linearize
 from underact.plants.base import Plant
 
+
 def angle_mask(plant: Plant) -> np.ndarray:
     """Boolean (nq,): True for revolute/hinge coordinates (the plant reads them from its engine)."""
     return plant.angle_mask
