@@ -69,3 +69,15 @@ def test_unreadable_and_directory(tmp_path):
     for target in (str(bad), str(tmp_path)):
         p = run("analyze", target)
         assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_demo_runs_and_writes_pictures(tmp_path):
+    """The Quickstart's main job: three engines agree, and both systems end upright with plots and GIFs."""
+    from underact.cli import main
+
+    assert main(["demo", "--states", "10", "--out", str(tmp_path)]) == 0
+    for name in ("acrobot", "cartpole"):
+        traj = np.load(tmp_path / name / "trajectory.npz")
+        assert traj["q"].shape[1] == 2 and traj["t"][-1] >= 9.9
+        assert (tmp_path / name / "plot.png").stat().st_size > 10_000
+        assert (tmp_path / name / "animation.gif").read_bytes()[:6] == b"GIF89a"
