@@ -3,7 +3,8 @@
 Each (implementation, length, depth) runs in a fresh Python process; its peak memory is the child's peak
 resident set size (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, which includes the ~220 MB of the Python +
 torch runtime) and the increase over the size measured just before the first pass. Time is the fastest of
-`--repeats` passes after one warm-up pass (the machine is shared, so the minimum is the steadiest figure).
+`--repeats` passes after one warm-up pass, and with `--rounds` R the whole list runs R times interleaved, keeping
+the fastest time and the median memory (the machine is shared: the minimum is the steadiest figure).
 Implementations, all dim 64, 2 heads, float32, `torch.set_num_threads(2)`:
   full              pre-norm transformer encoder with explicit softmax(QK^T / sqrt(d)) V (an L x L matrix)
   sdpa              the same encoder with torch's `scaled_dot_product_attention`
@@ -14,6 +15,7 @@ Ratios are printed against `full` and `reformer-pytorch` measured in the same ru
 
     python scripts/bench_reformer.py                       # L = 1K..16K at depth 2, depth sweep at L = 4096
     python scripts/bench_reformer.py --lengths 1024 8192 --depths 2 --repeats 2
+    python scripts/bench_reformer.py --lengths 8192 --depths 2 --depth-length 8192 --rounds 3 --impls ours sdpa
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 IMPLS = ("full", "sdpa", "ours", "ours-nonrev", "reformer-pytorch")
+DEPTH_IMPLS = ("ours", "ours-nonrev", "reformer-pytorch")  # the depth sweep compares these
 DIM, HEADS, BUCKET, HASHES = 64, 2, 64, 2
 
 
@@ -147,7 +152,7 @@ def plot(rows: list[dict], depth_rows: list[dict], depth_length: int, out: Path)
             ls, mem, sec = zip(*pts, strict=True)
             axes[0].plot(ls, mem, "o-", label=impl)
             axes[1].plot(ls, sec, "o-", label=impl)
-        dpts = sorted((r["depth"], r["delta_mb"]) for r in depth_rows if r["impl"] == impl)
+        dpts = sorted((r["depth"], r["delta_mb"]) for r in depth_rows if r["impl"] == impl and impl in DEPTH_IMPLS)
         if dpts:
             axes[2].plot(*zip(*dpts, strict=True), "o-", label=impl)
     for ax, title in zip(axes[:2], ("peak memory (RSS, MB)", "time, forward + backward (s)"), strict=True):
@@ -171,6 +176,9 @@ def main() -> int:
     parser.add_argument("--depths", type=int, nargs="+", default=[1, 2, 4, 8], help="depth sweep (at --depth-length)")
     parser.add_argument("--depth-length", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes after one warm-up")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the whole list this many times, interleaved (fresh processes)"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per configuration")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "reformer_memory.png")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
@@ -180,20 +188,31 @@ def main() -> int:
         impl, length, depth = args.worker[0], int(args.worker[1]), int(args.worker[2])
         print(json.dumps(worker(impl, length, depth, args.repeats)))
         return 0
-    if min(args.lengths + args.depths + [args.depth_length, args.repeats]) < 1:
-        parser.error("lengths, depths, --depth-length and --repeats must be positive")
+    if min(args.lengths + args.depths + [args.depth_length, args.repeats, args.rounds]) < 1:
+        parser.error("lengths, depths, --depth-length, --repeats and --rounds must be positive")
 
     from tqdm import tqdm
 
     jobs = [(i, n, 2) for n in args.lengths for i in args.impls]
-    depth_impls = [i for i in ("ours", "ours-nonrev", "reformer-pytorch") if i in args.impls]
+    depth_impls = [i for i in DEPTH_IMPLS if i in args.impls]
     jobs += [(i, args.depth_length, d) for d in args.depths for i in depth_impls]
     jobs = list(dict.fromkeys(jobs))  # a depth-sweep point may repeat a length-sweep point
-    results = []
-    for impl, length, depth in tqdm(jobs, desc="configs", file=sys.stderr):
+    runs: dict[tuple, list[dict]] = {}
+    for impl, length, depth in tqdm(jobs * args.rounds, desc="configs", file=sys.stderr):
         r = run_child(impl, length, depth, args.repeats, args.timeout)
         if r:
-            results.append(r)
+            runs.setdefault((impl, length, depth), []).append(r)
+    # over rounds: the fastest time (the least disturbed by other jobs) and the median peak memory
+    results = [
+        {
+            **rs[0],
+            "time_s": min(r["time_s"] for r in rs),
+            "peak_mb": float(np.median([r["peak_mb"] for r in rs])),
+            "delta_mb": float(np.median([r["delta_mb"] for r in rs])),
+            "rounds": len(rs),
+        }
+        for rs in runs.values()
+    ]
     rows = [r for r in results if r["depth"] == 2]
     depth_rows = [r for r in results if r["L"] == args.depth_length]
     print("peak RSS (increase over start) and time, forward + backward, depth 2")

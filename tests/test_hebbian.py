@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from underact.agents.hebbian import RULE_COEFFICIENTS, RULES, PlasticNet, PlasticState
+from underact.agents.hebbian import RULE_COEFFICIENTS, RULES, PlasticNet
 from underact.agents.rollout import EnvSpec, PopulationEvaluator, derived_seed, to_actions
 
 
@@ -162,25 +162,3 @@ def test_slices_give_the_same_returns_as_the_whole_population_native_env():
     ev.close()
     np.testing.assert_array_equal(part, whole[2:5])
     assert len(np.unique(whole)) > 3
-
-
-@pytest.mark.parametrize("rule", ["A", "AD", "ABC", "ABCD", "ABCD_lr", "static"])
-def test_factored_rollout_state_matches_explicit_updates(rule):
-    net = PlasticNet((3, 6, 2), rule)
-    rng = np.random.default_rng(7)
-    terms = net.terms(torch.from_numpy(rng.normal(0, 0.2, (2, net.num_params)).astype(np.float32)))
-    gens = [torch.Generator().manual_seed(k) for k in range(2)]
-    explicit = net.initial_weights(terms, gens, 3)
-    state = PlasticState(net, [w.clone() for w in explicit])
-    assert state.factored == (rule != "static")
-    for _ in range(30):
-        x = torch.from_numpy(rng.normal(0, 1, (2, 3, 3)).astype(np.float32))
-        out_explicit = net.step(explicit, terms, x)
-        out_factored = state.step(net, terms, x)
-        np.testing.assert_allclose(out_factored.numpy(), out_explicit.numpy(), rtol=1e-4, atol=1e-5)
-    for w_f, w_e in zip(state.weights(terms), explicit, strict=True):
-        np.testing.assert_allclose(w_f.numpy(), w_e.numpy(), rtol=1e-4, atol=1e-4)
-    if rule != "static":
-        assert not torch.allclose(
-            explicit[0], net.initial_weights(terms, [torch.Generator().manual_seed(k) for k in range(2)], 3)[0]
-        )

@@ -128,3 +128,27 @@ def test_vector_encoder_and_frame_augmentation_shapes():
     g = torch.Generator().manual_seed(0)
     shifted = augment_frames(x, g, max_shift=2)
     assert shifted.shape == x.shape and not torch.allclose(shifted, x, atol=0.1)
+
+
+def test_encoded_observations_feed_the_population_evaluator():
+    import gymnasium as gym
+
+    import underact.envs  # noqa: F401
+    from underact.agents.hebbian import PlasticNet
+    from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation, evaluate
+    from underact.envs.wrappers import VectorHiddenVelocity
+
+    def wrap(env):
+        return VectorEncodedObservation(VectorHiddenVelocity(env), lambda obs: 2.0 * obs, 3)
+
+    spec = EncodedEnvSpec("underact/CartPoleBalance-v0", wrap=wrap)
+    env = spec.make(4)
+    obs, _ = env.reset(seed=0)
+    full = env.unwrapped.system.observe(env.unwrapped.state)  # x, cos, sin, xdot, thetadot
+    np.testing.assert_allclose(obs, 2.0 * full[:, :3], rtol=1e-6)
+    bad = VectorEncodedObservation(gym.make_vec("underact/CartPoleBalance-v0", 2, "vector_entry_point"), np.ravel, 5)
+    with pytest.raises(ValueError, match=r"\[num_envs, feature_dim\] = \[2, 5\]"):
+        bad.reset(seed=0)
+    net = PlasticNet((3, 4, 1), "ABCD_lr")
+    returns = evaluate(spec, net, np.zeros(net.num_params, dtype=np.float32), episodes=3, seed=0)
+    assert returns.shape == (3,) and np.all(returns >= 1)

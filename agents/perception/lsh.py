@@ -75,31 +75,41 @@ class _ChunkAttention(torch.autograd.Function):
     """
 
     @staticmethod
-    def _probs(ctx, q: Tensor, k: Tensor, rows: slice, index: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        scores = q[rows] @ k[rows].transpose(1, 2)  # [s, c, 2c]
-        qpos, kpos = ctx.qpos[rows, :, None], ctx.kpos[rows, None, :]
-        invalid = kpos >= ctx.length
+    def _masks(ctx, rows: slice) -> list[Tensor]:
+        """Boolean masks, each broadcast to [s, c, 2c]: self (own chunk's diagonal: each token appears once
+        per round, so its own key is the diagonal of the first c keys), keys never visible (padding, the
+        missing previous chunk of a round's first chunk) and, under causal masking, later positions."""
+        kpos = ctx.kpos[rows, None, :]
+        masks = [ctx.diagonal, (kpos >= ctx.length) | (ctx.first[rows, None, None] & ctx.lookback)]
         if ctx.causal:
-            invalid = invalid | (kpos > qpos)
-        invalid = invalid | (ctx.first[rows, None, None] & (ctx.key_slot >= q.shape[1]))
-        scores.masked_fill_(kpos == qpos, SELF).masked_fill_(invalid, MASKED)
+            masks.append(kpos > ctx.qpos[rows, :, None])
+        return masks
+
+    @staticmethod
+    def _scores(ctx, q: Tensor, k: Tensor, rows: slice, index: int) -> tuple[Tensor, Tensor | None]:
+        scores = q[rows] @ k[rows].transpose(1, 2)  # [s, c, 2c]
+        is_self, *invalid = _ChunkAttention._masks(ctx, rows)
+        scores.masked_fill_(is_self, SELF)
+        for mask in invalid:
+            scores.masked_fill_(mask, MASKED)
         keep = None
         if ctx.dropout > 0:
             generator = torch.Generator().manual_seed(ctx.drop_seed + index)
             keep = (torch.rand(scores.shape, generator=generator) >= ctx.dropout).to(scores.device)
-        return scores, invalid | (kpos == qpos), keep
+        return scores, keep
 
     @staticmethod
     def forward(ctx, q, k, v, qpos, kpos, first, length: int, causal: bool, dropout: float, drop_seed: int):
         ctx.qpos, ctx.kpos, ctx.first, ctx.length, ctx.causal = qpos, kpos, first, length, causal
         ctx.dropout, ctx.drop_seed = dropout, drop_seed
-        ctx.key_slot = torch.arange(k.shape[1], device=k.device)
         m, c, d = q.shape
-        ctx.step = max(1, (1 << 20) // (c * k.shape[1]))  # about 4 MB of scores per slice
+        ctx.lookback = torch.arange(2 * c, device=q.device) >= c
+        ctx.diagonal = torch.eye(c, 2 * c, dtype=torch.bool, device=q.device)
+        ctx.step = max(1, (1 << 21) // (c * k.shape[1]))  # about 8 MB of scores per slice
         out, lse = q.new_empty(m, c, v.shape[-1]), q.new_empty(m, c)
         for index, start in enumerate(range(0, m, ctx.step)):
             rows = slice(start, start + ctx.step)
-            scores, _, keep = _ChunkAttention._probs(ctx, q, k, rows, index)
+            scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
             lse[rows] = scores.logsumexp(dim=-1)
             p = scores.sub_(lse[rows, :, None]).exp_()
             if keep is not None:
@@ -114,7 +124,7 @@ class _ChunkAttention(torch.autograd.Function):
         dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
         for index, start in enumerate(range(0, q.shape[0], ctx.step)):
             rows = slice(start, start + ctx.step)
-            scores, masked, keep = _ChunkAttention._probs(ctx, q, k, rows, index)
+            scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
             p = scores.sub_(lse[rows, :, None]).exp_()  # [s, c, 2c]
             dp = dout[rows] @ v[rows].transpose(1, 2)  # d loss / d (dropped-out p)
             if keep is not None:
@@ -124,7 +134,8 @@ class _ChunkAttention(torch.autograd.Function):
                 dv[rows] = p.transpose(1, 2) @ dout[rows]
             # softmax backward, plus d lse / d scores = p
             ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True) + dlse[rows, :, None])
-            ds.masked_fill_(masked, 0.0)  # masked scores were overwritten: no gradient reaches them
+            for mask in _ChunkAttention._masks(ctx, rows):  # overwritten scores: no gradient reaches them
+                ds.masked_fill_(mask, 0.0)
             dq[rows] = ds @ k[rows]
             dk[rows] = ds.transpose(1, 2) @ q[rows]
         return dq, dk, dv, None, None, None, None, None, None, None

@@ -121,7 +121,7 @@ class ReformerEncoder(nn.Module):
         reversible: bool = True,
         dropout: float = 0.0,
         ff_mult: int = 4,
-        ff_chunk: int = 1024,
+        ff_chunk: int = 4096,
         full_attention_max_len: int | None = None,
     ) -> None:
         super().__init__()

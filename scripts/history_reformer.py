@@ -1,0 +1,183 @@
+"""Integration: a Reformer over the last k position observations lets a Hebbian agent balance the cart-pole.
+
+`underact/CartPoleBalance-v0` with hidden velocities (observations x, cos θ, sin θ only). Three agents, the same
+plastic network and OpenAI-ES budget:
+  positions   the agent sees the positions only;
+  reformer    the agent sees the positions and the velocities a causal Reformer estimates from the last k
+              position observations (trained first, by regression on rollouts with random forces, then frozen);
+  full state  the agent sees the true state (reference).
+Each center genome is then scored on fresh episodes; the curves and a bar chart go to --out.
+
+    python scripts/history_reformer.py                    # about 15 min on 2 shared cores
+    python scripts/history_reformer.py --generations 10 --train-steps 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+import underact.envs  # noqa: F401  (registers underact/... ids)
+from underact.agents.hebbian import RULES, PlasticNet
+from underact.agents.perception import ReformerEncoder
+from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation, evaluate, evolve
+from underact.agents.rollout import EnvSpec
+from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory
+
+ENV_ID = "underact/CartPoleBalance-v0"
+N_POS = 3  # x, cos θ, sin θ
+AGENTS = ("positions", "reformer", "full state")
+
+
+class VelocityEstimator(nn.Module):
+    """Position history [B, k, 3] -> velocities (ẋ, θ̇) at the newest step, through a causal Reformer."""
+
+    def __init__(self, k: int, dim: int, bucket_size: int) -> None:
+        super().__init__()
+        self.embed = nn.Linear(N_POS, dim)
+        self.position = nn.Parameter(0.02 * torch.randn(k, dim))
+        self.encoder = ReformerEncoder(dim, depth=2, heads=2, bucket_size=bucket_size, n_hashes=2, causal=True)
+        self.readout = nn.Linear(dim, 2)
+        self.register_buffer("scale", torch.ones(2))
+
+    def forward(self, history: torch.Tensor) -> torch.Tensor:
+        h = self.encoder(self.embed(history) + self.position)  # [B, k, dim]
+        return self.readout(h[:, -1]) * self.scale
+
+
+def collect(k: int, n_envs: int, steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Histories [n, k, 3] of positions and the true velocities [n, 2] at their newest step, random forces.
+
+    Forces cover the whole action range (the evolved agents push hard), each held for a few steps.
+    """
+    env = VectorObservationHistory(
+        gym.make_vec(ENV_ID, num_envs=n_envs, vectorization_mode="vector_entry_point", fall_angle=0.8), k
+    )
+    rng = np.random.default_rng(seed)
+    obs, _ = env.reset(seed=seed)
+    xs, ys = [], []
+    limit = float(env.single_action_space.high[0])
+    force = np.zeros((n_envs, 1), dtype=np.float32)
+    for _ in range(steps):
+        change = rng.random((n_envs, 1)) < 0.3  # forces anywhere in the action range, held for a few steps
+        force = np.where(change, rng.uniform(-limit, limit, (n_envs, 1)), force).astype(np.float32)
+        obs, *_ = env.step(force)
+        xs.append(obs[:, :, :N_POS].copy())
+        ys.append(obs[:, -1, N_POS:].copy())
+    env.close()
+    return torch.from_numpy(np.concatenate(xs)), torch.from_numpy(np.concatenate(ys))
+
+
+def train_estimator(args: argparse.Namespace) -> tuple[VelocityEstimator, dict]:
+    torch.manual_seed(args.seed)
+    x, y = collect(args.k, 256, 200, args.seed)
+    n_val = len(x) // 10
+    model = VelocityEstimator(args.k, args.dim, args.bucket)
+    model.scale.copy_(y.std(0))
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
+    generator = torch.Generator().manual_seed(args.seed)
+    model.train()
+    for _ in tqdm(range(args.train_steps), desc="reformer", file=sys.stderr):
+        idx = n_val + torch.randint(len(x) - n_val, (128,), generator=generator)
+        loss = ((model(x[idx]) - y[idx]) / model.scale).square().mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    with torch.no_grad():
+        pred = model(x[:n_val])
+    r2 = 1 - ((pred - y[:n_val]).square().mean(0) / y[:n_val].var(0))
+    return model, {"r2_xdot": float(r2[0]), "r2_thetadot": float(r2[1]), "samples": len(x)}
+
+
+def reformer_wrap(model: VelocityEstimator, k: int):
+    def encode(history: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            vel = model(torch.from_numpy(np.asarray(history, dtype=np.float32))).numpy()
+        return np.concatenate([history[:, -1], vel], axis=1)
+
+    return lambda env: VectorEncodedObservation(
+        VectorObservationHistory(VectorHiddenVelocity(env), k), encode, N_POS + 2
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=16, help="history length (Reformer sequence length)")
+    parser.add_argument("--bucket", type=int, default=4, help="LSH bucket size (LSH is used above 2 x bucket)")
+    parser.add_argument("--dim", type=int, default=16)
+    parser.add_argument("--train-steps", type=int, default=600)
+    parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
+    parser.add_argument("--hidden", type=int, default=16)
+    parser.add_argument("--generations", type=int, default=60)
+    parser.add_argument("--population", type=int, default=32)
+    parser.add_argument("--episodes", type=int, default=2)
+    parser.add_argument("--eval-episodes", type=int, default=30)
+    parser.add_argument("--agents", nargs="+", choices=AGENTS, default=list(AGENTS))
+    parser.add_argument("--reset-noise", type=float, default=0.15, help="start-state noise (env default 0.05)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "history_reformer.png")
+    args = parser.parse_args()
+    if min(args.k, args.bucket, args.dim, args.train_steps, args.generations, args.population) < 1:
+        parser.error("sizes and counts must be positive")
+    if args.population % 2:
+        parser.error("--population must be even (mirrored sampling)")
+    torch.set_num_threads(1)  # small batches: one thread avoids oversubscribing a shared machine
+
+    t0 = time.perf_counter()
+    model, fit = train_estimator(args)
+    print(
+        f"Reformer velocity estimator (k = {args.k}, bucket {args.bucket}): validation R^2 "
+        f"x_dot {fit['r2_xdot']:.3f}, theta_dot {fit['r2_thetadot']:.3f} ({fit['samples']} windows, "
+        f"{time.perf_counter() - t0:.0f} s)"
+    )
+    kwargs = {"reset_noise": args.reset_noise}
+    agents = {
+        "positions": (EncodedEnvSpec(ENV_ID, kwargs, wrap=VectorHiddenVelocity), N_POS),
+        "reformer": (EncodedEnvSpec(ENV_ID, kwargs, wrap=reformer_wrap(model, args.k)), N_POS + 2),
+        "full state": (EnvSpec(ENV_ID, kwargs), N_POS + 2),
+    }
+    curves, scores = {}, {}
+    for name in args.agents:
+        spec, n_in = agents[name]
+        net = PlasticNet((n_in, args.hidden, 1), args.rule)
+        t0 = time.perf_counter()
+        center, curves[name] = evolve(
+            spec, net, generations=args.generations, population=args.population, episodes=args.episodes, seed=args.seed
+        )
+        scores[name] = evaluate(spec, net, center, args.eval_episodes, args.seed + 1)
+        print(
+            f"{name:>10}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
+            f"{args.eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
+        )
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, curve in curves.items():
+        ax.plot(curve, label=name)
+    ax.set(xlabel="generation", ylabel="center return (2 episodes)", title=f"{ENV_ID}, hidden velocities")
+    ax.legend()
+    names = list(scores)
+    bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
+    bx.set(ylabel=f"return over {args.eval_episodes} fresh episodes", ylim=(0, 520), title=f"k = {args.k} history")
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=110)
+    print(f"figure: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
