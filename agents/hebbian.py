@@ -34,9 +34,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from underact.agents.config import RULE_COEFFICIENTS, RULES
+from underact.agents import kernels
+from underact.agents.config import RULE_COEFFICIENTS, RULES  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ class LayerTerms:
     c: torch.Tensor | None = None
     d: torch.Tensor | None = None
     w: torch.Tensor | None = None
+
+    def full(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(a, b, c, d) as float32 arrays [P, 1, out, in] for the fused kernel; absent terms are zeros."""
+        p, _, o, i = shape
+        terms = (self.a, self.b, self.c, self.d)
+        zeros = np.zeros((p, 1, o, i), dtype=np.float32) if any(t is None for t in terms) else None
+        return tuple(zeros if t is None else t.numpy() for t in terms)
 
     def select(self, index: torch.Tensor) -> LayerTerms:
         """The terms of individuals `index` (a 1-D index into the population axis)."""
@@ -145,50 +154,24 @@ class PlasticNet:
             weights.append(torch.stack(per))
         return weights
 
-    def step(
-        self,
-        weights: list[torch.Tensor],
-        terms: list[LayerTerms],
-        x: torch.Tensor,
-        workspace: list[torch.Tensor] | None = None,
-    ) -> torch.Tensor:
+    def step(self, weights: list[torch.Tensor], terms: list[LayerTerms], x: torch.Tensor) -> torch.Tensor:
         """One forward pass of x [P, E, in] and, for plastic rules, the Hebbian update of `weights` in place.
 
-        `workspace` (optional) holds one scratch tensor shaped like each layer's weights, so repeated steps
-        allocate nothing. Returns the output layer's tanh activations [P, E, out].
+        Each layer is one fused sweep (`underact.agents.kernels`, threads set by `kernels.use_threads`). Weights must
+        be contiguous float32 CPU tensors (as `initial_weights` makes them). Returns the output layer's tanh
+        activations [P, E, out].
         """
-        pre = x.to(torch.float32)
-        for layer, (w, t) in enumerate(zip(weights, terms, strict=True)):
-            post = torch.tanh(torch.einsum("peoi,pei->peo", w, pre))  # [P, E, out]
+        pre = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        for w, t in zip(weights, terms, strict=True):
+            if not w.is_contiguous() or w.dtype != torch.float32:
+                raise ValueError(f"weights must be contiguous float32 tensors, got {w.dtype}, strides {w.stride()}")
+            wn = w.numpy()  # shares memory: the kernel updates the tensor in place
+            post = np.empty(wn.shape[:3], dtype=np.float32)
             if self.plastic:
-                hebbian_update(w, t, pre, post, None if workspace is None else workspace[layer])
+                kernels.plastic_layer(wn, pre, *t.full(wn.shape), post)
                 if self.norm:
                     w.div_(w.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12))
+            else:
+                kernels.static_layer(wn, pre, post)
             pre = post
-        return pre
-
-
-def hebbian_update(
-    w: torch.Tensor, t: LayerTerms, pre: torch.Tensor, post: torch.Tensor, scratch: torch.Tensor | None = None
-) -> None:
-    """w += a·(post ⊗ pre) + b·pre + c·post + d in place; w [P, E, out, in], pre [P, E, in], post [P, E, out].
-
-    Evaluated as w += (a·post + b)·pre, then w += c·post + d: four passes over the weights and no outer
-    product temporary; `scratch` (shaped like w) receives the bracketed terms.
-    """
-    post_col = post.unsqueeze(-1)  # [P, E, out, 1]
-    pre_row = pre.unsqueeze(-2)  # [P, E, 1, in]
-    if scratch is None:
-        scratch = torch.empty_like(w)
-    if t.b is None:
-        torch.mul(t.a, post_col, out=scratch)
-    else:
-        torch.addcmul(t.b, t.a, post_col, out=scratch)
-    w.addcmul_(scratch, pre_row)
-    if t.c is not None and t.d is not None:
-        torch.addcmul(t.d, t.c, post_col, out=scratch)
-        w.add_(scratch)
-    elif t.c is not None:
-        w.addcmul_(t.c, post_col)
-    elif t.d is not None:
-        w.add_(t.d)
+        return torch.from_numpy(pre)

@@ -139,7 +139,6 @@ class PopulationEvaluator:
         keys = range(offset, offset + p)
         gens = [torch.Generator().manual_seed(derived_seed(self.seed, generation, k)) for k in keys]
         weights = self.net.initial_weights(terms, gens, e)
-        workspace = [torch.empty_like(w) for w in weights]
         env_seed = derived_seed(self.seed, generation, 2**31 - 1)
         if self.native:
             env, first, reset_seed = self._env(self.total * e), offset * e, env_seed
@@ -156,7 +155,7 @@ class PopulationEvaluator:
             while not done.all():
                 rows = first + (batch[:, None] * e + np.arange(e)).ravel()
                 x = torch.from_numpy(np.asarray(obs[rows], dtype=np.float32)).view(len(batch), e, -1)
-                out = self.net.step(weights, terms, x, workspace).reshape(len(batch) * e, -1).numpy()
+                out = self.net.step(weights, terms, x).reshape(len(batch) * e, -1).numpy()
                 actions[rows] = to_actions(out, env.single_action_space)
                 obs, reward, terminated, truncated, _ = env.step(actions)
                 live = ~done
@@ -168,6 +167,5 @@ class PopulationEvaluator:
                     keep = torch.from_numpy(np.flatnonzero(running))
                     batch = batch[running]
                     weights = [w.index_select(0, keep) for w in weights]
-                    workspace = [torch.empty_like(w) for w in weights]
                     terms = [t.select(keep) for t in terms]
         return returns.reshape(p, e), steps

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from underact.agents import kernels
 from underact.agents.config import TrainConfig
 from underact.agents.es import OpenAIES
 from underact.agents.rollout import PopulationEvaluator
@@ -121,10 +122,11 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 
 
 def set_threads() -> None:
-    """One torch thread: the batched step is a few small kernels, and on a machine shared with other jobs
-    OpenMP workers that spin-wait for a busy core made a step up to 35× slower than one thread
-    (measured on 2 cores). Parallelism across cores comes from the Ray backend's worker processes."""
+    """One thread for torch and the fused kernels: on a machine shared with other jobs, OpenMP workers that
+    spin-wait for a busy core made a step up to 35× slower than one thread (measured on 2 cores).
+    Parallelism across cores comes from the Ray backend's worker processes."""
     torch.set_num_threads(1)
+    kernels.use_threads(1)
 
 
 class LocalBackend:

@@ -1,9 +1,9 @@
 """Benchmark: batched Hebbian population rollouts against a reference-style loop, and memory bandwidth.
 
-Ours: the whole population steps together (one vector environment, one batched forward pass and Hebbian
-update per step, torch float32). Reference (the structure of Najarro & Risi's code): a multiprocessing
-pool with one worker per core, one individual per task, one environment each, stepped one step at a time
-with numpy per-agent matrices. Both play the same genomes from the same initial states; both count the env
+Ours: the whole population steps together (one vector environment; per step, one fused numba kernel per
+layer does the batched forward pass and Hebbian update, float32). Reference (the structure of Najarro & Risi's
+code): a multiprocessing pool with one worker per core, one individual per task, one environment each,
+stepped one step at a time with numpy per-agent matrices. Both play the same genomes from the same initial states; both count the env
 steps of live agents. The script prints steps/s of each, their ratio, and the fraction of this machine's
 memory bandwidth the batched update reaches: each agent-step streams its coefficients (read) and weights
 (read and write), bandwidth measured by a large numpy copy (DRAM) and a cache-sized one (L3).
@@ -23,6 +23,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from underact.agents import kernels
 from underact.agents.hebbian import PlasticNet
 from underact.agents.rollout import EnvSpec, PopulationEvaluator, derived_seed, space_sizes, to_actions
 
@@ -113,14 +114,13 @@ def kernel_rate(net: PlasticNet, genomes: np.ndarray, episodes: int, repeats: in
     terms = net.terms(torch.from_numpy(genomes))
     gens = [torch.Generator().manual_seed(k) for k in range(len(genomes))]
     weights = net.initial_weights(terms, gens, episodes)
-    workspace = [torch.empty_like(w) for w in weights]
     x = torch.zeros(len(genomes), episodes, net.sizes[0])
     with torch.no_grad():
         for _ in range(5):
-            net.step(weights, terms, x, workspace)
+            net.step(weights, terms, x)
         t = time.perf_counter()
         for _ in range(repeats):
-            net.step(weights, terms, x, workspace)
+            net.step(weights, terms, x)
     return repeats * len(genomes) * episodes / (time.perf_counter() - t)
 
 
@@ -150,11 +150,12 @@ def main() -> None:
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray-backend measurement")
     ap.add_argument("--repeats", type=int, default=3, help="timed repetitions; the best is reported")
     ap.add_argument("--workers", type=int, default=os.cpu_count(), help="reference pool size (default: cores)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads for ours (default 1, as training uses)")
+    ap.add_argument("--threads", type=int, default=1, help="threads for ours (default 1, as training uses)")
     ap.add_argument("--scale", type=float, default=0.05, help="std of the random genomes")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    kernels.use_threads(args.threads)
     n_in, n_out = space_sizes(args.env)
     hidden = tuple(int(h) for h in args.hidden.split(",") if h)
     net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
