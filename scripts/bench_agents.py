@@ -1,12 +1,13 @@
 """Benchmark: batched Hebbian population rollouts against a reference-style loop, and memory bandwidth.
 
 Ours: the whole population steps together (one vector environment; per step, one fused numba kernel per
-layer does the batched forward pass and Hebbian update, float32). Reference (the structure of Najarro & Risi's
-code): a multiprocessing pool with one worker per core, one individual per task, one environment each,
-stepped one step at a time with numpy per-agent matrices. Both play the same genomes from the same initial
-states; both count the env steps of live agents. The script prints steps/s of each, their ratio, and the
-fraction of this machine's memory bandwidth the batched update reaches: each agent-step streams its coefficients (read) and weights
-(read and write), bandwidth measured by a large numpy copy (DRAM) and a cache-sized one (L3).
+layer does the batched forward pass and Hebbian update, float32). Reference (the structure of Najarro &
+Risi's code): a multiprocessing pool with one worker per core, one individual per task, one environment
+each, stepped one step at a time with numpy per-agent matrices. Both play the same genomes from the same
+initial states; both count the env steps of live agents. The script prints steps/s of each, their ratio,
+and the fraction of this machine's memory bandwidth the batched update reaches: each agent-step streams its
+coefficients (read) and weights (read and write), bandwidth measured by a large numpy copy (DRAM) and a
+cache-sized one (L3).
 
     python scripts/bench_agents.py                      # (128, 64), population 64 x 4 episodes, acrobot
     python scripts/bench_agents.py --hidden 32 --population 128 --repeats 5
