@@ -4,8 +4,8 @@ Eager PyTorch needs an einsum, a tanh and four elementwise passes per layer (eac
 [P, E, out, in] weight tensor); here one numba-compiled loop per layer computes post = tanh(w·pre) row by row and
 then applies Δw = (A·post + B)·pre + C·post + D (η already folded in, see `underact.agents.hebbian`) while the
 row's coefficients sit in L1 for all E episodes of an individual. Individuals run in parallel (`prange`);
-each one's arithmetic is sequential, so results do not depend on the thread count or on how the population is
-sliced. Compiled on first use and cached next to this file.
+each one's arithmetic is sequential and never reassociated, so results do not depend on the thread count, on
+array alignment or on how the population is sliced. Compiled on first use and cached next to this file.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+# Fast-math without reassociation: sums keep their sequential order, so a result never depends on how the
+# vectoriser peels a loop for an array's alignment (bitwise reproducible runs, resumes and population slices).
+_FASTMATH = {"nnan", "ninf", "nsz", "contract"}
 
-@njit(parallel=True, fastmath=True, cache=True)
+
+@njit(parallel=True, fastmath=_FASTMATH, cache=True)
 def plastic_layer(w, pre, a, b, c, d, post):  # pragma: no cover - compiled
     """post[p,e,o] = tanh(Σ_i w[p,e,o,i]·pre[p,e,i]); then w[p,e,o,i] += (a·post + b)·pre + c·post + d.
 
@@ -38,7 +42,7 @@ def plastic_layer(w, pre, a, b, c, d, post):  # pragma: no cover - compiled
                     ]
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(parallel=True, fastmath=_FASTMATH, cache=True)
 def static_layer(w, pre, post):  # pragma: no cover - compiled
     """post[p,e,o] = tanh(Σ_i w[p,e,o,i]·pre[p,e,i]); w [P, E, O, I] is not changed."""
     n_p, n_e, n_o, n_i = w.shape
