@@ -80,9 +80,11 @@ def test_train_writes_a_run_folder_and_json_summary(tmp_path, capsys):
 
 
 def test_resume_after_sigkill_reproduces_the_uninterrupted_rows(tmp_path):
+    """Both runs are fresh CLI processes, as a user's are (not this test process, which other tests have used)."""
     args = ["train", "--env", "Pendulum-v1", "--generations", "12", *TINY]
     full = tmp_path / "full"
-    assert main([*args, "--out", str(full)]) == 0
+    cli = [sys.executable, "-m", "underact.cli"]
+    assert subprocess.run([*cli, *args, "--out", str(full)], capture_output=True, timeout=300).returncode == 0
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
         [sys.executable, "-m", "underact.cli", *args, "--out", str(killed)],
@@ -95,7 +97,8 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_rows(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < len(read_metrics(killed)) < 12, "the kill should land mid-run"
-    assert main(["train", "--resume", str(killed), "--quiet"]) == 0
+    resumed = subprocess.run([*cli, "train", "--resume", str(killed), "--quiet"], capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
     assert _key_rows(killed) == _key_rows(full)
     assert len(_key_rows(full)) == 12
 
