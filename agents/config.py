@@ -57,6 +57,7 @@ class TrainConfig:
     workers: int = 2
     vectorization: str = "auto"
     env_kwargs: dict = field(default_factory=dict)
+    encoder: str | None = None  # "supcon:PATH" or "reformer:PATH": a frozen encoder and its observation wrappers
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -78,7 +79,10 @@ class TrainConfig:
             raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
         if isinstance(self.target_return, str) and self.target_return not in ("auto", "none"):
             raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
-        space_sizes(self.env, self.env_kwargs)
+        if self.encoder is None:
+            space_sizes(self.env, self.env_kwargs)
+        else:
+            self.net()  # loads the encoder file and makes the wrapped environment once
         EnvSpec(self.env, self.env_kwargs, self.vectorization).mode()
 
     def target(self) -> float | None:
@@ -97,15 +101,33 @@ class TrainConfig:
         return ESConfig(**{k: v for k, v in asdict(self).items() if k in names})
 
     def env_spec(self) -> EnvSpec:
+        """The environments the agents act in; with an encoder, wrapped by it (an `EncodedEnvSpec`)."""
         from underact.agents.rollout import EnvSpec
 
-        return EnvSpec(self.env, dict(self.env_kwargs), self.vectorization)
+        if self.encoder is None:
+            return EnvSpec(self.env, dict(self.env_kwargs), self.vectorization)
+        from underact.agents.perception.encoded import EncodedEnvSpec
+        from underact.agents.perception.pipeline import load_encoder
+
+        encoder = load_encoder(self.encoder)
+        clash = {k for k, v in encoder.env_kwargs.items() if k in self.env_kwargs and self.env_kwargs[k] != v}
+        if clash:
+            raise ValueError(
+                f"env_kwargs {sorted(clash)} differ from the ones encoder {self.encoder} was trained with "
+                f"({ {k: encoder.env_kwargs[k] for k in sorted(clash)} }); leave them out"
+            )
+        kwargs = {**self.env_kwargs, **encoder.env_kwargs}
+        return EncodedEnvSpec(self.env, kwargs, self.vectorization, wrap=encoder.wrap)
 
     def net(self) -> PlasticNet:
+        """The plastic network; its input size is the (wrapped) environment's observation size."""
         from underact.agents.hebbian import PlasticNet
         from underact.agents.rollout import space_sizes
 
-        n_in, n_out = space_sizes(self.env, self.env_kwargs)
+        if self.encoder is None:
+            n_in, n_out = space_sizes(self.env, self.env_kwargs)
+        else:
+            n_in, n_out = encoded_sizes(self.env_spec())
         return PlasticNet((n_in, *self.hidden, n_out), self.rule, self.norm, self.init_scale)
 
     @classmethod
@@ -116,3 +138,19 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown config keys {sorted(unknown)}")
         return cls(**data)
+
+
+def encoded_sizes(spec: EnvSpec) -> tuple[int, int]:
+    """(observation size, network output size) of one copy of `spec`'s wrapped vector environment."""
+    import gymnasium as gym
+
+    env = spec.make(1)
+    try:
+        obs, act = env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
+        raise ValueError(f"{spec.env_id}: the encoder must give flat feature vectors, got {obs}")
+    if isinstance(act, gym.spaces.Discrete):
+        return obs.shape[0], int(act.n)
+    return obs.shape[0], act.shape[0]

@@ -33,12 +33,22 @@ class CartPoleSystem(System):
     colors = np.array([[170, 170, 170], [60, 60, 60], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
 
     def __init__(
-        self, params: CartPoleParams, task: str, fall_angle: float, reset_noise: float, max_speed: float, x_limit: float
+        self,
+        params: CartPoleParams,
+        task: str,
+        fall_angle: float,
+        reset_noise: float,
+        max_speed: float,
+        x_limit: float,
+        follow: float | None = None,
     ):
         super().__init__(params, task, fall_angle, reset_noise, max_speed)
         if not (np.isfinite(x_limit) and x_limit > 0):
             raise ValueError(f"x_limit must be a positive number of metres; got {x_limit!r}")
+        if follow is not None and not (np.isfinite(follow) and follow > 0):
+            raise ValueError(f"follow must be None or a positive view width in metres; got {follow!r}")
         self.x_limit = float(x_limit)
+        self.follow = None if follow is None else float(follow)
         p = self.params
         self._m11, self._m22, self._mpl = p.mc + p.mp, p.mp * p.l**2, p.mp * p.l
 
@@ -69,12 +79,17 @@ class CartPoleSystem(System):
         tip = cart + np.stack([p.l * np.sin(x[:, 1]), -p.l * np.cos(x[:, 1])], axis=1)
         half = 0.25 * np.array([1.0, 0.0])
         rail = np.broadcast_to(np.array([[-self.x_limit, 0.0], [self.x_limit, 0.0]]), (n, 2, 2))
-        return np.stack(
+        segments = np.stack(
             [rail, np.stack([cart - half, cart + half], 1), np.stack([cart, tip], 1), np.stack([cart, cart], 1)],
             axis=1,
         )
+        if self.follow is not None:  # a camera riding with the cart: the world moves by -x under it
+            segments[..., 0] -= x[:, 0, None, None]
+        return segments
 
     def view(self, width, height):
+        if self.follow is not None:
+            return View((0.0, 0.0), width / self.follow, width, height)
         longest = float(np.max(self.params.l))
         half_width = self.x_limit + max(longest, 0.25) + 0.1
         scale = min(width / (2 * half_width), height / (2.2 * longest))
@@ -123,7 +138,7 @@ class CartPoleEnv(UnderactEnv):
 
     ## Arguments
     `gymnasium.make("underact/CartPoleBalance-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    fall_angle=0.2, reset_noise=0.05, max_speed=8π, x_limit=2.4, width=64, height=64, **params)`
+    fall_angle=0.2, reset_noise=0.05, max_speed=8π, x_limit=2.4, width=64, height=64, follow=None, **params)`
 
     - `backend`: "analytic" (closed form + RK4, default, fastest), "drake" (RK4 on the Drake plant's terms;
       Drake's shipped model, so only `u_limit` may change) or "mujoco" (`mj_step`, RK4 integrator).
@@ -133,6 +148,9 @@ class CartPoleEnv(UnderactEnv):
     - `actuator_gain`: the fraction of the commanded force the motor delivers (1 healthy, 0.5 damaged).
     - `width`, `height`: frame size in pixels for `render_mode="rgb_array"`; the whole rail is in view, the rail
       at mid-height.
+    - `follow`: None (default: the whole rail in view) or a view width in metres for a camera that follows the
+      cart: the pin at the image centre, `width / follow` pixels per metre (the rail's ends show where the cart is
+      only when they come into view).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -149,7 +167,10 @@ class CartPoleEnv(UnderactEnv):
         x_limit: float = 2.4,
         width: int = 64,
         height: int = 64,
+        follow: float | None = None,
         **params: float,
     ):
-        system = CartPoleSystem(make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit)
+        system = CartPoleSystem(
+            make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit, follow
+        )
         super().__init__(system, backend, params, render_mode, actuator_gain, width, height)

@@ -193,7 +193,10 @@ class CartPoleVectorEnv(UnderactVectorEnv):
         x_limit: float = 2.4,
         width: int = 64,
         height: int = 64,
+        follow: float | None = None,
         **params: float,
     ):
-        system = CartPoleSystem(make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit)
+        system = CartPoleSystem(
+            make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit, follow
+        )
         super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)

@@ -22,35 +22,18 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-from torch import nn
 from tqdm import tqdm
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES, PlasticNet
-from underact.agents.perception import ReformerEncoder
-from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation, evaluate, evolve
+from underact.agents.perception.encoded import EncodedEnvSpec, evaluate, evolve
+from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory
 
 ENV_ID = "underact/CartPoleBalance-v0"
 N_POS = 3  # x, cos θ, sin θ
 AGENTS = ("positions", "reformer", "full state")
-
-
-class VelocityEstimator(nn.Module):
-    """Position history [B, k, 3] -> velocities (ẋ, θ̇) at the newest step, through a causal Reformer."""
-
-    def __init__(self, k: int, dim: int, bucket_size: int) -> None:
-        super().__init__()
-        self.embed = nn.Linear(N_POS, dim)
-        self.position = nn.Parameter(0.02 * torch.randn(k, dim))
-        self.encoder = ReformerEncoder(dim, depth=2, heads=2, bucket_size=bucket_size, n_hashes=2, causal=True)
-        self.readout = nn.Linear(dim, 2)
-        self.register_buffer("scale", torch.ones(2))
-
-    def forward(self, history: torch.Tensor) -> torch.Tensor:
-        h = self.encoder(self.embed(history) + self.position)  # [B, k, dim]
-        return self.readout(h[:, -1]) * self.scale
 
 
 def collect(k: int, n_envs: int, steps: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,17 +81,6 @@ def train_estimator(args: argparse.Namespace) -> tuple[VelocityEstimator, dict]:
     return model, {"r2_xdot": float(r2[0]), "r2_thetadot": float(r2[1]), "samples": len(x)}
 
 
-def reformer_wrap(model: VelocityEstimator, k: int):
-    def encode(history: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            vel = model(torch.from_numpy(np.asarray(history, dtype=np.float32))).numpy()
-        return np.concatenate([history[:, -1], vel], axis=1)
-
-    return lambda env: VectorEncodedObservation(
-        VectorObservationHistory(VectorHiddenVelocity(env), k), encode, N_POS + 2
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=16, help="history length (Reformer sequence length)")
@@ -125,6 +97,7 @@ def main() -> int:
     parser.add_argument("--reset-noise", type=float, default=0.15, help="start-state noise (env default 0.05)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "history_reformer.png")
+    parser.add_argument("--encoder-out", type=Path, help="keep the estimator file here (default: next to --out)")
     args = parser.parse_args()
     if min(args.k, args.bucket, args.dim, args.train_steps, args.generations, args.population) < 1:
         parser.error("sizes and counts must be positive")
@@ -139,10 +112,15 @@ def main() -> int:
         f"x_dot {fit['r2_xdot']:.3f}, theta_dot {fit['r2_thetadot']:.3f} ({fit['samples']} windows, "
         f"{time.perf_counter() - t0:.0f} s)"
     )
+    encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
+    encoder_path.parent.mkdir(parents=True, exist_ok=True)
+    save_encoder(model, encoder_path, {})
+    print(f"encoder file: {encoder_path} (underact train --encoder reformer:{encoder_path})")
+    estimator = load_encoder(f"reformer:{encoder_path}")
     kwargs = {"reset_noise": args.reset_noise}
     agents = {
         "positions": (EncodedEnvSpec(ENV_ID, kwargs, wrap=VectorHiddenVelocity), N_POS),
-        "reformer": (EncodedEnvSpec(ENV_ID, kwargs, wrap=reformer_wrap(model, args.k)), N_POS + 2),
+        "reformer": (EncodedEnvSpec(ENV_ID, kwargs, wrap=estimator.wrap), N_POS + 2),
         "full state": (EnvSpec(ENV_ID, kwargs), N_POS + 2),
     }
     curves, scores = {}, {}

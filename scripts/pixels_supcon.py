@@ -1,16 +1,19 @@
 """Integration: a frozen SupCon encoder in front of a Hebbian agent balancing the cart-pole from frames alone.
 
-1. Frames of `underact/CartPoleBalance-v0` (the environment's own renderer, 128 x 128, the 24-row band
-   holding the cart and pole, grey) at random states
-   near upright, labelled by the pole angle cut into 8 bins crossed with the cart position cut into 3 bins;
-   a `SupConEncoder` is trained on them with `supcon_loss` and frozen.
-2. The agent sees only [f_t, f_t - f_{t-1}], the encoder features of the last two frames (a frame holds no
-   velocity); a plastic network is evolved with OpenAI-ES and its center scored on fresh episodes.
-The linear-probe accuracy of the frozen features on held-out frames, the learning curve and sample frames go
-to --out.
+1. Frames of `underact/CartPoleBalance-v0` from a camera that follows the cart (`follow=1.6`: a 1.6 m wide
+   window, 64 x 64 px, so the 0.5 m pole spans 20 px), grey, the last 3 frames stacked as channels so motion is
+   visible. Training stacks come from rollouts under random forces (see `labelled_frames`), labelled by
+   the pole angle (|θ − π| < 0.25 rad) cut into 6 bins crossed with the angular velocity (|θ̇| < 1.5 rad/s)
+   cut into 4 bins (24 classes; values outside fall in the end bins). A
+   `SupConEncoder` is trained on them with `supcon_loss`, saved as an encoder file (`--encoder-out`, usable by
+   `underact train --encoder supcon:PATH`) and frozen.
+2. The agent sees only the encoder's features; a plastic network is evolved with OpenAI-ES and its center scored
+   on fresh episodes, against the same network and budget given the true state and against a zero-force policy.
+The linear-probe accuracy of the frozen features on held-out pairs, the learning curves, the scores and sample
+frames go to --out.
 
     python scripts/pixels_supcon.py                  # about 10 min on 2 shared cores
-    python scripts/pixels_supcon.py --generations 5 --epochs 5
+    python scripts/pixels_supcon.py --generations 3 --epochs 2 --frames 500
 """
 
 from __future__ import annotations
@@ -28,66 +31,97 @@ from sklearn.linear_model import LogisticRegression
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES, PlasticNet
 from underact.agents.perception import SupConEncoder
-from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation, evaluate, evolve
+from underact.agents.perception.encoded import EncodedEnvSpec, evaluate, evolve
+from underact.agents.perception.pipeline import grey_stack, load_encoder, save_encoder
+from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorObservationHistory, VectorPixelObservation
 
 ENV_ID = "underact/CartPoleBalance-v0"
-SIZE = 128  # frame width and height; the rail is at mid-height
-BAND = slice(48, 72)  # the rows where the cart and pole are drawn (a pole upright within 0.3 rad stays inside)
-
-
-def grey(frames: np.ndarray) -> torch.Tensor:
-    """uint8 frames [..., SIZE, SIZE, 3] -> the band of rows with the cart-pole, grey, [n, 1, 24, SIZE] in [0, 1]."""
-    band = np.asarray(frames)[..., BAND, :, :].astype(np.float32)
-    return torch.from_numpy(band).mean(-1).reshape(-1, 1, BAND.stop - BAND.start, SIZE) / 255.0
+SIZE = 64
+FOLLOW = 1.6  # metres of rail in view
+HISTORY = 3
+FORCE = 80.0  # random training forces in N (the action limit is 200)
+ANGLE_BINS, RATE_BINS = 6, 4
+ANGLE, RATE = 0.25, 1.5  # label ranges: |θ − π| < ANGLE rad, |θ̇| < RATE rad/s
 
 
 def labelled_frames(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """n frames at random states (|x| < 1.2 m, |θ - π| < 0.3 rad, at rest) and their labels."""
+    """n frame stacks [n, HISTORY, SIZE, SIZE] (grey), labels [n], colour stacks [n, HISTORY, SIZE, SIZE, 3].
+
+    Collected from rollouts of the real dynamics under random forces (held for a few steps), through the same
+    wrappers the agent sees, so the stacked frames move as they will in an episode; every 4th step is kept.
+    """
     rng = np.random.default_rng(seed)
-    states = np.zeros((n, 4))
-    states[:, 0] = rng.uniform(-1.2, 1.2, n)
-    states[:, 1] = np.pi + rng.uniform(-0.3, 0.3, n)
-    env = gym.make_vec(
-        ENV_ID, num_envs=n, vectorization_mode="vector_entry_point", render_mode="rgb_array", width=SIZE, height=SIZE
+    n_envs, every = 200, 4
+    env = VectorObservationHistory(
+        VectorPixelObservation(
+            gym.make_vec(
+                ENV_ID,
+                num_envs=n_envs,
+                vectorization_mode="vector_entry_point",
+                render_mode="rgb_array",
+                width=SIZE,
+                height=SIZE,
+                follow=FOLLOW,
+                fall_angle=0.35,
+                reset_noise=0.15,
+            )
+        ),
+        HISTORY,
     )
-    env.reset(seed=seed, options={"state": states})
-    frames = env.unwrapped.frames()
+    env.reset(seed=seed)
+    stacks, states = [], []
+    force = np.zeros((n_envs, 1), dtype=np.float32)
+    step = 0
+    while len(stacks) * n_envs < n:
+        change = rng.random((n_envs, 1)) < 0.3
+        force = np.where(change, rng.uniform(-FORCE, FORCE, (n_envs, 1)), force).astype(np.float32)
+        obs, *_ = env.step(force)
+        step += 1
+        if step % every == 0 and step > HISTORY:
+            stacks.append(obs)
+            states.append(env.unwrapped.state.copy())
     env.close()
-    angle_bin = np.clip(((states[:, 1] - np.pi + 0.3) / 0.6 * 8).astype(int), 0, 7)
-    x_bin = np.clip(((states[:, 0] + 1.2) / 2.4 * 3).astype(int), 0, 2)
-    return grey(frames), torch.from_numpy(angle_bin * 3 + x_bin), frames
+    frames, state = np.concatenate(stacks)[:n], np.concatenate(states)[:n]
+    angle = np.angle(np.exp(1j * (state[:, 1] - np.pi)))  # wrapped to (-π, π], 0 upright
+    angle_bin = np.clip(((angle + ANGLE) / (2 * ANGLE) * ANGLE_BINS).astype(int), 0, ANGLE_BINS - 1)
+    rate_bin = np.clip(((state[:, 3] + RATE) / (2 * RATE) * RATE_BINS).astype(int), 0, RATE_BINS - 1)
+    return grey_stack(frames), torch.from_numpy(angle_bin * RATE_BINS + rate_bin), frames
 
 
-def pixel_wrap(encoder: SupConEncoder):
-    feature_dim = encoder.config["feature_dim"]
-
-    def encode(history: np.ndarray) -> np.ndarray:  # [N, 2, H, W, 3] -> [N, 2F]
-        with torch.no_grad():
-            f = encoder(grey(history)).view(len(history), 2, feature_dim).numpy()
-        return np.concatenate([f[:, 1], f[:, 1] - f[:, 0]], axis=1)
-
-    return lambda env: VectorEncodedObservation(
-        VectorObservationHistory(VectorPixelObservation(env), 2), encode, 2 * feature_dim
-    )
+def zero_force_returns(episodes: int, seed: int) -> np.ndarray:
+    """Returns of a policy that never pushes, on `episodes` fresh episodes (one vector environment)."""
+    env = gym.make_vec(ENV_ID, num_envs=episodes, vectorization_mode="vector_entry_point")
+    env.reset(seed=seed)
+    total, alive = np.zeros(episodes), np.ones(episodes, dtype=bool)
+    while alive.any():
+        _, reward, terminated, truncated, _ = env.step(np.zeros((episodes, 1), dtype=np.float32))
+        total += reward * alive
+        alive &= ~(terminated | truncated)
+    env.close()
+    return total
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=2000, help="labelled training frames")
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--features", type=int, default=8, help="encoder feature width")
+    parser.add_argument("--frames", type=int, default=4000, help="labelled training frame stacks")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--features", type=int, default=16, help="encoder feature width")
+    parser.add_argument("--width", type=int, default=8, help="channels of the encoder's first conv layer")
     parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
     parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=40)
+    parser.add_argument("--generations", type=int, default=30)
     parser.add_argument("--population", type=int, default=24)
     parser.add_argument("--episodes", type=int, default=1)
     parser.add_argument("--eval-episodes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "pixels_supcon.png")
+    parser.add_argument("--encoder-out", type=Path, help="also keep the encoder file here (default: next to --out)")
     args = parser.parse_args()
-    if min(args.frames, args.epochs, args.features, args.generations, args.population, args.eval_episodes) < 1:
+    if min(args.frames, args.epochs, args.features, args.width, args.generations, args.population) < 1:
         parser.error("sizes and counts must be positive")
+    if args.eval_episodes < 1:
+        parser.error("--eval-episodes must be positive")
     if args.population % 2:
         parser.error("--population must be even (mirrored sampling)")
     torch.set_num_threads(1)  # small batches: one thread avoids oversubscribing a shared machine
@@ -96,43 +130,59 @@ def main() -> int:
     x, y, _ = labelled_frames(args.frames, args.seed)
     x_test, y_test, sample = labelled_frames(1000, args.seed + 1)
     torch.manual_seed(args.seed)
-    encoder = SupConEncoder((1, BAND.stop - BAND.start, SIZE), feature_dim=args.features, proj_dim=16, width=16)
+    encoder = SupConEncoder((HISTORY, SIZE, SIZE), feature_dim=args.features, proj_dim=16, width=args.width)
     encoder.fit(x, y, epochs=args.epochs, batch_size=256, seed=args.seed)
     with torch.no_grad():
         probe = LogisticRegression(max_iter=3000).fit(encoder(x).numpy(), y.numpy())
         accuracy = probe.score(encoder(x_test).numpy(), y_test.numpy())
+    classes = ANGLE_BINS * RATE_BINS
     print(
-        f"SupCon encoder: linear probe {accuracy:.3f} on 1000 held-out frames, 24 classes "
-        f"({time.perf_counter() - t0:.0f} s)"
+        f"SupCon encoder: linear probe {accuracy:.3f} on 1000 held-out frame stacks, {classes} classes "
+        f"(chance {1 / classes:.3f}; {time.perf_counter() - t0:.0f} s)"
     )
+    encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
+    encoder_path.parent.mkdir(parents=True, exist_ok=True)
+    save_encoder(
+        encoder, encoder_path, {"history": HISTORY, "env_kwargs": {"width": SIZE, "height": SIZE, "follow": FOLLOW}}
+    )
+    print(f"encoder file: {encoder_path}")
 
-    spec = EncodedEnvSpec(ENV_ID, {"render_mode": "rgb_array", "width": SIZE, "height": SIZE}, wrap=pixel_wrap(encoder))
-    net = PlasticNet((2 * args.features, args.hidden, 1), args.rule)
-    t0 = time.perf_counter()
-    center, curve = evolve(
-        spec, net, generations=args.generations, population=args.population, episodes=args.episodes, seed=args.seed
-    )
-    scores = evaluate(spec, net, center, args.eval_episodes, args.seed + 1)
-    print(
-        f"pixels agent: center return {scores.mean():.1f} +- {scores.std():.1f} over {args.eval_episodes} fresh "
-        f"episodes (max 500; {time.perf_counter() - t0:.0f} s)"
-    )
+    loaded = load_encoder(f"supcon:{encoder_path}")
+    agents = {
+        "pixels (SupCon)": (EncodedEnvSpec(ENV_ID, loaded.env_kwargs, wrap=loaded.wrap), loaded.feature_dim),
+        "true state": (EnvSpec(ENV_ID, {}), 5),
+    }
+    curves, scores = {}, {}
+    for name, (spec, n_in) in agents.items():
+        net = PlasticNet((n_in, args.hidden, 1), args.rule)
+        t0 = time.perf_counter()
+        center, curves[name] = evolve(
+            spec, net, generations=args.generations, population=args.population, episodes=args.episodes, seed=args.seed
+        )
+        scores[name] = evaluate(spec, net, center, args.eval_episodes, args.seed + 1)
+        print(
+            f"{name:>16}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
+            f"{args.eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
+        )
+    scores["zero force"] = zero_force_returns(args.eval_episodes, args.seed + 1)
+    print(f"{'zero force':>16}: return {scores['zero force'].mean():6.1f} +- {scores['zero force'].std():5.1f}")
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
-    ax.plot(curve)
-    ax.set(
-        xlabel="generation",
-        ylabel="center return",
-        title=f"{ENV_ID} from {SIZE}x{SIZE} frames (SupCon, frozen)",
-        ylim=(0, 520),
-    )
-    bx.imshow(np.concatenate(list(sample[:4, BAND]), axis=0))
-    bx.set(title=f"frames; eval return {scores.mean():.0f} / 500", xticks=[], yticks=[])
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(14, 3.8), gridspec_kw={"width_ratios": [3, 2, 1.2]})
+    for name, curve in curves.items():
+        ax.plot(curve, label=name)
+    ax.set(xlabel="generation", ylabel="center return", title=f"{ENV_ID}, same ES budget", ylim=(0, 520))
+    ax.legend(fontsize=8)
+    names = list(scores)
+    bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
+    bx.set(ylabel=f"return, {args.eval_episodes} fresh episodes", ylim=(0, 520), title=f"probe {accuracy:.2f}")
+    bx.tick_params(axis="x", labelsize=8)
+    cx.imshow(np.concatenate([np.concatenate(list(pair), axis=1) for pair in sample[:3]], axis=0))
+    cx.set(title="frame stacks (t-2 .. t)", xticks=[], yticks=[])
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)

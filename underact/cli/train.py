@@ -90,6 +90,13 @@ def register(subparsers) -> None:
         help="vector environment: native vector_entry_point (auto when available), sync or async",
     )
     p.add_argument("--env-kwargs", default="{}", help="JSON object of make() keyword arguments")
+    p.add_argument(
+        "--encoder",
+        metavar="supcon:PATH|reformer:PATH",
+        help="a frozen encoder file in front of the agent; it carries its observation wrappers (supcon: rendered "
+        "frames, grey, the last k stacked; reformer: hidden velocities, the last k positions) "
+        "(see underact.agents.perception.pipeline)",
+    )
     p.add_argument("--out", type=Path, help="new run folder")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
     p.add_argument("--json", action="store_true", help="print a one-line JSON summary at the end")
@@ -108,6 +115,14 @@ def register(subparsers) -> None:
     e.add_argument("--render", type=Path, metavar="FILE.gif", help="render one episode to an animated GIF")
     e.add_argument("--json", action="store_true", help="print {mean_return, std_return, episodes}")
     e.set_defaults(func=_evaluate)
+
+
+def _absolute_encoder(text: str | None) -> str | None:
+    """KIND:PATH with PATH made absolute, so that a run resumes from any directory."""
+    if text is None or ":" not in text:
+        return text
+    kind, path = text.split(":", 1)
+    return f"{kind}:{Path(path).expanduser().absolute()}" if path else text
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -151,6 +166,7 @@ def _train(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 vectorization=args.vectorization,
                 env_kwargs=env_kwargs,
+                encoder=_absolute_encoder(args.encoder),
             )
             summary = train(config, out=args.out, progress=not args.quiet)
     except ValueError as exc:
@@ -173,6 +189,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
     try:
         config = read_config(args.run)
+        if args.render is not None and config.encoder is not None:
+            raise UnderactError("--render does not support runs trained with --encoder yet; leave --render out")
         genome = load_genome(args.run, args.checkpoint)
         returns = evaluate_genome(config, genome, args.episodes, args.seed)
         if args.render is not None:

@@ -1,0 +1,148 @@
+"""Encoder files for `underact train --encoder`: a frozen encoder plus the observation wrappers it was trained behind.
+
+An encoder file is one safetensors file holding the weights and, in its metadata, the observation recipe, so a
+run cannot pair an encoder with the wrong observations:
+
+- `supcon:PATH`, a `SupConEncoder` over frames. Recipe: render (`render_mode="rgb_array"`, width, height and
+  `follow`, the cart-following camera), keep the last `history` frames, make each grey in [0, 1] and stack them
+  as channels: the encoder sees [N, history, H, W] and the agent its features [N, feature_dim].
+- `reformer:PATH`, a `VelocityEstimator` (a causal Reformer over the last `history` position observations of an
+  environment with hidden velocities). The agent sees [positions, estimated velocities], [N, n_pos + 2].
+
+    encoder = load_encoder("supcon:runs/enc.safetensors")
+    spec = EncodedEnvSpec(ENV_ID, {**encoder.env_kwargs, **kwargs}, wrap=encoder.wrap)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from gymnasium.vector import VectorEnv
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from underact.agents.perception.encoded import VectorEncodedObservation
+from underact.agents.perception.reformer import ReformerEncoder
+from underact.agents.perception.supcon import SupConEncoder
+from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory, VectorPixelObservation
+
+KINDS = ("supcon", "reformer")
+RECIPE_KEY = "underact_observation"
+
+
+def grey_stack(frames: np.ndarray) -> torch.Tensor:
+    """uint8 frame histories [N, k, H, W, 3] -> grey channels [N, k, H, W] float32 in [0, 1]."""
+    return torch.from_numpy(np.asarray(frames, dtype=np.float32).mean(-1) / 255.0)
+
+
+class VelocityEstimator(nn.Module):
+    """Position history [B, k, n_pos] -> the velocities at the newest step [B, 2], through a causal Reformer."""
+
+    def __init__(self, k: int, dim: int, bucket_size: int, n_pos: int = 3) -> None:
+        super().__init__()
+        self.config = {"k": k, "dim": dim, "bucket_size": bucket_size, "n_pos": n_pos}
+        self.embed = nn.Linear(n_pos, dim)
+        self.position = nn.Parameter(0.02 * torch.randn(k, dim))
+        self.encoder = ReformerEncoder(dim, depth=2, heads=2, bucket_size=bucket_size, n_hashes=2, causal=True)
+        self.readout = nn.Linear(dim, 2)
+        self.register_buffer("scale", torch.ones(2))
+
+    def forward(self, history: torch.Tensor) -> torch.Tensor:
+        h = self.encoder(self.embed(history) + self.position)  # [B, k, dim]
+        return self.readout(h[:, -1]) * self.scale
+
+
+def save_encoder(model: SupConEncoder | VelocityEstimator, path: str | Path, recipe: dict) -> None:
+    """Writes weights, the model's configuration and the observation `recipe` to one safetensors file.
+
+    SupCon recipe: {"history": k, "env_kwargs": {"width": W, "height": H, "follow": metres or None}};
+    Reformer recipe: {} (the history length is the estimator's k).
+    """
+    kind = "supcon" if isinstance(model, SupConEncoder) else "reformer"
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    meta = {"kind": kind, f"{kind}_config": json.dumps(model.config), RECIPE_KEY: json.dumps(recipe)}
+    save_file(state, str(path), metadata=meta)
+
+
+@dataclass
+class LoadedEncoder:
+    """A frozen encoder ready to wrap vector environments: `wrap(env)` and the env kwargs it needs."""
+
+    kind: str
+    feature_dim: int
+    env_kwargs: dict = field(default_factory=dict)
+    wrap: Callable[[VectorEnv], VectorEnv] = field(default=lambda env: env)
+
+
+def parse_encoder(text: str) -> tuple[str, Path]:
+    """'supcon:PATH' or 'reformer:PATH' -> (kind, path); ValueError naming the expected form."""
+    kind, sep, path = text.partition(":")
+    if not sep or kind not in KINDS or not path:
+        raise ValueError(f"encoder must be supcon:PATH or reformer:PATH, got {text!r}")
+    return kind, Path(path)
+
+
+def _read(path: Path, kind: str) -> tuple[dict, dict, dict[str, torch.Tensor]]:
+    if not path.is_file():
+        raise ValueError(f"{path}: no encoder file there")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+        state = load_file(str(path))
+    except Exception as exc:  # safetensors raises several types for malformed files
+        raise ValueError(f"{path}: corrupted encoder file ({type(exc).__name__})") from None
+    if meta.get("kind") != kind or RECIPE_KEY not in meta:
+        raise ValueError(f"{path}: not a {kind} encoder file (write one with save_encoder)")
+    return json.loads(meta[f"{kind}_config"]), json.loads(meta[RECIPE_KEY]), state
+
+
+def _frozen(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> nn.Module:
+    try:
+        model.load_state_dict(state)
+    except RuntimeError:
+        raise ValueError(f"{path}: weights do not match the stored configuration") from None
+    return model.eval().requires_grad_(False)
+
+
+def load_encoder(text: str) -> LoadedEncoder:
+    """The encoder named by 'supcon:PATH' or 'reformer:PATH', frozen, with its observation wrappers."""
+    kind, path = parse_encoder(text)
+    config, recipe, state = _read(path, kind)
+    if kind == "supcon":
+        config = dict(config)
+        encoder = _frozen(SupConEncoder(tuple(config.pop("input_shape")), **config), state, path)
+        k, dim = int(recipe["history"]), int(encoder.config["feature_dim"])
+
+        def encode(history: np.ndarray) -> np.ndarray:  # [N, k, H, W, 3] -> [N, dim]
+            with torch.no_grad():
+                return encoder(grey_stack(history)).numpy()
+
+        kwargs = {"render_mode": "rgb_array", **recipe["env_kwargs"]}
+        return LoadedEncoder(
+            kind,
+            dim,
+            kwargs,
+            lambda env: VectorEncodedObservation(VectorObservationHistory(VectorPixelObservation(env), k), encode, dim),
+        )
+    model = _frozen(VelocityEstimator(**config), state, path)
+    k, n_pos = int(config["k"]), int(config["n_pos"])
+
+    def estimate(history: np.ndarray) -> np.ndarray:  # [N, k, n_pos] -> [N, n_pos + 2]
+        with torch.no_grad():
+            velocity = model(torch.from_numpy(np.asarray(history, dtype=np.float32))).numpy()
+        return np.concatenate([history[:, -1], velocity], axis=1)
+
+    return LoadedEncoder(
+        kind,
+        n_pos + 2,
+        {},
+        lambda env: VectorEncodedObservation(
+            VectorObservationHistory(VectorHiddenVelocity(env), k), estimate, n_pos + 2
+        ),
+    )
