@@ -161,7 +161,7 @@ class PlasticNet:
         be contiguous float32 CPU tensors (as `initial_weights` makes them). Returns the output layer's tanh
         activations [P, E, out].
         """
-        pre = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        pre = np.array(x.detach().cpu().numpy(), dtype=np.float32, order="C")  # a fresh writable copy: one kernel type
         for w, t in zip(weights, terms, strict=True):
             if not w.is_contiguous() or w.dtype != torch.float32:
                 raise ValueError(f"weights must be contiguous float32 tensors, got {w.dtype}, strides {w.stride()}")
