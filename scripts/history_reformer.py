@@ -25,8 +25,8 @@ import torch
 from tqdm import tqdm
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
-from underact.agents.hebbian import RULES, PlasticNet
-from underact.agents.perception.encoded import EncodedEnvSpec, evaluate, evolve
+from underact.agents.hebbian import RULES
+from underact.agents.perception.encoded import EncodedEnvSpec, compare
 from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory
@@ -123,19 +123,16 @@ def main() -> int:
         "reformer": (EncodedEnvSpec(ENV_ID, kwargs, wrap=estimator.wrap), N_POS + 2),
         "full state": (EnvSpec(ENV_ID, kwargs), N_POS + 2),
     }
-    curves, scores = {}, {}
-    for name in args.agents:
-        spec, n_in = agents[name]
-        net = PlasticNet((n_in, args.hidden, 1), args.rule)
-        t0 = time.perf_counter()
-        center, curves[name] = evolve(
-            spec, net, generations=args.generations, population=args.population, episodes=args.episodes, seed=args.seed
-        )
-        scores[name] = evaluate(spec, net, center, args.eval_episodes, args.seed + 1)
-        print(
-            f"{name:>10}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
-            f"{args.eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
-        )
+    curves, scores = compare(
+        {name: agents[name] for name in args.agents},
+        hidden=args.hidden,
+        rule=args.rule,
+        generations=args.generations,
+        population=args.population,
+        episodes=args.episodes,
+        eval_episodes=args.eval_episodes,
+        seed=args.seed,
+    )
 
     import matplotlib
 

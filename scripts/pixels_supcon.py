@@ -29,9 +29,9 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
-from underact.agents.hebbian import RULES, PlasticNet
+from underact.agents.hebbian import RULES
 from underact.agents.perception import SupConEncoder
-from underact.agents.perception.encoded import EncodedEnvSpec, evaluate, evolve
+from underact.agents.perception.encoded import EncodedEnvSpec, compare
 from underact.agents.perception.pipeline import grey_stack, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorObservationHistory, VectorPixelObservation
@@ -152,18 +152,16 @@ def main() -> int:
         "pixels (SupCon)": (EncodedEnvSpec(ENV_ID, loaded.env_kwargs, wrap=loaded.wrap), loaded.feature_dim),
         "true state": (EnvSpec(ENV_ID, {}), 5),
     }
-    curves, scores = {}, {}
-    for name, (spec, n_in) in agents.items():
-        net = PlasticNet((n_in, args.hidden, 1), args.rule)
-        t0 = time.perf_counter()
-        center, curves[name] = evolve(
-            spec, net, generations=args.generations, population=args.population, episodes=args.episodes, seed=args.seed
-        )
-        scores[name] = evaluate(spec, net, center, args.eval_episodes, args.seed + 1)
-        print(
-            f"{name:>16}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
-            f"{args.eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
-        )
+    curves, scores = compare(
+        agents,
+        hidden=args.hidden,
+        rule=args.rule,
+        generations=args.generations,
+        population=args.population,
+        episodes=args.episodes,
+        eval_episodes=args.eval_episodes,
+        seed=args.seed,
+    )
     scores["zero force"] = zero_force_returns(args.eval_episodes, args.seed + 1)
     print(f"{'zero force':>16}: return {scores['zero force'].mean():6.1f} +- {scores['zero force'].std():5.1f}")
 

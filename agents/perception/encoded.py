@@ -97,3 +97,33 @@ def evaluate(spec: EnvSpec, net: PlasticNet, genome: np.ndarray, episodes: int, 
     finally:
         evaluator.close()
     return returns[0]
+
+
+def compare(
+    agents: dict[str, tuple[EnvSpec, int]],
+    *,
+    hidden: int,
+    rule: str,
+    generations: int,
+    population: int,
+    episodes: int,
+    eval_episodes: int,
+    seed: int,
+) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
+    """Evolves the same plastic network (inputs, hidden, 1) behind each named (spec, inputs) with the same ES
+    budget and scores its center on `eval_episodes` fresh episodes: (learning curves, scores), printed as it goes."""
+    import time
+
+    curves, scores = {}, {}
+    for name, (spec, n_in) in agents.items():
+        net = PlasticNet((n_in, hidden, 1), rule)
+        t0 = time.perf_counter()
+        center, curves[name] = evolve(
+            spec, net, generations=generations, population=population, episodes=episodes, seed=seed
+        )
+        scores[name] = evaluate(spec, net, center, eval_episodes, seed + 1)
+        print(
+            f"{name:>16}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
+            f"{eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
+        )
+    return curves, scores
