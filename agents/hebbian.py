@@ -32,7 +32,8 @@ Batch shapes: an agent is (individual p, episode e). Weights are [P, E, out, in]
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -64,16 +65,18 @@ class LayerTerms:
     d: torch.Tensor | None = None
     w: torch.Tensor | None = None
 
-    def full(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(a, b, c, d) as float32 arrays [P, 1, out, in] for the fused kernel; absent terms are zeros."""
-        p, _, o, i = shape
+    @cached_property
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(a, b, c, d) as float32 arrays [P, 1, out, in] for the fused kernel, absent terms as zeros; built once
+        per evaluation, not per step."""
         terms = (self.a, self.b, self.c, self.d)
-        zeros = np.zeros((p, 1, o, i), dtype=np.float32) if any(t is None for t in terms) else None
+        zeros = np.zeros(self.a.shape, dtype=np.float32) if any(t is None for t in terms) else None
         return tuple(zeros if t is None else t.numpy() for t in terms)
 
     def select(self, index: torch.Tensor) -> LayerTerms:
         """The terms of individuals `index` (a 1-D index into the population axis)."""
-        pick = {k: (v.index_select(0, index) if v is not None else None) for k, v in vars(self).items()}
+        pick = {f.name: getattr(self, f.name) for f in fields(self)}
+        pick = {k: (v.index_select(0, index) if v is not None else None) for k, v in pick.items()}
         return LayerTerms(**pick)
 
 
@@ -168,7 +171,7 @@ class PlasticNet:
             wn = w.numpy()  # shares memory: the kernel updates the tensor in place
             post = np.empty(wn.shape[:3], dtype=np.float32)
             if self.plastic:
-                kernels.plastic_layer(wn, pre, *t.full(wn.shape), post)
+                kernels.plastic_layer(wn, pre, *t.kernel_args, post)
                 if self.norm:
                     w.div_(w.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12))
             else:
