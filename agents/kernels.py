@@ -44,9 +44,9 @@ def plastic_layer(w, pre, a, b, c, d, post):  # pragma: no cover - compiled
             for e in range(n_e):
                 po = post[p, e, o]
                 for i in range(n_i):
-                    w[p, e, o, i] += (a[p, 0, o, i] * po + b[p, 0, o, i]) * pre[p, e, i] + c[p, 0, o, i] * po + d[
-                        p, 0, o, i
-                    ]
+                    w[p, e, o, i] += (
+                        (a[p, 0, o, i] * po + b[p, 0, o, i]) * pre[p, e, i] + c[p, 0, o, i] * po + d[p, 0, o, i]
+                    )
 
 
 @njit(parallel=True, fastmath=_FASTMATH, cache=True)

@@ -1,7 +1,9 @@
 """Renders one episode of a trained agent to RGB frames (for `underact evaluate --render`).
 
 The environment's own `rgb_array` rendering is used. Gymnasium's classic-control cart-pole needs pygame to
-render; without it, its frames are drawn here in numpy from the state (cart, pole, track).
+render; without it, its frames are drawn here in numpy from the state (cart, pole, track). Runs trained with an
+encoder play in the encoder's wrapped environment (one copy of the vector environment); each frame shows the
+whole scene from a fixed camera and, for pixel encoders, what the agent saw (its newest frame) beside it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def _frame(env: gym.Env, fallback: bool) -> np.ndarray:
 
 def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500) -> list[np.ndarray]:
     """Plays one episode with fresh weights and returns its frames (at most `max_frames`)."""
+    if config.encoder is not None:
+        return _render_encoded(config, genome, seed, max_frames)
     os.environ.setdefault("MUJOCO_GL", "osmesa")  # software rendering for MuJoCo tasks (read at first import)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     net = config.net()
@@ -70,6 +74,54 @@ def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frame
                 obs, _, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated
                 frames.append(_frame(env, fallback))
+    finally:
+        env.close()
+    return frames
+
+
+def _side_by_side(scene: np.ndarray, seen: np.ndarray, gap: int = 6) -> np.ndarray:
+    """`scene` with `seen` (the agent's frame) scaled up by an integer factor to at most its height, on its right."""
+    factor = max(1, scene.shape[0] // seen.shape[0])
+    big = np.repeat(np.repeat(seen, factor, axis=0), factor, axis=1)
+    height = max(scene.shape[0], big.shape[0])
+    canvas = np.full((height, scene.shape[1] + gap + big.shape[1], 3), 255, dtype=np.uint8)
+    canvas[: scene.shape[0], : scene.shape[1]] = scene
+    top = (height - big.shape[0]) // 2
+    canvas[top : top + big.shape[0], scene.shape[1] + gap :] = big
+    return canvas
+
+
+def _render_encoded(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int) -> list[np.ndarray]:
+    """One episode through the run's encoder: frames of the scene (+ the agent's own view for pixel encoders)."""
+    spec = config.env_spec()
+    pixels = spec.env_kwargs.get("render_mode") == "rgb_array"
+    spec.env_kwargs = {**spec.env_kwargs, "render_mode": "rgb_array"}
+    net = config.net()
+    env = spec.make(1)
+    base = env.unwrapped
+    if not hasattr(base, "system"):
+        env.close()
+        raise ValueError(f"{config.env} cannot render here: encoder runs render underact environments only")
+    width, height = base.system.scene_size
+
+    def frame() -> np.ndarray:
+        scene = base.system.render(base.state, width, height, fixed_camera=True)[0]
+        return _side_by_side(scene, base.frames()[0]) if pixels else scene
+
+    try:
+        obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
+        with torch.no_grad():
+            terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
+            gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
+            weights = net.initial_weights(terms, [gen], 1)
+            frames = [frame()]
+            done = False
+            while not done and len(frames) < max_frames:
+                out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
+                action = to_actions(out.reshape(1, -1).numpy(), env.single_action_space)
+                obs, _, terminated, truncated, _ = env.step(action)
+                done = bool(terminated[0] or truncated[0])
+                frames.append(frame())  # a finished copy is reset on the next step, so this is its last state
     finally:
         env.close()
     return frames

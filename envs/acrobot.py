@@ -64,7 +64,7 @@ class AcrobotSystem(System):
         tip = -p.l1 * np.cos(x[:, 0]) - p.l2 * np.cos(x[:, 0] + x[:, 1])
         return tip / (p.l1 + p.l2)
 
-    def segments(self, x):
+    def segments(self, x, fixed_camera=False):
         p = self.params
         n = len(x)
         elbow = np.stack([p.l1 * np.sin(x[:, 0]), -p.l1 * np.cos(x[:, 0])], axis=1)
@@ -75,7 +75,7 @@ class AcrobotSystem(System):
             [np.stack([origin, elbow], 1), np.stack([elbow, tip], 1), np.stack([origin, origin], 1)], axis=1
         )
 
-    def view(self, width, height):
+    def view(self, width, height, fixed_camera=False):
         reach = 1.1 * float(np.max(self.params.l1 + self.params.l2))
         return View((0.0, 0.0), min(width, height) / (2 * reach), width, height)
 

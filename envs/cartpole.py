@@ -9,6 +9,10 @@ from underact.envs.render import View
 from underact.envs.system import MAX_SPEED, System
 from underact.plants.analytic import CartPoleParams, make_params
 
+TICK_SPACING = 0.3  # m between the rail's ticks
+TICK_HEIGHT = 0.06  # m above and below the rail
+TICK_COLOR = np.array([110, 110, 110], dtype=np.float32)
+
 
 class CartPoleSystem(System):
     """The cart-pole in closed form (Tedrake, "Underactuated Robotics", ch. 3.2), q = (x, θ), θ = 0 hanging.
@@ -31,6 +35,7 @@ class CartPoleSystem(System):
     positive = ("mc", "mp", "l", "u_limit")
     radii = np.array([0.6, 1.8, 1.2, 0.9])
     colors = np.array([[170, 170, 170], [60, 60, 60], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
+    scene_size = (320, 160)
 
     def __init__(
         self,
@@ -49,6 +54,11 @@ class CartPoleSystem(System):
             raise ValueError(f"follow must be None or a positive view width in metres; got {follow!r}")
         self.x_limit = float(x_limit)
         self.follow = None if follow is None else float(follow)
+        # Ticks on the rail, so that the cart's motion shows even when a following camera keeps the cart centred.
+        n_ticks = 2 * int(np.floor(self.x_limit / TICK_SPACING)) + 1
+        self.ticks = TICK_SPACING * (np.arange(n_ticks) - n_ticks // 2)
+        self.radii = np.insert(self.radii, 1, np.full(n_ticks, self.radii[0]))
+        self.colors = np.insert(self.colors, 1, np.tile(TICK_COLOR, (n_ticks, 1)), axis=0)
         p = self.params
         self._m11, self._m22, self._mpl = p.mc + p.mp, p.mp * p.l**2, p.mp * p.l
 
@@ -72,7 +82,7 @@ class CartPoleSystem(System):
         """Off the rail (|x| > x_limit) for both tasks; balance also ends when the pole falls."""
         return super().terminated(x) | (np.abs(x[:, 0]) > self.x_limit)
 
-    def segments(self, x):
+    def segments(self, x, fixed_camera=False):
         p = self.params
         n = len(x)
         cart = np.stack([x[:, 0], np.zeros(n)], axis=1)
@@ -83,12 +93,16 @@ class CartPoleSystem(System):
             [rail, np.stack([cart - half, cart + half], 1), np.stack([cart, tip], 1), np.stack([cart, cart], 1)],
             axis=1,
         )
-        if self.follow is not None:  # a camera riding with the cart: the world moves by -x under it
+        ticks = np.zeros((n, len(self.ticks), 2, 2))
+        ticks[..., 0] = self.ticks[None, :, None]
+        ticks[:, :, 0, 1], ticks[:, :, 1, 1] = -TICK_HEIGHT, TICK_HEIGHT
+        segments = np.concatenate([segments[:, :1], ticks, segments[:, 1:]], axis=1)
+        if self.follow is not None and not fixed_camera:  # a camera riding with the cart: the world moves by -x
             segments[..., 0] -= x[:, 0, None, None]
         return segments
 
-    def view(self, width, height):
-        if self.follow is not None:
+    def view(self, width, height, fixed_camera=False):
+        if self.follow is not None and not fixed_camera:
             return View((0.0, 0.0), width / self.follow, width, height)
         longest = float(np.max(self.params.l))
         half_width = self.x_limit + max(longest, 0.25) + 0.1
@@ -149,8 +163,8 @@ class CartPoleEnv(UnderactEnv):
     - `width`, `height`: frame size in pixels for `render_mode="rgb_array"`; the whole rail is in view, the rail
       at mid-height.
     - `follow`: None (default: the whole rail in view) or a view width in metres for a camera that follows the
-      cart: the pin at the image centre, `width / follow` pixels per metre (the rail's ends show where the cart is
-      only when they come into view).
+      cart: the pin at the image centre, `width / follow` pixels per metre; the rail's ticks (every 0.3 m) show
+      the cart's motion, its ends where the cart is once they come into view.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}

@@ -46,6 +46,8 @@ class System(ABC):
     #: Capsule radii (S,) in pixels at 64 × 64, and their colours (S, 3).
     radii: np.ndarray
     colors: np.ndarray
+    #: (width, height) in pixels of a frame that shows the whole scene well (videos, `fixed_camera=True`).
+    scene_size: tuple[int, int] = (240, 240)
 
     def __init__(self, params, task: str, fall_angle: float, reset_noise: float, max_speed: float):
         if task not in TASKS:
@@ -98,12 +100,13 @@ class System(ABC):
         """How upright (N,): 1 at the goal, −1 hanging straight down."""
 
     @abstractmethod
-    def segments(self, x: np.ndarray) -> np.ndarray:
-        """Capsules (N, S, 2, 2) to draw, world coordinates in metres."""
+    def segments(self, x: np.ndarray, fixed_camera: bool = False) -> np.ndarray:
+        """Capsules (N, S, 2, 2) to draw, world coordinates in metres (relative to a moving camera, if any,
+        unless `fixed_camera`)."""
 
     @abstractmethod
-    def view(self, width: int, height: int) -> View:
-        """The camera for frames of this size."""
+    def view(self, width: int, height: int, fixed_camera: bool = False) -> View:
+        """The camera for frames of this size (`fixed_camera`: the whole scene, ignoring a following camera)."""
 
     def rk4(self, x: tuple, force) -> tuple:
         """(q1, q2, v1, v2) after one environment step `dt`: `substeps` classic RK4 steps, force held constant.
@@ -165,10 +168,10 @@ class System(ABC):
         x0 = np.concatenate([q0, np.zeros(2)])
         return x0 + rng.uniform(-self.reset_noise, self.reset_noise, size=(n, 4))
 
-    def render(self, x: np.ndarray, width: int, height: int) -> np.ndarray:
-        """Frames (N, height, width, 3) uint8."""
+    def render(self, x: np.ndarray, width: int, height: int, fixed_camera: bool = False) -> np.ndarray:
+        """Frames (N, height, width, 3) uint8 (`fixed_camera`: the whole scene even if the camera follows)."""
         radii = self.radii * min(width, height) / 64.0
-        return draw_capsules(self.view(width, height), self.segments(x), radii, self.colors)
+        return draw_capsules(self.view(width, height, fixed_camera), self.segments(x, fixed_camera), radii, self.colors)
 
 
 def check_state(x0, what: str = "options['state']") -> np.ndarray:

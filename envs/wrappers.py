@@ -40,9 +40,7 @@ def _frame_box(env: gym.Env | VectorEnv) -> gym.spaces.Box:
 
 
 def _history_box(box: gym.spaces.Box, k: int) -> gym.spaces.Box:
-    return gym.spaces.Box(
-        np.repeat(box.low[None], k, axis=0), np.repeat(box.high[None], k, axis=0), dtype=box.dtype
-    )
+    return gym.spaces.Box(np.repeat(box.low[None], k, axis=0), np.repeat(box.high[None], k, axis=0), dtype=box.dtype)
 
 
 def _check_k(k: int) -> int:

@@ -37,12 +37,12 @@ from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorObservationHistory, VectorPixelObservation
 
 ENV_ID = "underact/CartPoleBalance-v0"
-SIZE = 64
-FOLLOW = 1.6  # metres of rail in view
+SIZE = 48
+FOLLOW = 1.2  # metres of rail in view
 HISTORY = 3
 FORCE = 80.0  # random training forces in N (the action limit is 200)
-ANGLE_BINS, RATE_BINS = 6, 4
-ANGLE, RATE = 0.25, 1.5  # label ranges: |θ − π| < ANGLE rad, |θ̇| < RATE rad/s
+ANGLE_BINS, RATE_BINS, CART_BINS = 6, 4, 3
+ANGLE, RATE, CART = 0.25, 1.5, 0.3  # label ranges: |θ − π| < ANGLE rad, |θ̇| < RATE rad/s, |ẋ| < CART m/s
 
 
 def labelled_frames(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
@@ -86,7 +86,9 @@ def labelled_frames(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.n
     angle = np.angle(np.exp(1j * (state[:, 1] - np.pi)))  # wrapped to (-π, π], 0 upright
     angle_bin = np.clip(((angle + ANGLE) / (2 * ANGLE) * ANGLE_BINS).astype(int), 0, ANGLE_BINS - 1)
     rate_bin = np.clip(((state[:, 3] + RATE) / (2 * RATE) * RATE_BINS).astype(int), 0, RATE_BINS - 1)
-    return grey_stack(frames), torch.from_numpy(angle_bin * RATE_BINS + rate_bin), frames
+    cart_bin = np.clip(((state[:, 2] + CART) / (2 * CART) * CART_BINS).astype(int), 0, CART_BINS - 1)
+    label = (angle_bin * RATE_BINS + rate_bin) * CART_BINS + cart_bin
+    return grey_stack(frames), torch.from_numpy(label), frames
 
 
 def zero_force_returns(episodes: int, seed: int) -> np.ndarray:
@@ -104,15 +106,15 @@ def zero_force_returns(episodes: int, seed: int) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=4000, help="labelled training frame stacks")
+    parser.add_argument("--frames", type=int, default=8000, help="labelled training frame stacks")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--features", type=int, default=16, help="encoder feature width")
     parser.add_argument("--width", type=int, default=8, help="channels of the encoder's first conv layer")
     parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
     parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=30)
-    parser.add_argument("--population", type=int, default=24)
-    parser.add_argument("--episodes", type=int, default=1)
+    parser.add_argument("--generations", type=int, default=40)
+    parser.add_argument("--population", type=int, default=64)
+    parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--eval-episodes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "pixels_supcon.png")
@@ -135,7 +137,7 @@ def main() -> int:
     with torch.no_grad():
         probe = LogisticRegression(max_iter=3000).fit(encoder(x).numpy(), y.numpy())
         accuracy = probe.score(encoder(x_test).numpy(), y_test.numpy())
-    classes = ANGLE_BINS * RATE_BINS
+    classes = ANGLE_BINS * RATE_BINS * CART_BINS
     print(
         f"SupCon encoder: linear probe {accuracy:.3f} on 1000 held-out frame stacks, {classes} classes "
         f"(chance {1 / classes:.3f}; {time.perf_counter() - t0:.0f} s)"

@@ -54,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
             umax = max(r["max_abs_u"] for r in group)
             wall = sum(r["wall_s"] for r in group) / len(group)
             speed = args.duration / wall
-            print(f"{system:<9} {backend:<8} {ok:>4}/{len(group):<3} {mean:>10} {worst:>9} {umax:>8.1f} {wall:>10.1f} "
-                  f"{speed:>11.2f}")
+            print(
+                f"{system:<9} {backend:<8} {ok:>4}/{len(group):<3} {mean:>10} {worst:>9} {umax:>8.1f} {wall:>10.1f} "
+                f"{speed:>11.2f}"
+            )
     failed = [(r["system"], r["backend"], r["seed"]) for r in rows if not r["upright"]]
     if failed:
         print(f"failed: {failed}")

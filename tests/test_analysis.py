@@ -26,8 +26,19 @@ def test_builtins_classify(backend):
 def test_json_keys_exact(capsys):
     assert main(["analyze", "cartpole", "--json", "--backend", "analytic"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["nq", "nv", "nu", "rank", "rank_max", "class", "degree", "unactuated_directions",
-                         "equilibrium", "controllable", "controllability_rank"]
+    assert list(out) == [
+        "nq",
+        "nv",
+        "nu",
+        "rank",
+        "rank_max",
+        "class",
+        "degree",
+        "unactuated_directions",
+        "equilibrium",
+        "controllable",
+        "controllability_rank",
+    ]
     assert out["equilibrium"] == [0.0, np.pi]
 
 

@@ -48,15 +48,18 @@ def test_crosscheck_catches_a_dropped_transmission(tmp_path):
     assert bad == {"B"}
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("equation", "nosuchrobot"), "neither a built-in"),
-    (("equation", "acrobot", "--q", "1,2,3"), "--q needs 2"),
-    (("equation", "acrobot", "--v", "x,1"), "--v must be comma-separated numbers"),
-    (("equation", "acrobot", "--q", "nan,1"), "finite"),
-    (("analyze", "acrobot", "--backend", "bullet"), "invalid choice"),
-    (("analyze", "/nonexistent/robot.urdf"), "neither a built-in"),
-    (("analyze", "acrobot", "--equilibrium", "1"), "--equilibrium needs 2"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("equation", "nosuchrobot"), "neither a built-in"),
+        (("equation", "acrobot", "--q", "1,2,3"), "--q needs 2"),
+        (("equation", "acrobot", "--v", "x,1"), "--v must be comma-separated numbers"),
+        (("equation", "acrobot", "--q", "nan,1"), "finite"),
+        (("analyze", "acrobot", "--backend", "bullet"), "invalid choice"),
+        (("analyze", "/nonexistent/robot.urdf"), "neither a built-in"),
+        (("analyze", "acrobot", "--equilibrium", "1"), "--equilibrium needs 2"),
+    ],
+)
 def test_bad_input_one_line_exit_2(args, needle):
     p = run(*args)
     assert p.returncode == 2

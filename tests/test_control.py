@@ -46,8 +46,12 @@ def test_lqr_gain_equals_drake_lqr_on_drake_autodiff_linearisation(system):
     ctx = mbp.CreateDefaultContext()
     mbp.SetPositions(ctx, drake_plant.upright)
     mbp.get_actuation_input_port().FixValue(ctx, np.zeros(mbp.num_actuators()))
-    lin = Linearize(mbp, ctx, input_port_index=mbp.get_actuation_input_port().get_index(),
-                    output_port_index=mbp.get_state_output_port().get_index())
+    lin = Linearize(
+        mbp,
+        ctx,
+        input_port_index=mbp.get_actuation_input_port().get_index(),
+        output_port_index=mbp.get_state_output_port().get_index(),
+    )
     K, S = LinearQuadraticRegulator(lin.A(), lin.B(), ours.Q, ours.R)
     np.testing.assert_allclose(ours.K, K, rtol=1e-4)
     np.testing.assert_allclose(ours.S, S, rtol=1e-4)

@@ -281,10 +281,51 @@ def test_acrobot_frame_shows_links_where_they_are():
 def test_cartpole_frame_shows_cart_and_pole_where_they_are():
     """256 × 128 frame: the rail ±2.4 m plus margins spans 6 m, 42.7 px per metre, origin at col 128, row 64."""
     env = gym.make("underact/CartPoleBalance-v0", render_mode="rgb_array", width=256, height=128)
-    cart, pole = env.unwrapped.system.colors[1:3]
+    cart, pole = env.unwrapped.system.colors[-3:-1]  # rail, its ticks, cart, pole, pin
     env.reset(options={"state": [1.0, math.pi, 0.0, 0.0]})  # cart at x = 1 m (col 170.7), pole up
     frame = env.render()
     np.testing.assert_array_equal(frame[46, 170], pole)  # 0.4 m above the pin
     np.testing.assert_array_equal(frame[81, 170], WHITE)  # 0.4 m below it
     np.testing.assert_array_equal(frame[46, 85], WHITE)  # mirror side, x = -1 m
     np.testing.assert_array_equal(frame[64, 179], cart)  # cart body, x = 1.2 m
+
+
+def _dense_capsules(view, segments, radii, colors):
+    """Reference rasteriser: every capsule's coverage at every pixel centre, composited in order, in float64."""
+    cols = np.arange(view.width) + 0.5
+    rows = np.arange(view.height) + 0.5
+    frames = []
+    for scene in segments:
+        image = np.full((view.height, view.width, 3), 255.0)
+        for (a, b), radius, color in zip(view.to_pixels(scene), radii, colors, strict=True):
+            if not np.all(np.isfinite([a, b])):
+                continue
+            d = np.stack(np.meshgrid(cols, rows), axis=-1) - a  # (H, W, 2) from the first end point
+            ab = b - a
+            t = np.clip(d @ ab / max(ab @ ab, 1e-12), 0.0, 1.0)
+            alpha = np.clip(radius + 0.5 - np.linalg.norm(d - t[..., None] * ab, axis=-1), 0.0, 1.0)
+            image += alpha[..., None] * (color - image)
+        frames.append(np.rint(image))
+    return np.array(frames)
+
+
+def test_capsule_rasteriser_matches_a_dense_reference():
+    """Random capsules (some off-screen, some degenerate, one with a NaN end): the bounding-box loop draws what a
+    dense evaluation of every pixel draws, to one grey level (float32 vs float64 rounding)."""
+    from underact.envs.render import View, draw_capsules
+
+    rng = np.random.default_rng(0)
+    view = View((0.2, -0.1), 9.0, 40, 30)
+    segments = rng.uniform(-3.0, 3.0, size=(12, 5, 2, 2))
+    segments[0, 1, 1] = segments[0, 1, 0]  # a dot
+    segments[1, 2] += 20.0  # far off-screen
+    segments[2, 3, 0, 0] = np.nan  # skipped
+    radii = np.array([0.5, 1.0, 2.5, 0.8, 4.0])
+    colors = rng.uniform(0, 255, size=(5, 3))
+    frames = draw_capsules(view, segments, radii, colors)
+    reference = _dense_capsules(view, segments, radii, colors)
+    assert frames.dtype == np.uint8 and frames.shape == (12, 30, 40, 3)
+    assert np.abs(frames - reference).max() <= 1
+    assert (frames != 255).mean() > 0.1  # the scenes are not blank
+    with pytest.raises(ValueError, match="radii must have shape"):
+        draw_capsules(view, segments, radii[:4], colors)

@@ -17,11 +17,16 @@ def textbook_acrobot(q, v):
     q1, q2 = q
     d1, d2 = v
     c2, s2 = np.cos(q2), np.sin(q2)
-    M = np.array([[I1 + I2 + m2 * l1**2 + 2 * m2 * l1 * lc2 * c2, I2 + m2 * l1 * lc2 * c2],
-                  [I2 + m2 * l1 * lc2 * c2, I2]])
+    M = np.array(
+        [[I1 + I2 + m2 * l1**2 + 2 * m2 * l1 * lc2 * c2, I2 + m2 * l1 * lc2 * c2], [I2 + m2 * l1 * lc2 * c2, I2]]
+    )
     C = np.array([[-2 * m2 * l1 * lc2 * s2 * d2, -m2 * l1 * lc2 * s2 * d2], [m2 * l1 * lc2 * s2 * d1, 0.0]])
-    tau_g = np.array([-m1 * G * lc1 * np.sin(q1) - m2 * G * (l1 * np.sin(q1) + lc2 * np.sin(q1 + q2)),
-                      -m2 * G * lc2 * np.sin(q1 + q2)])
+    tau_g = np.array(
+        [
+            -m1 * G * lc1 * np.sin(q1) - m2 * G * (l1 * np.sin(q1) + lc2 * np.sin(q1 + q2)),
+            -m2 * G * lc2 * np.sin(q1 + q2),
+        ]
+    )
     return M, C @ v, tau_g, np.array([[0.0], [1.0]])
 
 

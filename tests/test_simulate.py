@@ -106,8 +106,17 @@ def test_cli_writes_trajectory_plot_gif_and_json(tmp_path, capsys):
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     s = json.loads(lines[-1])
-    assert list(s) == ["system", "backend", "controller", "upright", "time_to_upright", "final_q", "final_v",
-                       "max_abs_u", "energy_error"]
+    assert list(s) == [
+        "system",
+        "backend",
+        "controller",
+        "upright",
+        "time_to_upright",
+        "final_q",
+        "final_v",
+        "max_abs_u",
+        "energy_error",
+    ]
     assert s["upright"] and s["system"] == "cartpole" and s["controller"] == "swingup"
     with np.load(out / "trajectory.npz") as z:
         assert z["t"].shape == (451,) and z["q"].shape == (451, 2) and z["v"].shape == (451, 2)

@@ -46,9 +46,18 @@ def test_follow_camera_centres_the_cart_and_scales_the_pole():
     )
     system = env.unwrapped.system
     env.close()
-    states = np.array([[0.0, np.pi, 0.0, 0.0], [1.0, np.pi, 0.0, 0.0], [0.0, np.pi + 0.2, 0.0, 0.0]])
+    states = np.array(
+        [[0.0, np.pi, 0.0, 0.0], [0.9, np.pi, 0.0, 0.0], [0.0, np.pi + 0.2, 0.0, 0.0], [0.1, np.pi, 0.0, 0.0]]
+    )
     frames = system.render(states, 64, 64).astype(int)
-    np.testing.assert_array_equal(frames[0], frames[1])  # the rail covers the window: x is invisible
+    # Ticks every 0.3 m: a shift by three ticks looks the same, a shift by 0.1 m moves them 4 px to the left.
+    assert np.abs(frames[0] - frames[1]).max() <= 1
+    px_per_m = 64 / FOLLOW
+    row = 32 - 2  # 1.5 px above the rail's centre line: ticks reach 0.06 m = 2.4 px, the rail 1.1 px
+    for frame, x in ((frames[0], 0.0), (frames[3], 0.1)):
+        grey = frame[row, :, 0] < 200
+        left = np.nonzero(grey[:12])[0].mean() + 0.5  # the tick at −0.6 m, clear of the cart
+        assert left == pytest.approx(32 + (-0.6 - x) * px_per_m, abs=0.3)
     red = (frames[0, :, :, 0] > 150) & (frames[0, :, :, 1] < 120)  # the pole's colour (205, 75, 50)
     rows = np.nonzero(red.any(axis=1))[0]
     pole_px = 0.5 * 64 / FOLLOW  # 20 px
@@ -120,9 +129,30 @@ def test_train_with_encoder_writes_resumes_and_evaluates(tmp_path, supcon_file, 
     assert main(["train", "--resume", str(out), "--generations", "3", "--quiet"]) == 0
     assert [int(r["generation"]) for r in read_metrics(out)] == [0, 1, 2]
     capsys.readouterr()
-    assert main(["evaluate", str(out), "--episodes", "3", "--json"]) == 0
+    gif = tmp_path / "episode.gif"
+    assert main(["evaluate", str(out), "--episodes", "3", "--json", "--render", str(gif)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert 1 <= result["mean_return"] <= 500
+
+    # The video: the whole rail from a fixed camera (320 x 160), and beside it what the agent saw, 10x larger.
+    from PIL import Image
+
+    from underact.agents.render import render_episode
+    from underact.agents.rollout import derived_seed
+    from underact.agents.trainer import EVAL_KEY, load_genome
+
+    frames = render_episode(config, load_genome(out), seed=0)
+    env = config.env_spec().make(1)
+    env.reset(seed=derived_seed(0, EVAL_KEY, 1))
+    scene = env.unwrapped.system.render(env.unwrapped.state, 320, 160, fixed_camera=True)[0]
+    seen = env.unwrapped.frames()[0]
+    env.close()
+    assert frames[0].shape == (160, 320 + 6 + 10 * SIZE, 3)
+    np.testing.assert_array_equal(frames[0][:, :320], scene)
+    np.testing.assert_array_equal(frames[0][:, 326::10][: SIZE * 10 : 10], seen)
+    assert 2 <= len(frames) <= 501
+    with Image.open(gif) as video:
+        assert video.size == (486, 160) and video.n_frames == len(frames)
 
 
 def test_bad_encoder_is_one_line_exit_2_and_writes_nothing(tmp_path, supcon_file, capsys):

@@ -97,19 +97,21 @@ class ActuationReport:
             f"  class: {self.cls}" + (f" (degree of underactuation {self.degree})" if self.degree else ""),
         ]
         for d in self.unactuated_directions:
-            named = ", ".join(
-                f"{c:+.3g}·{n}" for c, n in zip(d, self.velocity_names, strict=True) if abs(c) > 1e-9
-            )
+            named = ", ".join(f"{c:+.3g}·{n}" for c, n in zip(d, self.velocity_names, strict=True) if abs(c) > 1e-9)
             lines.append(f"  unactuated direction: {named}")
         if self.rank_drops:
-            lines.append(f"  rank drops below {self.rank_max} at {len(self.rank_drops)} sampled configurations, e.g. "
-                         f"q = {np.round(self.rank_drops[0], 3).tolist()}")
+            lines.append(
+                f"  rank drops below {self.rank_max} at {len(self.rank_drops)} sampled configurations, e.g. "
+                f"q = {np.round(self.rank_drops[0], 3).tolist()}"
+            )
         if self.controllability_rank is None:
             lines.append("  linearisation: not computed (nq != nv)")
         else:
             verdict = "controllable" if self.controllable else "NOT controllable"
-            lines.append(f"  linearisation at q = {np.round(self.equilibrium, 4).tolist()}: {verdict} "
-                         f"(controllability rank {self.controllability_rank} of {2 * self.nv})")
+            lines.append(
+                f"  linearisation at q = {np.round(self.equilibrium, 4).tolist()}: {verdict} "
+                f"(controllability rank {self.controllability_rank} of {2 * self.nv})"
+            )
         return "\n".join(lines)
 
     def write_mat(self, path: str) -> None:
@@ -132,10 +134,20 @@ def analyze(plant: Plant, equilibrium=None, samples: int = 100, seed: int = 0) -
     ranks = matrix_ranks(f2)
     rank_max = int(ranks.max())
     report = ActuationReport(
-        name=plant.name, backend=plant.backend, nq=plant.nq, nv=plant.nv, nu=plant.nu,
-        rank=int(ranks.min()), rank_max=rank_max, samples=len(q),
-        unactuated_directions=unactuated_basis(t.B[0]), velocity_names=plant.velocity_names,
-        equilibrium=q_eq, rank_drops=q[ranks < rank_max].tolist(), M_eq=t.M[0], B_eq=t.B[0],
+        name=plant.name,
+        backend=plant.backend,
+        nq=plant.nq,
+        nv=plant.nv,
+        nu=plant.nu,
+        rank=int(ranks.min()),
+        rank_max=rank_max,
+        samples=len(q),
+        unactuated_directions=unactuated_basis(t.B[0]),
+        velocity_names=plant.velocity_names,
+        equilibrium=q_eq,
+        rank_drops=q[ranks < rank_max].tolist(),
+        M_eq=t.M[0],
+        B_eq=t.B[0],
     )
     if plant.nq == plant.nv:
         report.A_lin, report.B_lin = linearize(plant, q_eq)

@@ -29,9 +29,12 @@ def _model_arg(p) -> None:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("equation", help="print M, Cv, tau_g, B (and damping) at one state",
-                              description="The terms of M(q) v̇ + C(q,v) v = τg(q) + B(q) u + damping(v) at (q, v). "
-                              "Joint damping is not part of Cv; it is printed separately as −b·v.")
+    p = subparsers.add_parser(
+        "equation",
+        help="print M, Cv, tau_g, B (and damping) at one state",
+        description="The terms of M(q) v̇ + C(q,v) v = τg(q) + B(q) u + damping(v) at (q, v). "
+        "Joint damping is not part of Cv; it is printed separately as −b·v.",
+    )
     _model_arg(p)
     p.add_argument("--backend", choices=BACKENDS, default="drake")
     p.add_argument("--q", default=None, help="positions, comma-separated (default: zeros)")
@@ -39,23 +42,33 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run_equation)
 
-    p = subparsers.add_parser("analyze", help="classify actuation, unactuated directions, controllability",
-                              description="Rank of f2 = M⁻¹B over sampled configurations (fully actuated iff the "
-                              "rank equals nv everywhere sampled), unactuated directions, and controllability of "
-                              "the linearisation at an equilibrium (default: upright for built-ins, q = 0 otherwise).")
+    p = subparsers.add_parser(
+        "analyze",
+        help="classify actuation, unactuated directions, controllability",
+        description="Rank of f2 = M⁻¹B over sampled configurations (fully actuated iff the "
+        "rank equals nv everywhere sampled), unactuated directions, and controllability of "
+        "the linearisation at an equilibrium (default: upright for built-ins, q = 0 otherwise).",
+    )
     _model_arg(p)
     p.add_argument("--backend", choices=BACKENDS, default="drake")
     p.add_argument("--equilibrium", default=None, help="q of the equilibrium, comma-separated")
     p.add_argument("--samples", type=int, default=100, help="random configurations to sample (default 100)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--mat", default=None, metavar="FILE",
-                   help="write M, B, A_lin, B_lin at the equilibrium to a MATLAB .mat file (column-major)")
+    p.add_argument(
+        "--mat",
+        default=None,
+        metavar="FILE",
+        help="write M, B, A_lin, B_lin at the equilibrium to a MATLAB .mat file (column-major)",
+    )
     p.set_defaults(func=run_analyze)
 
-    p = subparsers.add_parser("crosscheck", help="compare Drake's and MuJoCo's terms for one model",
-                              description="Loads the model in Drake and MuJoCo, compares M, Cv, tau_g and B at random "
-                              "states; exit 1 when they disagree beyond tolerance.")
+    p = subparsers.add_parser(
+        "crosscheck",
+        help="compare Drake's and MuJoCo's terms for one model",
+        description="Loads the model in Drake and MuJoCo, compares M, Cv, tau_g and B at random "
+        "states; exit 1 when they disagree beyond tolerance.",
+    )
     _model_arg(p)
     p.add_argument("--states", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
@@ -107,8 +120,9 @@ def run_crosscheck(args) -> int:
     diffs = crosscheck(drake, mujoco, args.states, args.seed, args.atol, args.rtol)
     ok = all(d.ok for d in diffs)
     if args.json:
-        print(json.dumps({"model": args.model, "states": args.states, "agree": ok,
-                          "terms": [d.__dict__ for d in diffs]}))
+        print(
+            json.dumps({"model": args.model, "states": args.states, "agree": ok, "terms": [d.__dict__ for d in diffs]})
+        )
     else:
         print(f"{args.model}: Drake vs MuJoCo at {args.states} random states (atol {args.atol:g}, rtol {args.rtol:g})")
         print(f"  {'term':<6} {'max |Δ|':>11} {'max rel':>11}  verdict   worst state")

@@ -40,7 +40,19 @@ def run(args) -> int:
             )
         print()
     for name in ("acrobot", "cartpole"):
-        code = main(["simulate", name, "--controller", "swingup", "--backend", "mujoco", "--duration", "10",
-                     "--out", str(args.out / name)])
+        code = main(
+            [
+                "simulate",
+                name,
+                "--controller",
+                "swingup",
+                "--backend",
+                "mujoco",
+                "--duration",
+                "10",
+                "--out",
+                str(args.out / name),
+            ]
+        )
         ok &= code == 0
     return 0 if ok else 1

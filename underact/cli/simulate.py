@@ -1,8 +1,8 @@
 """`underact simulate`: run a built-in system in closed loop on one engine and save the trajectory, plot and GIF.
 
-    underact simulate acrobot --controller swingup --backend drake --duration 12 --out runs/acrobot
-    underact simulate cartpole --controller swingup --backend mujoco --seed 3 --json
-    underact simulate acrobot --controller none --x0 0.1,0,0,0
+underact simulate acrobot --controller swingup --backend drake --duration 12 --out runs/acrobot
+underact simulate cartpole --controller swingup --backend mujoco --seed 3 --json
+underact simulate acrobot --controller none --x0 0.1,0,0,0
 """
 
 from __future__ import annotations
@@ -89,8 +89,14 @@ class _Progress:
         from tqdm import tqdm
 
         self.controller = controller
-        self.bar = tqdm(total=round(duration, 2), desc=label, unit="s sim", file=sys.stderr, leave=False,
-                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}]")
+        self.bar = tqdm(
+            total=round(duration, 2),
+            desc=label,
+            unit="s sim",
+            file=sys.stderr,
+            leave=False,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}]",
+        )
 
     def __call__(self, t, q, v):
         if t - self.bar.n >= 0.1:
@@ -182,12 +188,15 @@ def run(args) -> int:
         return 0
     state = "upright" if result["upright"] else "not upright"
     when = f" from t = {result['time_to_upright']:.2f} s" if result["upright"] else ""
-    print(f"{label}: {state}{when}; max |u| = {result['max_abs_u']:.2f}; "
-          f"E − E_upright = {result['energy_error']:.3g} J")
+    print(
+        f"{label}: {state}{when}; max |u| = {result['max_abs_u']:.2f}; E − E_upright = {result['energy_error']:.3g} J"
+    )
     print(f"final q = {np.round(result['final_q'], 4).tolist()}, final v = {np.round(result['final_v'], 4).tolist()}")
     if residual is not None:
-        print(f"pinv residual |f1 + f2 u − q̈_d|: max {np.linalg.norm(residual, axis=-1).max():.3g}, "
-              f"mean {np.linalg.norm(residual, axis=-1).mean():.3g} (what the inputs cannot do)")
+        print(
+            f"pinv residual |f1 + f2 u − q̈_d|: max {np.linalg.norm(residual, axis=-1).max():.3g}, "
+            f"mean {np.linalg.norm(residual, axis=-1).mean():.3g} (what the inputs cannot do)"
+        )
     if out is not None:
         print(f"wrote {out / 'trajectory.npz'}, {out / 'plot.png'}, {out / 'animation.gif'}")
     return 0

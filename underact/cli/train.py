@@ -189,8 +189,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
     try:
         config = read_config(args.run)
-        if args.render is not None and config.encoder is not None:
-            raise UnderactError("--render does not support runs trained with --encoder yet; leave --render out")
         genome = load_genome(args.run, args.checkpoint)
         returns = evaluate_genome(config, genome, args.episodes, args.seed)
         if args.render is not None:

@@ -30,9 +30,7 @@ def load(model: str | Path, backend: str = "drake", **params: float) -> Plant:
         return _load_builtin(name, backend, params)
     path = Path(name)
     if not path.exists():
-        raise UnderactError(
-            f"{name!r} is neither a built-in model ({', '.join(BUILTINS)}) nor an existing file"
-        )
+        raise UnderactError(f"{name!r} is neither a built-in model ({', '.join(BUILTINS)}) nor an existing file")
     if path.is_dir():
         raise UnderactError(f"{path}: is a directory; give a .urdf, .sdf or MJCF .xml file")
     kind = FILE_SUFFIXES.get(path.suffix.lower())

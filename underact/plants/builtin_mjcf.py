@@ -18,7 +18,9 @@ _TINY = 1e-12  # a point mass's rotational inertia; MuJoCo requires positive val
 
 
 def acrobot_mjcf(p: AcrobotParams) -> str:
-    return _HEADER.format(name="acrobot", g=p.gravity) + f"""    <body name="upper_link">
+    return (
+        _HEADER.format(name="acrobot", g=p.gravity)
+        + f"""    <body name="upper_link">
       <joint name="shoulder" type="hinge" axis="0 1 0" damping="{p.b1}"/>
       <inertial pos="0 0 {-p.lc1}" mass="{p.m1}" diaginertia="1 {p.Ic1} 1"/>
       <geom type="capsule" fromto="0 0 0 0 0 {-p.l1}" size="0.04"/>
@@ -32,10 +34,13 @@ def acrobot_mjcf(p: AcrobotParams) -> str:
   <actuator><motor name="elbow" joint="elbow" gear="1"/></actuator>
 </mujoco>
 """
+    )
 
 
 def cartpole_mjcf(p: CartPoleParams) -> str:
-    return _HEADER.format(name="cartpole", g=p.gravity) + f"""    <body name="cart">
+    return (
+        _HEADER.format(name="cartpole", g=p.gravity)
+        + f"""    <body name="cart">
       <joint name="x" type="slide" axis="1 0 0" damping="{p.b_x}"/>
       <inertial pos="0 0 0" mass="{p.mc}" diaginertia="{_TINY} {_TINY} {_TINY}"/>
       <geom type="box" size="0.2 0.1 0.1"/>
@@ -49,10 +54,13 @@ def cartpole_mjcf(p: CartPoleParams) -> str:
   <actuator><motor name="x" joint="x" gear="1"/></actuator>
 </mujoco>
 """
+    )
 
 
 def pendulum_mjcf(p: PendulumParams) -> str:
-    return _HEADER.format(name="pendulum", g=p.gravity) + f"""    <body name="arm">
+    return (
+        _HEADER.format(name="pendulum", g=p.gravity)
+        + f"""    <body name="arm">
       <joint name="theta" type="hinge" axis="0 1 0" damping="{p.b}"/>
       <inertial pos="0 0 {-p.l}" mass="{p.m}" diaginertia="{_TINY} {_TINY} {_TINY}"/>
       <geom type="capsule" fromto="0 0 0 0 0 {-p.l}" size="0.02"/>
@@ -61,6 +69,7 @@ def pendulum_mjcf(p: PendulumParams) -> str:
   <actuator><motor name="theta" joint="theta" gear="1"/></actuator>
 </mujoco>
 """
+    )
 
 
 MJCF = {"acrobot": acrobot_mjcf, "cartpole": cartpole_mjcf, "pendulum": pendulum_mjcf}

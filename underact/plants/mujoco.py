@@ -33,8 +33,9 @@ class MujocoPlant(Plant):
         self.name = name
         self.nq, self.nv, self.nu = model.nq, model.nv, model.nu
         self.velocity_names = _velocity_names(model)
-        self.actuator_names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"actuator{i}"
-                               for i in range(model.nu)]
+        self.actuator_names = [
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"actuator{i}" for i in range(model.nu)
+        ]
         limited = model.actuator_ctrllimited.astype(bool)
         self.u_limit = np.where(limited, np.abs(model.actuator_ctrlrange).max(axis=1), np.inf)
         self.b = model.dof_damping.copy()

@@ -48,8 +48,12 @@ def urdf_spec(path: str | Path) -> tuple[mujoco.MjSpec, list[str]]:
         effort = efforts.get(name)
         limited = effort is not None and np.isfinite(effort) and effort > 0
         spec.add_actuator(
-            name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT, gear=[1, 0, 0, 0, 0, 0],
-            ctrllimited=1 if limited else 0, ctrlrange=[-effort, effort] if limited else [0, 0],
+            name=name,
+            target=name,
+            trntype=mujoco.mjtTrn.mjTRN_JOINT,
+            gear=[1, 0, 0, 0, 0, 0],
+            ctrllimited=1 if limited else 0,
+            ctrlrange=[-effort, effort] if limited else [0, 0],
         )
     return spec, warnings
 

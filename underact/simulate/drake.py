@@ -55,5 +55,6 @@ def simulate_drake(
     states = state_log.FindLog(context)
     inputs = input_log.FindLog(context)
     x = states.data().T
-    return Trajectory(states.sample_times().copy(), x[:, : plant.nq].copy(), x[:, plant.nq :].copy(),
-                      inputs.data().T.copy())
+    return Trajectory(
+        states.sample_times().copy(), x[:, : plant.nq].copy(), x[:, plant.nq :].copy(), inputs.data().T.copy()
+    )

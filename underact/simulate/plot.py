@@ -57,8 +57,17 @@ def plot_trajectory(
         takeover = float(traj.t[off[-1] + 1] if off.size else traj.t[0])
     for ax in axes:
         if balancing is not None:
-            ax.fill_between(traj.t, 0, 1, where=balancing, transform=ax.get_xaxis_transform(), color="m", alpha=0.08,
-                            lw=0, label="LQR in charge")
+            ax.fill_between(
+                traj.t,
+                0,
+                1,
+                where=balancing,
+                transform=ax.get_xaxis_transform(),
+                color="m",
+                alpha=0.08,
+                lw=0,
+                label="LQR in charge",
+            )
         if takeover is not None:
             ax.axvline(takeover, color="m", lw=1.0, ls="--", label=f"LQR takes over ({takeover:.2f} s)")
         ax.legend(loc="upper right", fontsize=7)
