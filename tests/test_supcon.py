@@ -112,10 +112,15 @@ def test_fit_clusters_digit_classes_and_is_reproducible(tmp_path):
     for a, b in zip(twin.state_dict().values(), other.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     losses = enc.fit(x[train], y[train], epochs=20, batch_size=64, seed=3, progress=False)
-    with torch.no_grad():
-        after = _nearest_centroid_accuracy(enc(x[train]), y[train], enc(x[test]), y[test])
+    with torch.no_grad():  # SupCon clusters the backbone's features; `enc(...)` standardises them afterwards
+        after = _nearest_centroid_accuracy(enc.backbone(x[train]), y[train], enc.backbone(x[test]), y[test])
+        features = enc(x[train])
     assert losses[-1] < losses[0] - 0.5  # the floor is about log(positives per anchor) ~ 3.2 here
     assert after > 0.9 and after > before + 0.05
+    live = features.std(dim=0) > 0  # ReLU features that never fire stay 0
+    assert live.sum() > 16
+    torch.testing.assert_close(features.mean(dim=0), torch.zeros(32), atol=1e-5, rtol=0)
+    torch.testing.assert_close(features[:, live].std(dim=0, unbiased=False), torch.ones(int(live.sum())))
     enc.save(tmp_path / "enc.safetensors")
     loaded = SupConEncoder.load(tmp_path / "enc.safetensors")
     assert torch.equal(loaded(x[:10]), enc(x[:10]))

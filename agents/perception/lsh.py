@@ -75,23 +75,26 @@ class _ChunkAttention(torch.autograd.Function):
     """
 
     @staticmethod
-    def _masks(ctx, rows: slice) -> list[Tensor]:
-        """Boolean masks, each broadcast to [s, c, 2c]: self (own chunk's diagonal: each token appears once
-        per round, so its own key is the diagonal of the first c keys), keys never visible (padding, the
-        missing previous chunk of a round's first chunk) and, under causal masking, later positions."""
+    def _mask_(ctx, t: Tensor, rows: slice, self_value: float, hidden_value: float) -> Tensor:
+        """Writes into t [s, c, 2c] (scores, or their gradients): `self_value` where a query meets its own key (the
+        diagonal of the first c keys: each token appears once per round), `hidden_value` where a key may not be
+        seen (the missing previous chunk of a round's first chunk, padding and, under causal masking, later
+        positions). Only the causal case needs a pass over every entry; the rest touch the entries they set."""
+        c = t.shape[1]
+        t[:, :, :c].diagonal(dim1=1, dim2=2).fill_(self_value)
+        first = ctx.first_rows[(ctx.first_rows >= rows.start) & (ctx.first_rows < rows.start + t.shape[0])]
+        if len(first):
+            t.narrow(2, c, t.shape[2] - c).index_fill_(0, first - rows.start, hidden_value)
         kpos = ctx.kpos[rows, None, :]
-        masks = [ctx.diagonal, (kpos >= ctx.length) | (ctx.first[rows, None, None] & ctx.lookback)]
+        if ctx.padded:
+            t.masked_fill_(kpos >= ctx.length, hidden_value)
         if ctx.causal:
-            masks.append(kpos > ctx.qpos[rows, :, None])
-        return masks
+            t.masked_fill_(kpos > ctx.qpos[rows, :, None], hidden_value)
+        return t
 
     @staticmethod
     def _scores(ctx, q: Tensor, k: Tensor, rows: slice, index: int) -> tuple[Tensor, Tensor | None]:
-        scores = q[rows] @ k[rows].transpose(1, 2)  # [s, c, 2c]
-        is_self, *invalid = _ChunkAttention._masks(ctx, rows)
-        scores.masked_fill_(is_self, SELF)
-        for mask in invalid:
-            scores.masked_fill_(mask, MASKED)
+        scores = _ChunkAttention._mask_(ctx, q[rows] @ k[rows].transpose(1, 2), rows, SELF, MASKED)  # [s, c, 2c]
         keep = None
         if ctx.dropout > 0:
             generator = torch.Generator().manual_seed(ctx.drop_seed + index)
@@ -103,8 +106,8 @@ class _ChunkAttention(torch.autograd.Function):
         ctx.qpos, ctx.kpos, ctx.first, ctx.length, ctx.causal = qpos, kpos, first, length, causal
         ctx.dropout, ctx.drop_seed = dropout, drop_seed
         m, c, d = q.shape
-        ctx.lookback = torch.arange(2 * c, device=q.device) >= c
-        ctx.diagonal = torch.eye(c, 2 * c, dtype=torch.bool, device=q.device)
+        ctx.padded = bool((kpos >= length).any())
+        ctx.first_rows = first.nonzero().squeeze(1)
         ctx.step = max(1, (1 << 21) // (c * k.shape[1]))  # about 8 MB of scores per slice
         out, lse = q.new_empty(m, c, v.shape[-1]), q.new_empty(m, c)
         for index, start in enumerate(range(0, m, ctx.step)):
@@ -115,13 +118,15 @@ class _ChunkAttention(torch.autograd.Function):
             if keep is not None:
                 p = p * keep / (1.0 - dropout)
             out[rows] = p @ v[rows]
-        ctx.save_for_backward(q, k, v, lse)
+        ctx.save_for_backward(q, k, v, lse, out)
         return out, lse
 
     @staticmethod
     def backward(ctx, dout, dlse):
-        q, k, v, lse = ctx.saved_tensors
-        dq, dk, dv = torch.zeros_like(q), torch.zeros_like(k), torch.zeros_like(v)
+        q, k, v, lse, out = ctx.saved_tensors
+        # Σ_j p_ij dp_ij = dout_i · out_i (as in flash attention): the softmax backward needs no [c, 2c] product.
+        shift = (dout * out).sum(dim=-1) - dlse  # [M, c]
+        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)  # every slice is written
         for index, start in enumerate(range(0, q.shape[0], ctx.step)):
             rows = slice(start, start + ctx.step)
             scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
@@ -132,10 +137,8 @@ class _ChunkAttention(torch.autograd.Function):
                 dp = dp * keep / (1.0 - ctx.dropout)
             else:
                 dv[rows] = p.transpose(1, 2) @ dout[rows]
-            # softmax backward, plus d lse / d scores = p
-            ds = p * (dp - (dp * p).sum(dim=-1, keepdim=True) + dlse[rows, :, None])
-            for mask in _ChunkAttention._masks(ctx, rows):  # overwritten scores: no gradient reaches them
-                ds.masked_fill_(mask, 0.0)
+            ds = dp.sub_(shift[rows, :, None]).mul_(p)  # softmax backward, plus d lse / d scores = p
+            _ChunkAttention._mask_(ctx, ds, rows, 0.0, 0.0)  # overwritten scores: no gradient reaches them
             dq[rows] = ds @ k[rows]
             dk[rows] = ds.transpose(1, 2) @ q[rows]
         return dq, dk, dv, None, None, None, None, None, None, None

@@ -122,6 +122,9 @@ class SupConEncoder(nn.Module):
         else:
             raise ValueError(f"input_shape must be (C, H, W) or (n,), got {input_shape}")
         self.head = nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, proj_dim))
+        # Per-feature standardisation of `forward`'s output, set by `fit` from its training data (identity before).
+        self.register_buffer("feature_mean", torch.zeros(feature_dim))
+        self.register_buffer("feature_std", torch.ones(feature_dim))
 
     def _check(self, x: Tensor) -> None:
         if tuple(x.shape[1:]) != self.input_shape or x.dim() != len(self.input_shape) + 1:
@@ -129,13 +132,26 @@ class SupConEncoder(nn.Module):
             raise ValueError(f"SupConEncoder expects input of shape [B, {want}], got {tuple(x.shape)}")
 
     def forward(self, x: Tensor) -> Tensor:
-        """Features without the projection head: x [B, *input_shape] -> [B, feature_dim]."""
+        """Features without the projection head, standardised: x [B, *input_shape] -> [B, feature_dim].
+
+        After `fit`, each feature has mean 0 and standard deviation 1 over the training data (a feature that
+        is constant there is 0), so a policy behind the encoder sees inputs of a known scale."""
         self._check(x)
-        return self.backbone(x)
+        return (self.backbone(x) - self.feature_mean) / self.feature_std
 
     def project(self, x: Tensor) -> Tensor:
         """Projection-head output used by the loss: x [B, *input_shape] -> [B, proj_dim]."""
-        return self.head(self.forward(x))
+        self._check(x)
+        return self.head(self.backbone(x))
+
+    @torch.no_grad()
+    def standardise(self, x: Tensor, batch_size: int = 1024) -> None:
+        """Sets the per-feature mean and standard deviation that `forward` removes, from the backbone on x."""
+        self._check(x)
+        features = torch.cat([self.backbone(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)])
+        std = features.std(dim=0, unbiased=False)
+        self.feature_mean.copy_(features.mean(dim=0))
+        self.feature_std.copy_(torch.where(std > 1e-6, std, torch.ones_like(std)))
 
     def default_augment(self) -> Callable[[Tensor, torch.Generator], Tensor]:
         return augment_frames if len(self.input_shape) == 3 else augment_vectors
@@ -156,7 +172,8 @@ class SupConEncoder(nn.Module):
     ) -> list[float]:
         """Train encoder and head with `supcon_loss` on `views` augmented views per sample.
 
-        Returns the mean loss per epoch. x [N, *input_shape], labels [N] (or None: self-supervised).
+        Returns the mean loss per epoch. x [N, *input_shape], labels [N] (or None: self-supervised). Afterwards the
+        encoder is in eval mode and its features are standardised over x (see `forward`).
         `augment(batch, generator)` makes one view; the default is `augment_frames` for frames and
         `augment_vectors` for vectors. Seeded: the same seed, data and initial weights give the same result.
         """
@@ -187,6 +204,7 @@ class SupConEncoder(nn.Module):
                 total, count = total + loss.item() * len(idx), count + len(idx)
             history.append(total / count)
         self.eval()
+        self.standardise(x)
         return history
 
     def save(self, path: str | Path) -> None:
