@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 
 import gymnasium as gym
 import numpy as np
@@ -71,8 +72,8 @@ def main() -> int:
         x = rng.normal(size=(args.num, 4)) * [0.5, 0.3, 1.0, 1.0] + np.r_[system.upright, 0.0, 0.0]
         view, segments = system.view(width, height), system.segments(x)
         radii = (system.radii * min(width, height) / 64.0).astype(np.float32)
-        t_dense, dense = fastest(lambda: dense_capsules(view, segments, radii, system.colors), args.rounds)
-        t_ours, ours = fastest(lambda: system.render(x, width, height), args.rounds)
+        t_dense, dense = fastest(partial(dense_capsules, view, segments, radii, system.colors), args.rounds)
+        t_ours, ours = fastest(partial(system.render, x, width, height), args.rounds)
         diff = int(np.abs(dense.astype(int) - ours.astype(int)).max())
         if diff > 1:
             print(f"{env_id}: frames differ by {diff} grey levels", file=sys.stderr)

@@ -1,18 +1,20 @@
 """Integration: a frozen SupCon encoder in front of a Hebbian agent balancing the cart-pole from frames alone.
 
-1. Frames of `underact/CartPoleBalance-v0` from a camera that follows the cart (`follow=1.6`: a 1.6 m wide
-   window, 64 x 64 px, so the 0.5 m pole spans 20 px), grey, the last 3 frames stacked as channels so motion is
-   visible. Training stacks come from rollouts under random forces (see `labelled_frames`), labelled by
-   the pole angle (|θ − π| < 0.25 rad) cut into 6 bins crossed with the angular velocity (|θ̇| < 1.5 rad/s)
-   cut into 4 bins (24 classes; values outside fall in the end bins). A
-   `SupConEncoder` is trained on them with `supcon_loss`, saved as an encoder file (`--encoder-out`, usable by
-   `underact train --encoder supcon:PATH`) and frozen.
+1. Frames of `underact/CartPoleBalance-v0` from a camera that follows the cart (`follow=1.2`: a 1.2 m wide
+   window, 48 x 48 px, so the 0.5 m pole spans 20 px and the rail's ticks, 0.3 m apart, show the cart's
+   motion), grey, the last 3 frames stacked as channels so motion is visible. Training stacks come from rollouts
+   under random forces (see `labelled_frames`), labelled by the pole angle (|θ − π| < 0.25 rad, 6 bins) crossed
+   with its angular velocity (|θ̇| < 1.5 rad/s, 4 bins) and the cart's velocity (|ẋ| < 0.3 m/s, 3 bins): 72
+   classes, values outside a range fall in its end bins. A `SupConEncoder` is trained on them with
+   `supcon_loss` (its features standardised over the training stacks), saved as an encoder file
+   (`--encoder-out`, usable by `underact train --encoder supcon:PATH`) and frozen.
 2. The agent sees only the encoder's features; a plastic network is evolved with OpenAI-ES and its center scored
    on fresh episodes, against the same network and budget given the true state and against a zero-force policy.
-The linear-probe accuracy of the frozen features on held-out pairs, the learning curves, the scores and sample
+The linear-probe accuracy of the frozen features on held-out stacks, the learning curves, the scores and sample
 frames go to --out.
 
-    python scripts/pixels_supcon.py                  # about 10 min on 2 shared cores
+    python scripts/pixels_supcon.py                  # about 30 min on 2 shared cores
+    python scripts/pixels_supcon.py --encoder scripts/figures/pixels_supcon_encoder.safetensors   # reuse it
     python scripts/pixels_supcon.py --generations 3 --epochs 2 --frames 500
 """
 
@@ -119,6 +121,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "pixels_supcon.png")
     parser.add_argument("--encoder-out", type=Path, help="also keep the encoder file here (default: next to --out)")
+    parser.add_argument("--encoder", type=Path, help="reuse an encoder file of this script")
     args = parser.parse_args()
     if min(args.frames, args.epochs, args.features, args.width, args.generations, args.population) < 1:
         parser.error("sizes and counts must be positive")
@@ -129,27 +132,31 @@ def main() -> int:
     torch.set_num_threads(1)  # small batches: one thread avoids oversubscribing a shared machine
 
     t0 = time.perf_counter()
-    x, y, _ = labelled_frames(args.frames, args.seed)
     x_test, y_test, sample = labelled_frames(1000, args.seed + 1)
-    torch.manual_seed(args.seed)
-    encoder = SupConEncoder((HISTORY, SIZE, SIZE), feature_dim=args.features, proj_dim=16, width=args.width)
-    encoder.fit(x, y, epochs=args.epochs, batch_size=256, seed=args.seed)
+    if args.encoder is None:
+        x, y, _ = labelled_frames(args.frames, args.seed)
+        torch.manual_seed(args.seed)
+        encoder = SupConEncoder((HISTORY, SIZE, SIZE), feature_dim=args.features, proj_dim=16, width=args.width)
+        encoder.fit(x, y, epochs=args.epochs, batch_size=256, seed=args.seed)
+        encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
+        encoder_path.parent.mkdir(parents=True, exist_ok=True)
+        recipe = {"history": HISTORY, "env_kwargs": {"width": SIZE, "height": SIZE, "follow": FOLLOW}}
+        save_encoder(encoder, encoder_path, recipe)
+    else:  # reuse a trained encoder: its probe is fitted on fresh labelled frames
+        encoder_path = args.encoder
+        x, y, _ = labelled_frames(min(args.frames, 4000), args.seed)
+    loaded = load_encoder(f"supcon:{encoder_path}")
+    encode = loaded.model
     with torch.no_grad():
-        probe = LogisticRegression(max_iter=3000).fit(encoder(x).numpy(), y.numpy())
-        accuracy = probe.score(encoder(x_test).numpy(), y_test.numpy())
+        probe = LogisticRegression(max_iter=3000).fit(encode(x).numpy(), y.numpy())
+        accuracy = probe.score(encode(x_test).numpy(), y_test.numpy())
     classes = ANGLE_BINS * RATE_BINS * CART_BINS
     print(
         f"SupCon encoder: linear probe {accuracy:.3f} on 1000 held-out frame stacks, {classes} classes "
         f"(chance {1 / classes:.3f}; {time.perf_counter() - t0:.0f} s)"
     )
-    encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
-    encoder_path.parent.mkdir(parents=True, exist_ok=True)
-    save_encoder(
-        encoder, encoder_path, {"history": HISTORY, "env_kwargs": {"width": SIZE, "height": SIZE, "follow": FOLLOW}}
-    )
     print(f"encoder file: {encoder_path}")
 
-    loaded = load_encoder(f"supcon:{encoder_path}")
     agents = {
         "pixels (SupCon)": (EncodedEnvSpec(ENV_ID, loaded.env_kwargs, wrap=loaded.wrap), loaded.feature_dim),
         "true state": (EnvSpec(ENV_ID, {}), 5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -157,3 +158,18 @@ def test_encoded_observations_feed_the_population_evaluator():
     net = PlasticNet((3, 4, 1), "ABCD_lr")
     returns = evaluate(spec, net, np.zeros(net.num_params, dtype=np.float32), episodes=3, seed=0)
     assert returns.shape == (3,) and np.all(returns >= 1)
+
+
+def test_files_saved_before_standardisation_load_as_identity(tmp_path):
+    """An encoder file without the standardisation buffers (written before they existed) gives raw features."""
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    enc = SupConEncoder((1, 8, 8), feature_dim=8, width=4)
+    state = {k: v for k, v in enc.state_dict().items() if not k.startswith("feature_")}
+    save_file(state, str(tmp_path / "old.safetensors"), metadata={"supcon_config": json.dumps(enc.config)})
+    old = SupConEncoder.load(tmp_path / "old.safetensors")
+    x = torch.rand(5, 1, 8, 8)
+    torch.testing.assert_close(old(x), enc.backbone(x))
+    enc.standardise(x)
+    assert not torch.allclose(enc(x), enc.backbone(x))  # after `standardise` they differ

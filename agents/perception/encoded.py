@@ -21,6 +21,7 @@ from gymnasium.vector.utils import batch_space
 from underact.agents.es import ESConfig, OpenAIES
 from underact.agents.hebbian import PlasticNet
 from underact.agents.rollout import EnvSpec, PopulationEvaluator
+from underact.agents.trainer import set_threads
 
 
 class VectorEncodedObservation(VectorObservationWrapper):
@@ -68,10 +69,11 @@ def evolve(
 
     The same building blocks as `underact.agents.trainer` (OpenAIES, PopulationEvaluator), without run folders,
     so that a spec carrying an encoder can be used; the center is evaluated alongside the population each
-    generation as one extra individual.
+    generation as one extra individual. Like the trainer, it runs torch and the kernels on one thread.
     """
     from tqdm import tqdm
 
+    set_threads()
     es = OpenAIES(net.num_params, ESConfig(population=population, sigma=sigma, lr=lr, seed=seed))
     evaluator = PopulationEvaluator(spec, net, population + 1, episodes, seed)
     curve: list[float] = []
@@ -91,6 +93,7 @@ def evolve(
 
 def evaluate(spec: EnvSpec, net: PlasticNet, genome: np.ndarray, episodes: int, seed: int) -> np.ndarray:
     """Returns [episodes] of one genome on fresh episodes (fresh plastic weights each)."""
+    set_threads()
     evaluator = PopulationEvaluator(spec, net, 1, episodes, seed)
     try:
         returns, _ = evaluator.evaluate(genome[None], 0, 10**9)

@@ -78,6 +78,7 @@ class LoadedEncoder:
     feature_dim: int
     env_kwargs: dict = field(default_factory=dict)
     wrap: Callable[[VectorEnv], VectorEnv] = field(default=lambda env: env)
+    model: nn.Module | None = None  # the frozen encoder itself (SupConEncoder or VelocityEstimator)
 
 
 def parse_encoder(text: str) -> tuple[str, Path]:
@@ -129,6 +130,7 @@ def load_encoder(text: str) -> LoadedEncoder:
             dim,
             kwargs,
             lambda env: VectorEncodedObservation(VectorObservationHistory(VectorPixelObservation(env), k), encode, dim),
+            encoder,
         )
     model = _frozen(VelocityEstimator(**config), state, path)
     k, n_pos = int(config["k"]), int(config["n_pos"])
@@ -145,4 +147,5 @@ def load_encoder(text: str) -> LoadedEncoder:
         lambda env: VectorEncodedObservation(
             VectorObservationHistory(VectorHiddenVelocity(env), k), estimate, n_pos + 2
         ),
+        model,
     )

@@ -126,6 +126,11 @@ class SupConEncoder(nn.Module):
         self.register_buffer("feature_mean", torch.zeros(feature_dim))
         self.register_buffer("feature_std", torch.ones(feature_dim))
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in ("feature_mean", "feature_std"):  # files saved before features were standardised: identity
+            state_dict.setdefault(prefix + name, getattr(self, name).clone())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _check(self, x: Tensor) -> None:
         if tuple(x.shape[1:]) != self.input_shape or x.dim() != len(self.input_shape) + 1:
             want = ", ".join(str(s) for s in self.input_shape)
