@@ -1,14 +1,18 @@
-"""Integration: a Reformer over the last k position observations lets a Hebbian agent balance the cart-pole.
+"""Integration: a Reformer over the last k position observations lets an agent balance the cart-pole.
 
-`underact/CartPoleBalance-v0` with hidden velocities (observations x, cos θ, sin θ only). Three agents, the same
-plastic network and OpenAI-ES budget:
+`underact/CartPoleBalance-v0` with hidden velocities (observations x, cos θ, sin θ only). For each rule in
+--rules (default: static weights, then the Hebbian ABCD_lr), three agents with the same network and OpenAI-ES
+budget:
   positions   the agent sees the positions only;
   reformer    the agent sees the positions and the velocities a causal Reformer estimates from the last k
               position observations (trained first, by regression on rollouts with random forces, then frozen);
   full state  the agent sees the true state (reference).
-Each center genome is then scored on fresh episodes; the curves and a bar chart go to --out.
+Each center genome is then scored on fresh episodes (mean, and how many were balanced for all 500 steps); the
+curves and bar charts go to --out. A static network sees only the current observation, so from positions alone
+it cannot damp the pole; a plastic network's weights change every step and so carry a memory of earlier inputs.
 
-    python scripts/history_reformer.py                    # about 15 min on 2 shared cores
+    python scripts/history_reformer.py                    # about 25 min on 2 shared cores
+    python scripts/history_reformer.py --rules ABCD_lr --encoder scripts/figures/history_reformer_encoder.safetensors
     python scripts/history_reformer.py --generations 10 --train-steps 300
 """
 
@@ -81,16 +85,21 @@ def train_estimator(args: argparse.Namespace) -> tuple[VelocityEstimator, dict]:
     return model, {"r2_xdot": float(r2[0]), "r2_thetadot": float(r2[1]), "samples": len(x)}
 
 
+def first_full(curve: list[float], full: float = 500.0) -> str:
+    """The first generation whose center return was `full`, or '-' if none was."""
+    return next((str(g) for g, r in enumerate(curve) if r >= full), "-")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=16, help="history length (Reformer sequence length)")
     parser.add_argument("--bucket", type=int, default=4, help="LSH bucket size (LSH is used above 2 x bucket)")
     parser.add_argument("--dim", type=int, default=16)
     parser.add_argument("--train-steps", type=int, default=600)
-    parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
+    parser.add_argument("--rules", nargs="+", choices=RULES, default=["static", "ABCD_lr"])
     parser.add_argument("--hidden", type=int, default=16)
     parser.add_argument("--generations", type=int, default=60)
-    parser.add_argument("--population", type=int, default=32)
+    parser.add_argument("--population", type=int, default=64)
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--eval-episodes", type=int, default=30)
     parser.add_argument("--agents", nargs="+", choices=AGENTS, default=list(AGENTS))
@@ -98,6 +107,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "history_reformer.png")
     parser.add_argument("--encoder-out", type=Path, help="keep the estimator file here (default: next to --out)")
+    parser.add_argument("--encoder", type=Path, help="reuse an estimator file of this script instead of training")
     args = parser.parse_args()
     if min(args.k, args.bucket, args.dim, args.train_steps, args.generations, args.population) < 1:
         parser.error("sizes and counts must be positive")
@@ -105,16 +115,19 @@ def main() -> int:
         parser.error("--population must be even (mirrored sampling)")
     torch.set_num_threads(1)  # small batches: one thread avoids oversubscribing a shared machine
 
-    t0 = time.perf_counter()
-    model, fit = train_estimator(args)
-    print(
-        f"Reformer velocity estimator (k = {args.k}, bucket {args.bucket}): validation R^2 "
-        f"x_dot {fit['r2_xdot']:.3f}, theta_dot {fit['r2_thetadot']:.3f} ({fit['samples']} windows, "
-        f"{time.perf_counter() - t0:.0f} s)"
-    )
-    encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
-    encoder_path.parent.mkdir(parents=True, exist_ok=True)
-    save_encoder(model, encoder_path, {})
+    if args.encoder is None:
+        t0 = time.perf_counter()
+        model, fit = train_estimator(args)
+        print(
+            f"Reformer velocity estimator (k = {args.k}, bucket {args.bucket}): validation R^2 "
+            f"x_dot {fit['r2_xdot']:.3f}, theta_dot {fit['r2_thetadot']:.3f} ({fit['samples']} windows, "
+            f"{time.perf_counter() - t0:.0f} s)"
+        )
+        encoder_path = args.encoder_out or args.out.with_name(args.out.stem + "_encoder.safetensors")
+        encoder_path.parent.mkdir(parents=True, exist_ok=True)
+        save_encoder(model, encoder_path, {})
+    else:
+        encoder_path = args.encoder
     print(f"encoder file: {encoder_path} (underact train --encoder reformer:{encoder_path})")
     estimator = load_encoder(f"reformer:{encoder_path}")
     kwargs = {"reset_noise": args.reset_noise}
@@ -123,30 +136,46 @@ def main() -> int:
         "reformer": (EncodedEnvSpec(ENV_ID, kwargs, wrap=estimator.wrap), N_POS + 2),
         "full state": (EnvSpec(ENV_ID, kwargs), N_POS + 2),
     }
-    curves, scores = compare(
-        {name: agents[name] for name in args.agents},
-        hidden=args.hidden,
-        rule=args.rule,
-        generations=args.generations,
-        population=args.population,
-        episodes=args.episodes,
-        eval_episodes=args.eval_episodes,
-        seed=args.seed,
-    )
+    results = {}
+    for rule in args.rules:
+        print(f"rule {rule}:")
+        results[rule] = compare(
+            {name: agents[name] for name in args.agents},
+            hidden=args.hidden,
+            rule=rule,
+            generations=args.generations,
+            population=args.population,
+            episodes=args.episodes,
+            eval_episodes=args.eval_episodes,
+            seed=args.seed,
+        )
+    print(f"{'rule':>8} {'agent':>11} {'return':>15} {'balanced 500':>13} {'first 500 gen':>14}")
+    for rule, (curves, scores) in results.items():
+        for name, score in scores.items():
+            print(
+                f"{rule:>8} {name:>11} {score.mean():7.1f} +- {score.std():5.1f} "
+                f"{int((score >= 500).sum()):>8}/{len(score):<4} {first_full(curves[name]):>14}"
+            )
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, curve in curves.items():
-        ax.plot(curve, label=name)
-    ax.set(xlabel="generation", ylabel="center return (2 episodes)", title=f"{ENV_ID}, hidden velocities")
-    ax.legend()
-    names = list(scores)
-    bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
-    bx.set(ylabel=f"return over {args.eval_episodes} fresh episodes", ylim=(0, 520), title=f"k = {args.k} history")
+    fig, axes = plt.subplots(len(results), 2, figsize=(11, 3.6 * len(results)), squeeze=False)
+    for (ax, bx), (rule, (curves, scores)) in zip(axes, results.items(), strict=True):
+        for name, curve in curves.items():
+            ax.plot(curve, label=name)
+        ax.set(xlabel="generation", ylabel="center return (2 episodes)", title=f"{rule}: {ENV_ID}, hidden velocities")
+        ax.legend(fontsize=8)
+        names = list(scores)
+        bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
+        balanced = ", ".join(f"{n} {int((scores[n] >= 500).sum())}" for n in names)
+        bx.set(
+            ylabel=f"return, {args.eval_episodes} fresh episodes",
+            ylim=(0, 520),
+            title=f"{rule}, k = {args.k}; full 500: {balanced}",
+        )
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)
