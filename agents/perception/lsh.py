@@ -34,9 +34,10 @@ def hash_buckets(qk: Tensor, n_buckets: int, n_hashes: int, generator: torch.Gen
         raise ValueError(f"n_buckets must be 1 or even, got {n_buckets}")
     rot = torch.randn(n_hashes, d, n_buckets // 2, generator=generator).to(qk)  # [R, d, b/2]
     proj = torch.einsum("nld,rdb->nrlb", qk, rot)  # [N, R, L, b/2]
-    top, arg_top = proj.max(dim=-1)  # argmax over [xR; -xR] without building it
-    bottom, arg_bottom = proj.min(dim=-1)
-    return torch.where(top >= -bottom, arg_top, arg_bottom + n_buckets // 2)
+    # argmax over [xR; -xR] without building it: the largest |xR_j|, in the second half when xR_j < 0.
+    arg = proj.abs().argmax(dim=-1)
+    negative = proj.gather(-1, arg[..., None]).squeeze(-1) < 0
+    return arg + negative * (n_buckets // 2)
 
 
 def n_buckets_for(padded_length: int, bucket_size: int) -> int:
@@ -113,11 +114,13 @@ class _ChunkAttention(torch.autograd.Function):
         for index, start in enumerate(range(0, m, ctx.step)):
             rows = slice(start, start + ctx.step)
             scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
-            lse[rows] = scores.logsumexp(dim=-1)
-            p = scores.sub_(lse[rows, :, None]).exp_()
+            top = scores.amax(dim=-1, keepdim=True)
+            p = scores.sub_(top).exp_()  # unnormalised, in place: one pass for the exponentials
+            total = p.sum(dim=-1, keepdim=True)
+            lse[rows] = (top + total.log()).squeeze(-1)
             if keep is not None:
                 p = p * keep / (1.0 - dropout)
-            out[rows] = p @ v[rows]
+            torch.bmm(p, v[rows], out=out[rows]).div_(total)  # normalised on [s, c, d], not on [s, c, 2c]
         ctx.save_for_backward(q, k, v, lse, out)
         return out, lse
 
@@ -133,14 +136,14 @@ class _ChunkAttention(torch.autograd.Function):
             p = scores.sub_(lse[rows, :, None]).exp_()  # [s, c, 2c]
             dp = dout[rows] @ v[rows].transpose(1, 2)  # d loss / d (dropped-out p)
             if keep is not None:
-                dv[rows] = (p * keep / (1.0 - ctx.dropout)).transpose(1, 2) @ dout[rows]
+                torch.bmm((p * keep / (1.0 - ctx.dropout)).transpose(1, 2), dout[rows], out=dv[rows])
                 dp = dp * keep / (1.0 - ctx.dropout)
             else:
-                dv[rows] = p.transpose(1, 2) @ dout[rows]
+                torch.bmm(p.transpose(1, 2), dout[rows], out=dv[rows])
             ds = dp.sub_(shift[rows, :, None]).mul_(p)  # softmax backward, plus d lse / d scores = p
             _ChunkAttention._mask_(ctx, ds, rows, 0.0, 0.0)  # overwritten scores: no gradient reaches them
-            dq[rows] = ds @ k[rows]
-            dk[rows] = ds.transpose(1, 2) @ q[rows]
+            torch.bmm(ds, k[rows], out=dq[rows])
+            torch.bmm(ds.transpose(1, 2), q[rows], out=dk[rows])
         return dq, dk, dv, None, None, None, None, None, None, None
 
 
