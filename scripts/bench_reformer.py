@@ -146,15 +146,16 @@ def plot(rows: list[dict], depth_rows: list[dict], depth_length: int, out: Path)
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for impl in IMPLS:
+    for index, impl in enumerate(IMPLS):
+        style = {"marker": "o", "color": f"C{index}", "label": impl}
         pts = sorted((r["L"], r["peak_mb"], r["time_s"]) for r in rows if r["impl"] == impl)
         if pts:
             ls, mem, sec = zip(*pts, strict=True)
-            axes[0].plot(ls, mem, "o-", label=impl)
-            axes[1].plot(ls, sec, "o-", label=impl)
+            axes[0].plot(ls, mem, **style)
+            axes[1].plot(ls, sec, **style)
         dpts = sorted((r["depth"], r["delta_mb"]) for r in depth_rows if r["impl"] == impl and impl in DEPTH_IMPLS)
         if dpts:
-            axes[2].plot(*zip(*dpts, strict=True), "o-", label=impl)
+            axes[2].plot(*zip(*dpts, strict=True), **style)
     for ax, title in zip(axes[:2], ("peak memory (RSS, MB)", "time, forward + backward (s)"), strict=True):
         ax.set(xscale="log", yscale="log", xlabel="sequence length L", title=title)
         ax.set_xticks(sorted({r["L"] for r in rows}), [f"{r // 1024}K" for r in sorted({r["L"] for r in rows})])
@@ -182,6 +183,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per configuration")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "reformer_memory.png")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument("--from-json", type=Path, help="print and plot the measurements in this --json file")
     parser.add_argument("--worker", nargs=3, metavar=("IMPL", "L", "DEPTH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -191,6 +193,13 @@ def main() -> int:
     if min(args.lengths + args.depths + [args.depth_length, args.repeats, args.rounds]) < 1:
         parser.error("lengths, depths, --depth-length, --repeats and --rounds must be positive")
 
+    if args.from_json:  # print and plot earlier measurements (e.g. from another machine) without running
+        results = json.loads(args.from_json.read_text())
+        args.lengths = sorted({r["L"] for r in results if r["depth"] == 2})
+        args.impls = [i for i in IMPLS if any(r["impl"] == i for r in results)]
+        args.depths = sorted({r["depth"] for r in results if r["L"] == args.depth_length})
+        report(results, args)
+        return 0
     from tqdm import tqdm
 
     jobs = [(i, n, 2) for n in args.lengths for i in args.impls]
@@ -213,19 +222,24 @@ def main() -> int:
         }
         for rs in runs.values()
     ]
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    report(results, args)
+    return 0
+
+
+def report(results: list[dict], args: argparse.Namespace) -> None:
+    """Tables, ratios and the figure for the measurements `results`."""
     rows = [r for r in results if r["depth"] == 2]
     depth_rows = [r for r in results if r["L"] == args.depth_length]
     print("peak RSS (increase over start) and time, forward + backward, depth 2")
     _table(rows, "L", sorted(set(args.lengths)), args.impls)
     print(f"\nover depth at L = {args.depth_length}")
-    _table(depth_rows, "depth", sorted(set(args.depths)), depth_impls)
+    _table(depth_rows, "depth", sorted(set(args.depths)), [i for i in DEPTH_IMPLS if i in args.impls])
     print()
     for length in sorted(set(args.lengths)):
         _ratios(rows, length, 2)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
     plot(rows, depth_rows, args.depth_length, args.out)
-    return 0
 
 
 if __name__ == "__main__":
