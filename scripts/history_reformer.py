@@ -169,13 +169,10 @@ def main() -> int:
         ax.set(xlabel="generation", ylabel="center return (2 episodes)", title=f"{rule}: {ENV_ID}, hidden velocities")
         ax.legend(fontsize=8)
         names = list(scores)
-        bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
-        balanced = ", ".join(f"{n} {int((scores[n] >= 500).sum())}" for n in names)
-        bx.set(
-            ylabel=f"return, {args.eval_episodes} fresh episodes",
-            ylim=(0, 520),
-            title=f"{rule}, k = {args.k}; full 500: {balanced}",
-        )
+        bars = bx.bar(names, [scores[n].mean() for n in names], yerr=[scores[n].std() for n in names], capsize=4)
+        balanced = [f"{int((scores[n] >= 500).sum())}/{len(scores[n])} balanced" for n in names]
+        bx.bar_label(bars, labels=balanced, label_type="center", color="white", fontsize=9)
+        bx.set(ylabel=f"return, {args.eval_episodes} fresh episodes", ylim=(0, 540), title=f"{rule}, k = {args.k}")
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=110)
