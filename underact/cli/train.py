@@ -187,6 +187,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
+    if args.render is not None:
+        _check_gif_path(args.render)  # before any work
     try:
         config = read_config(args.run)
         genome = load_genome(args.run, args.checkpoint)
@@ -211,12 +213,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
-    from PIL import Image
-
+def _check_gif_path(path: Path) -> None:
     if path.suffix.lower() != ".gif":
         raise UnderactError(f"--render expects a .gif file name, got {path}")
     if not path.parent.is_dir():
         raise UnderactError(f"--render: folder {path.parent} does not exist")
+
+
+def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
+    from PIL import Image
+
+    _check_gif_path(path)
     images = [Image.fromarray(f) for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
