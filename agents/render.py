@@ -45,13 +45,29 @@ def _frame(env: gym.Env, fallback: bool) -> np.ndarray:
     return draw_cartpole(float(base.state[0]), float(base.state[2]), float(base.length))
 
 
+def _play(config: TrainConfig, genome: np.ndarray, seed: int, obs, step, frame, max_frames: int) -> list[np.ndarray]:
+    """Frames of one episode with fresh weights: the agent acts on `obs`; `step(outputs [1, out]) -> (obs, done)`
+    advances the environment and `frame()` draws it."""
+    net = config.net()
+    with torch.no_grad():
+        terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
+        gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
+        weights = net.initial_weights(terms, [gen], 1)
+        frames = [frame()]
+        done = False
+        while not done and len(frames) < max_frames:
+            out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
+            obs, done = step(out.reshape(1, -1).numpy())
+            frames.append(frame())
+    return frames
+
+
 def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500) -> list[np.ndarray]:
     """Plays one episode with fresh weights and returns its frames (at most `max_frames`)."""
     if config.encoder is not None:
         return _render_encoded(config, genome, seed, max_frames)
     os.environ.setdefault("MUJOCO_GL", "osmesa")  # software rendering for MuJoCo tasks (read at first import)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
-    net = config.net()
     env = gym.make(config.env, render_mode="rgb_array", **config.env_kwargs)
     try:
         obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
@@ -62,21 +78,14 @@ def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frame
             if not hasattr(env.unwrapped, "length") or not hasattr(env.unwrapped, "state"):
                 raise ValueError(f"{config.env} cannot render here: a rendering dependency is missing") from None
             fallback = True
-        with torch.no_grad():
-            terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
-            gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
-            weights = net.initial_weights(terms, [gen], 1)
-            frames = [_frame(env, fallback)]
-            done = False
-            while not done and len(frames) < max_frames:
-                out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
-                action = to_actions(out.reshape(1, -1).numpy(), env.action_space)[0]
-                obs, _, terminated, truncated, _ = env.step(action)
-                done = terminated or truncated
-                frames.append(_frame(env, fallback))
+
+        def step(out: np.ndarray) -> tuple[np.ndarray, bool]:
+            obs, _, terminated, truncated, _ = env.step(to_actions(out, env.action_space)[0])
+            return obs, terminated or truncated
+
+        return _play(config, genome, seed, obs, step, lambda: _frame(env, fallback), max_frames)
     finally:
         env.close()
-    return frames
 
 
 def _side_by_side(scene: np.ndarray, seen: np.ndarray, gap: int = 6) -> np.ndarray:
@@ -92,36 +101,27 @@ def _side_by_side(scene: np.ndarray, seen: np.ndarray, gap: int = 6) -> np.ndarr
 
 
 def _render_encoded(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int) -> list[np.ndarray]:
-    """One episode through the run's encoder: frames of the scene (+ the agent's own view for pixel encoders)."""
+    """One episode through the run's encoder (one copy of its wrapped vector environment): frames of the scene
+    from a fixed camera, with the agent's own view beside it for pixel (`supcon:`) encoders."""
     spec = config.env_spec()
-    pixels = spec.env_kwargs.get("render_mode") == "rgb_array"
     spec.env_kwargs = {**spec.env_kwargs, "render_mode": "rgb_array"}
-    net = config.net()
+    pixels = config.encoder.startswith("supcon:")
     env = spec.make(1)
-    base = env.unwrapped
-    if not hasattr(base, "system"):
-        env.close()
-        raise ValueError(f"{config.env} cannot render here: encoder runs render underact environments only")
-    width, height = base.system.scene_size
-
-    def frame() -> np.ndarray:
-        scene = base.system.render(base.state, width, height, fixed_camera=True)[0]
-        return _side_by_side(scene, base.frames()[0]) if pixels else scene
-
     try:
+        base = env.unwrapped
+        if not hasattr(base, "system"):
+            raise ValueError(f"{config.env} cannot render here: encoder runs render underact environments only")
+        width, height = base.system.scene_size
+
+        def frame() -> np.ndarray:
+            scene = base.system.render(base.state, width, height, fixed_camera=True)[0]
+            return _side_by_side(scene, base.frames()[0]) if pixels else scene
+
+        def step(out: np.ndarray) -> tuple[np.ndarray, bool]:  # a finished copy is reset on the next step only
+            obs, _, terminated, truncated, _ = env.step(to_actions(out, env.single_action_space))
+            return obs, bool(terminated[0] or truncated[0])
+
         obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
-        with torch.no_grad():
-            terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
-            gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
-            weights = net.initial_weights(terms, [gen], 1)
-            frames = [frame()]
-            done = False
-            while not done and len(frames) < max_frames:
-                out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
-                action = to_actions(out.reshape(1, -1).numpy(), env.single_action_space)
-                obs, _, terminated, truncated, _ = env.step(action)
-                done = bool(terminated[0] or truncated[0])
-                frames.append(frame())  # a finished copy is reset on the next step, so this is its last state
+        return _play(config, genome, seed, obs, step, frame, max_frames)
     finally:
         env.close()
-    return frames

@@ -32,15 +32,12 @@ class View:
         return np.stack([col, row], axis=-1)
 
 
-def draw_capsules(
-    view: View, segments: np.ndarray, radii: np.ndarray, colors: np.ndarray, chunk: int | None = None
-) -> np.ndarray:
+def draw_capsules(view: View, segments: np.ndarray, radii: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """Frames (N, H, W, 3) uint8 of N scenes, each S capsules drawn in order.
 
     segments (N, S, 2, 2): two world end points per capsule; radii (S,) in pixels; colors (S, 3) in 0..255.
     Each capsule only touches the pixels of its bounding box (a compiled loop, `_rasterise`), so a frame costs
     about as much as the area its capsules cover; capsules with a non-finite end point are skipped.
-    `chunk` is accepted for compatibility and ignored.
     """
     segments = np.asarray(segments, dtype=np.float64)
     if segments.ndim != 4 or segments.shape[2:] != (2, 2):
