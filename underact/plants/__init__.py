@@ -17,16 +17,24 @@ BACKENDS = ("analytic", "drake", "mujoco")
 FILE_SUFFIXES = {".urdf": "urdf", ".sdf": "sdf", ".xml": "mjcf", ".mjcf": "mjcf"}
 
 
-def load(model: str | Path, backend: str = "drake", **params: float) -> Plant:
+def load(model: str | Path, backend: str = "drake", base: str = "auto", **params: float) -> Plant:
     """A plant for a built-in name or a description file.
 
-    `params` override the built-in systems' physical parameters (see `underact.plants.analytic`) on the
-    analytic and MuJoCo backends, e.g. `load("cartpole", "mujoco", l=1.0)`.
+    `base`: "auto" (as the file says: a URDF without a joint to `world` floats, as in Drake), "fixed" (a floating
+    root is welded to the world) or "floating" (a root bolted to `world` by a fixed joint is freed). Floating bases
+    use one convention on every backend (`underact.plants.base`). `params` override the built-in systems' physical
+    parameters (see `underact.plants.analytic`) on the analytic and MuJoCo backends, e.g.
+    `load("cartpole", "mujoco", l=1.0)`.
     """
+    from underact.plants.files import check_base
+
     if backend not in BACKENDS:
         raise UnderactError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    check_base(base)
     name = str(model)
     if name in BUILTINS:
+        if base != "auto":
+            raise UnderactError(f"{name} is bolted to the world; --base applies to description files")
         return _load_builtin(name, backend, params)
     path = Path(name)
     if not path.exists():
@@ -40,7 +48,7 @@ def load(model: str | Path, backend: str = "drake", **params: float) -> Plant:
         raise UnderactError("parameter overrides apply to the built-in models only")
     if backend == "analytic":
         raise UnderactError(f"{path}: the analytic backend has built-in models only; use drake or mujoco")
-    return _load_file(path, kind, backend)
+    return _load_file(path, kind, backend, base)
 
 
 def _load_builtin(name: str, backend: str, params: dict) -> Plant:
@@ -53,10 +61,10 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
     if backend == "analytic":
         return PLANTS[name](p)
     if backend == "mujoco":
-        from underact.plants.builtin_mjcf import MJCF
+        from underact.plants.builtin_mjcf import SPECS
         from underact.plants.mujoco import MujocoPlant
 
-        plant = MujocoPlant.from_xml_string(MJCF[name](p), name)
+        plant = MujocoPlant.from_spec(SPECS[name](p), name)
         reference = PLANTS[name](p)
         plant.upright, plant.u_limit = reference.upright.copy(), reference.u_limit.copy()
         return plant
@@ -69,21 +77,35 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
     return DrakePlant.builtin(name)
 
 
-def _load_file(path: Path, kind: str, backend: str) -> Plant:
-    # Untrusted XML (size cap, no entities or DTDs) is checked before any engine reads the file: URDF through
-    # `underact.description`, which both URDF routes read it with, SDF and MJCF here.
-    if kind != "urdf":
-        from underact.description import safe_parse
+def _load_file(path: Path, kind: str, backend: str, base: str) -> Plant:
+    """Every file is vetted as untrusted XML (size cap, no entities or DTDs, referenced files regular and bounded)
+    before an engine reads it; see `underact.plants.files` for what each engine is given."""
+    import xml.etree.ElementTree as ET
 
-        safe_parse(path)
+    from underact.plants.files import MIN_MASS, massless_with_inertia, mjcf_gears, read_vetted, urdf_with_base
+
+    text = read_vetted(path)
     if backend == "drake":
         from underact.plants.drake import DrakePlant
 
         if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file
             from underact.description.sanitize import engine_urdf
 
-            return DrakePlant.from_string(engine_urdf(path), "urdf", path.stem)
-        return DrakePlant.from_file(path)
+            root = ET.fromstring(engine_urdf(path))
+            if base == "floating":
+                root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
+            warnings = massless_with_inertia(root, MIN_MASS)
+            plant = DrakePlant.from_string(
+                ET.tostring(root, encoding="unicode"), "urdf", path.stem, base="fixed" if base == "fixed" else "auto"
+            )
+            plant.warnings.extend(warnings)
+            return plant
+        if base == "floating":
+            raise UnderactError(f"{path}: --base floating is supported for URDF files on Drake; use auto or fixed")
+        plant = DrakePlant.from_file(path, base=base)
+        if kind == "mjcf":
+            _apply_gears(plant, mjcf_gears(ET.fromstring(text)))
+        return plant
     from underact.plants.mujoco import MujocoPlant
 
     if kind == "sdf":
@@ -91,8 +113,25 @@ def _load_file(path: Path, kind: str, backend: str) -> Plant:
     if kind == "urdf":
         from underact.plants.mujoco_urdf import load_urdf
 
-        return load_urdf(path)
-    return MujocoPlant.from_file(path)
+        return load_urdf(path, base)
+    return MujocoPlant.from_file(path, base=base)
+
+
+def _apply_gears(plant, gears: list[tuple[str | None, float]]) -> None:
+    """MJCF `gear` on Drake (its parser drops it): B's columns and the effort limits scaled as MuJoCo does."""
+    import numpy as np
+
+    from underact.plants.files import gears_by_actuator
+
+    if all(g == 1.0 for _, g in gears):
+        return
+    by_name = gears_by_actuator(gears, plant.actuator_names)
+    if by_name is None:
+        plant.warnings.append(
+            f"Drake made {plant.nu} actuators of the file's {len(gears)} joint actuators; gear not applied"
+        )
+        return
+    plant.scale_actuators(np.array([by_name[a] for a in plant.actuator_names]))
 
 
 __all__ = ["BACKENDS", "BUILTINS", "Plant", "load"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from pydrake.multibody.parsing import Parser
 from pydrake.multibody.plant import MultibodyPlant
-from pydrake.multibody.tree import JointActuatorIndex, JointIndex
+from pydrake.multibody.tree import BodyIndex, JointActuatorIndex, JointIndex
 
 from underact.errors import UnderactError
 from underact.plants.base import Plant
@@ -33,14 +33,57 @@ BUILTIN_FILES = {
 }
 
 
-def _velocity_names(plant: MultibodyPlant) -> list[str]:
-    """The joint's name for one-velocity joints, Drake's `joint_suffix` names for the others."""
-    names = list(plant.GetVelocityNames(add_model_instance_prefix=False))
+def _coordinate_names(plant: MultibodyPlant) -> tuple[list[str], list[str]]:
+    """The joint's name for one-DoF joints, Drake's `joint_suffix` names for the others (a floating base is
+    named after its body: `base_qw … base_z`, `base_wx … base_vz`)."""
+    positions = list(plant.GetPositionNames(add_model_instance_prefix=False))
+    velocities = list(plant.GetVelocityNames(add_model_instance_prefix=False))
     for i in range(plant.num_joints()):
         joint = plant.get_joint(JointIndex(i))
-        if joint.num_velocities() == 1:
-            names[joint.velocity_start()] = joint.name()
-    return names
+        if joint.num_velocities() == 1 and joint.num_positions() == 1:
+            positions[joint.position_start()] = velocities[joint.velocity_start()] = joint.name()
+    return positions, velocities
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _build(add_models, label: str, base: str = "auto") -> MultibodyPlant:
+    """Parses (`add_models(parser)`), applies the base mode, finalizes; every Drake failure is one line.
+
+    pydrake raises `SystemExit` for failed internal checks; it is caught here so it cannot end a caller."""
+    plant = MultibodyPlant(time_step=0.0)
+    try:
+        add_models(Parser(plant))
+        if base == "fixed":
+            for body in _free_bodies(plant):
+                plant.WeldFrames(plant.world_frame(), body.body_frame())
+        plant.Finalize()
+    except (Exception, SystemExit) as exc:  # Drake raises RuntimeError/ValueError/SystemExit, multi-line
+        raise UnderactError(f"{label}: Drake could not load the model: {_first_line(exc)}") from None
+    _refuse_massless_bases(plant, label)
+    return plant
+
+
+def _free_bodies(plant: MultibodyPlant) -> list:
+    """Bodies no joint moves (before Finalize): each would become a floating base."""
+    children = {plant.get_joint(JointIndex(i)).child_body().index() for i in range(plant.num_joints())}
+    bodies = [plant.get_body(BodyIndex(i)) for i in range(1, plant.num_bodies())]
+    return [b for b in bodies if b.index() not in children]
+
+
+def _refuse_massless_bases(plant: MultibodyPlant, label: str) -> None:
+    """A floating base whose welded group has no mass has no dynamics (its 6 DoF make M singular)."""
+    for index in plant.GetFloatingBaseBodies():
+        body = plant.get_body(index)
+        mass = sum(b.default_mass() for b in plant.GetBodiesWeldedTo(body))
+        if not mass > 0.0:
+            raise UnderactError(
+                f"{label}: floating base link '{body.name()}' has no mass (nor has anything welded to it), so it "
+                "has no dynamics; bolt it to the world with --base fixed (load(..., base='fixed'))"
+            )
 
 
 class DrakePlant(Plant):
@@ -52,8 +95,14 @@ class DrakePlant(Plant):
         self.plant = plant
         self.context = plant.CreateDefaultContext()
         self.name = name
+        self.warnings = []
         self.nq, self.nv, self.nu = plant.num_positions(), plant.num_velocities(), plant.num_actuators()
-        self.velocity_names = _velocity_names(plant)
+        self.position_names, self.velocity_names = _coordinate_names(plant)
+        self.quaternion_starts = tuple(
+            plant.get_body(i).floating_positions_start()
+            for i in plant.GetFloatingBaseBodies()
+            if plant.get_body(i).has_quaternion_dofs()
+        )
         actuators = [plant.get_joint_actuator(JointActuatorIndex(i)) for i in range(plant.num_actuators())]
         self.actuator_names = [a.name() for a in actuators]
         self.u_limit = np.array([a.effort_limit() for a in actuators], dtype=np.float64)
@@ -75,26 +124,14 @@ class DrakePlant(Plant):
         self._pe0 = float(self._potential(self.q_rest[None])[0])
 
     @classmethod
-    def from_file(cls, path: str | Path, name: str | None = None) -> DrakePlant:
+    def from_file(cls, path: str | Path, name: str | None = None, base: str = "auto") -> DrakePlant:
         path = Path(path)
-        plant = MultibodyPlant(time_step=0.0)
-        try:
-            Parser(plant).AddModels(str(path))
-            plant.Finalize()
-        except Exception as exc:  # Drake raises RuntimeError/ValueError with multi-line text
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UnderactError(f"{path}: Drake could not load the model: {first}") from None
+        plant = _build(lambda parser: parser.AddModels(str(path)), str(path), base)
         return cls(plant, name or path.stem)
 
     @classmethod
-    def from_string(cls, text: str, file_type: str, name: str) -> DrakePlant:
-        plant = MultibodyPlant(time_step=0.0)
-        try:
-            Parser(plant).AddModelsFromString(text, file_type)
-            plant.Finalize()
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UnderactError(f"{name}: Drake could not load the model: {first}") from None
+    def from_string(cls, text: str, file_type: str, name: str, base: str = "auto") -> DrakePlant:
+        plant = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base)
         return cls(plant, name)
 
     @classmethod
@@ -110,6 +147,10 @@ class DrakePlant(Plant):
             plant.u_limit = np.array([3.0])
         return plant
 
+    def scale_actuators(self, gear: np.ndarray) -> None:
+        """Each actuator drives its joint with gear · u (MJCF `gear`, which Drake's parser drops)."""
+        self._B = self._B * gear
+
     def _set(self, q, v):
         self.plant.SetPositions(self.context, q)
         self.plant.SetVelocities(self.context, v)
@@ -120,10 +161,14 @@ class DrakePlant(Plant):
         Cv = np.empty((n, self.nv))
         tau_g = np.empty((n, self.nv))
         for i in range(n):
-            self._set(q[i], v[i])
-            M[i] = self.plant.CalcMassMatrix(self.context)
-            Cv[i] = self.plant.CalcBiasTerm(self.context)
-            tau_g[i] = self.plant.CalcGravityGeneralizedForces(self.context)
+            try:
+                self._set(q[i], v[i])
+                M[i] = self.plant.CalcMassMatrix(self.context)
+                Cv[i] = self.plant.CalcBiasTerm(self.context)
+                tau_g[i] = self.plant.CalcGravityGeneralizedForces(self.context)
+            except (Exception, SystemExit) as exc:  # pydrake's failed checks raise SystemExit
+                raise UnderactError(f"{self.name} (drake): cannot evaluate the terms at q = {q[i].tolist()}, "
+                                    f"v = {v[i].tolist()}: {_first_line(exc)}") from None
         return ManipulatorTerms(M, Cv, tau_g, np.broadcast_to(self._B, (n, self.nv, self.nu)).copy())
 
     def _potential(self, q):
@@ -144,14 +189,9 @@ class DrakePlant(Plant):
             out[i] = self.plant.MapVelocityToQDot(self.context, v2[i])
         return out[0] if single else out
 
-    def random_q(self, rng, n):
-        lo = np.clip(self.plant.GetPositionLowerLimits(), -np.pi, np.pi)
-        hi = np.clip(self.plant.GetPositionUpperLimits(), -np.pi, np.pi)
-        q = rng.uniform(lo, hi, size=(n, self.nq))
-        for index in self.plant.GetFloatingBaseBodies():
-            body = self.plant.get_body(index)
-            if body.has_quaternion_dofs():
-                s = body.floating_positions_start()
-                quat = rng.normal(size=(n, 4))
-                q[:, s : s + 4] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
-        return q
+    def position_limits(self):
+        lo = np.asarray(self.plant.GetPositionLowerLimits(), dtype=np.float64).copy()
+        hi = np.asarray(self.plant.GetPositionUpperLimits(), dtype=np.float64).copy()
+        for s in self.quaternion_starts:  # Drake bounds a quaternion's entries by ±1 and leaves position free
+            lo[s : s + 7], hi[s : s + 7] = -np.inf, np.inf
+        return lo, hi

@@ -4,20 +4,40 @@ M from `mj_fullM`; Cv − τg = `qfrc_bias` (RNE with the current velocities), �
 B = transpose of the dense actuator moment matrix (gears, tendons, sites and slider-cranks included); joint
 damping (`dof_damping`) and armature stay out of Cv: damping is `damping(v)`, armature is part of M, as in
 MuJoCo. Contacts are disabled while computing terms. mujoco is imported here only.
+
+Free joints are presented in the project's one floating-base convention (see `underact.plants.base`): the plant
+takes q = [quaternion, position] and v = [ω in the world, v in the world] and maps them to MuJoCo's
+qpos = [position, quaternion], qvel = [v in the world, ω in the body], v_mj = J v with J = diag(…, [[0, I], [Rᵀ, 0]],
+…). Generalized forces map back by Jᵀ, so the terms returned are M' = Jᵀ M J, Cv' = Jᵀ Cv (J̇ v = −ω_b × ω_b = 0),
+τg' = Jᵀ τg and B' = Jᵀ B. Ball joints keep MuJoCo's own coordinates (quaternion, ω in the body frame).
+
+MuJoCo's warnings become Python warnings (`RuntimeWarning`, "MuJoCo: …") instead of lines in a MUJOCO_LOG.TXT in
+the current directory.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import mujoco
 import numpy as np
 
 from underact.errors import UnderactError
-from underact.plants.base import Plant
+from underact.plants.base import Plant, quat_to_rot
 from underact.terms import ManipulatorTerms
 
 _FREE, _BALL = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_BALL)
+_HINGE = int(mujoco.mjtJoint.mjJNT_HINGE)
+FREE_Q = ("qw", "qx", "qy", "qz", "x", "y", "z")
+FREE_V = ("wx", "wy", "wz", "vx", "vy", "vz")
+
+
+def _warn(message: str) -> None:
+    warnings.warn(f"MuJoCo: {message.strip()}", RuntimeWarning, stacklevel=2)
+
+
+mujoco.set_mju_user_warning(_warn)  # else MuJoCo appends to MUJOCO_LOG.TXT in the current directory
 
 
 class MujocoPlant(Plant):
@@ -31,17 +51,22 @@ class MujocoPlant(Plant):
         self.model.opt.enableflags |= int(mujoco.mjtEnableBit.mjENBL_ENERGY)
         self.data = mujoco.MjData(model)
         self.name = name
+        self.warnings = []
         self.nq, self.nv, self.nu = model.nq, model.nv, model.nu
-        self.velocity_names = _velocity_names(model)
+        free = np.flatnonzero(model.jnt_type == _FREE)
+        #: (qpos address, dof address) of each free joint; its 7 and 6 slots hold the canonical layout instead.
+        self._free = [(int(model.jnt_qposadr[j]), int(model.jnt_dofadr[j])) for j in free]
+        self.quaternion_starts = tuple(a for a, _ in self._free)
+        self.position_names, self.velocity_names = _coordinate_names(model)
         self.actuator_names = [
             mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"actuator{i}" for i in range(model.nu)
         ]
         limited = model.actuator_ctrllimited.astype(bool)
         self.u_limit = np.where(limited, np.abs(model.actuator_ctrlrange).max(axis=1), np.inf)
-        self.b = model.dof_damping.copy()
+        self.b = self._force_to_canonical(model.dof_damping.copy(), None)
         self.angle_mask = np.zeros(model.nq, dtype=bool)
-        self.angle_mask[model.jnt_qposadr[model.jnt_type == int(mujoco.mjtJoint.mjJNT_HINGE)]] = True
-        self.q_rest = model.qpos0.copy()
+        self.angle_mask[model.jnt_qposadr[model.jnt_type == _HINGE]] = True
+        self.q_rest = self._q_to_canonical(model.qpos0.copy())
         self.upright = self.q_rest.copy()
         self._pe0 = 0.0
         self._pe0 = float(self._potential(self.q_rest[None])[0])
@@ -55,13 +80,22 @@ class MujocoPlant(Plant):
         return cls(model, name)
 
     @classmethod
-    def from_file(cls, path: str | Path, name: str | None = None) -> MujocoPlant:
+    def from_file(cls, path: str | Path, name: str | None = None, base: str = "auto") -> MujocoPlant:
+        """An MJCF file; `base` "fixed" removes top-level free joints, "floating" frees jointless top bodies."""
         path = Path(path)
         try:
-            model = mujoco.MjModel.from_xml_path(str(path))
+            spec = mujoco.MjSpec.from_file(str(path))
         except ValueError as exc:
             raise UnderactError(f"{path}: MuJoCo could not load the model: {_one_line(exc)}") from None
-        return cls(model, name or path.stem)
+        for body in spec.worldbody.bodies:
+            joints = body.joints
+            if base == "fixed":
+                for joint in joints:
+                    if joint.type == mujoco.mjtJoint.mjJNT_FREE:
+                        spec.delete(joint)
+            elif base == "floating" and not joints:
+                body.add_freejoint()
+        return cls.from_spec(spec, name or path.stem)
 
     @classmethod
     def from_spec(cls, spec: mujoco.MjSpec, name: str) -> MujocoPlant:
@@ -79,6 +113,34 @@ class MujocoPlant(Plant):
             mujoco.mju_sparse2dense(dense, d.actuator_moment, d.moment_rownnz, d.moment_rowadr, d.moment_colind)
         return dense
 
+    # --- the floating-base map (identity for models without free joints) ---------------------------------
+    def _q_to_canonical(self, qpos: np.ndarray) -> np.ndarray:
+        q = qpos.copy()
+        for a, _ in self._free:
+            q[a : a + 4], q[a + 4 : a + 7] = qpos[a + 3 : a + 7], qpos[a : a + 3]
+        return q
+
+    def to_engine(self, q: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """MuJoCo's qpos, qvel for one canonical state, and each free body's rotation R (body to world)."""
+        qpos, qvel, rotations = q.copy(), v.copy(), []
+        for a, d in self._free:
+            quat = q[a : a + 4] / np.linalg.norm(q[a : a + 4])
+            R = quat_to_rot(quat)
+            qpos[a : a + 3], qpos[a + 3 : a + 7] = q[a + 4 : a + 7], quat
+            qvel[d : d + 3], qvel[d + 3 : d + 6] = v[d + 3 : d + 6], R.T @ v[d : d + 3]
+            rotations.append(R)
+        return qpos, qvel, rotations
+
+    def _force_to_canonical(self, x: np.ndarray, rotations: list[np.ndarray] | None) -> np.ndarray:
+        """Jᵀ x along the first axis: a generalized force (or the rows of a matrix) from MuJoCo's coordinates.
+
+        Without rotations (damping coefficients) the free joint's two triples are only swapped."""
+        for k, (_, d) in enumerate(self._free):
+            linear, angular = x[d : d + 3].copy(), x[d + 3 : d + 6].copy()
+            x[d : d + 3] = angular if rotations is None else rotations[k] @ angular
+            x[d + 3 : d + 6] = linear
+        return x
+
     def _terms(self, q, v):
         m, d = self.model, self.data
         n = len(q)
@@ -88,8 +150,7 @@ class MujocoPlant(Plant):
         B = np.empty((n, m.nv, m.nu))
         gravity = np.empty(m.nv)
         for i in range(n):
-            d.qpos[:] = q[i]
-            d.qvel[:] = v[i]
+            d.qpos[:], d.qvel[:], rotations = self.to_engine(q[i], v[i])
             mujoco.mj_forward(m, d)
             mujoco.mj_fullM(m, d, M[i])
             B[i] = self._moment().T
@@ -99,51 +160,56 @@ class MujocoPlant(Plant):
             mujoco.mj_rne(m, d, 0, gravity)  # −τg
             tau_g[i] = -gravity
             Cv[i] = bias - gravity
+            if self._free:  # M' = Jᵀ M J, and Jᵀ on every force
+                M[i] = self._force_to_canonical(self._force_to_canonical(M[i], rotations).T.copy(), rotations)
+                for x in (B[i], Cv[i], tau_g[i]):
+                    x[:] = self._force_to_canonical(x, rotations)
         return ManipulatorTerms(M, Cv, tau_g, B)
 
     def _potential(self, q):
         m, d = self.model, self.data
         out = np.empty(len(q))
         for i in range(len(q)):
-            d.qpos[:] = q[i]
+            d.qpos[:] = self.to_engine(q[i], np.zeros(self.nv))[0]
             mujoco.mj_kinematics(m, d)
             mujoco.mj_comPos(m, d)
             mujoco.mj_energyPos(m, d)
             out[i] = d.energy[0]
         return out - self._pe0
 
-    def qdot(self, q, v):
-        if self.nq == self.nv:
-            return np.asarray(v, dtype=np.float64)
-        raise NotImplementedError("use mujoco.mj_integratePos for models with free or ball joints")
+    def position_limits(self):
+        m = self.model
+        lo, hi = np.full(m.nq, -np.inf), np.full(m.nq, np.inf)
+        for j in np.flatnonzero(m.jnt_limited.astype(bool) & (m.jnt_type >= 2)):  # slide and hinge
+            lo[m.jnt_qposadr[j]], hi[m.jnt_qposadr[j]] = m.jnt_range[j]
+        return lo, hi
 
     def random_q(self, rng, n):
-        m = self.model
-        lo = np.full(m.nq, -np.pi)
-        hi = np.full(m.nq, np.pi)
-        q = rng.uniform(lo, hi, size=(n, m.nq))
-        for j in range(m.njnt):
-            adr, kind = m.jnt_qposadr[j], int(m.jnt_type[j])
-            if kind in (_FREE, _BALL):
-                s = adr + (3 if kind == _FREE else 0)
-                if kind == _FREE:
-                    q[:, adr : adr + 3] = m.qpos0[adr : adr + 3]
-                quat = rng.normal(size=(n, 4))
-                q[:, s : s + 4] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
-            elif m.jnt_limited[j]:
-                r = m.jnt_range[j]
-                q[:, adr] = rng.uniform(max(r[0], -np.pi), min(r[1], np.pi), size=n)
+        q = super().random_q(rng, n)
+        for adr in self.model.jnt_qposadr[self.model.jnt_type == _BALL]:
+            quat = rng.normal(size=(n, 4))
+            q[:, adr : adr + 4] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
         return q
 
 
-def _velocity_names(m: mujoco.MjModel) -> list[str]:
-    names = []
+def _coordinate_names(m: mujoco.MjModel) -> tuple[list[str], list[str]]:
+    """Position and velocity names: a free joint is named after its body (as Drake names a floating base)."""
+    positions, velocities = [], []
     for j in range(m.njnt):
-        jname = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}"
         kind = int(m.jnt_type[j])
-        suffixes = {_FREE: ["wx", "wy", "wz", "vx", "vy", "vz"], _BALL: ["wx", "wy", "wz"]}.get(kind)
-        names += [f"{jname}_{s}" for s in suffixes] if suffixes else [jname]
-    return names
+        if kind == _FREE:
+            body = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_BODY, int(m.jnt_bodyid[j])) or f"body{m.jnt_bodyid[j]}"
+            positions += [f"{body}_{s}" for s in FREE_Q]
+            velocities += [f"{body}_{s}" for s in FREE_V]
+            continue
+        name = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, j) or f"joint{j}"
+        if kind == _BALL:
+            positions += [f"{name}_{s}" for s in ("qw", "qx", "qy", "qz")]
+            velocities += [f"{name}_{s}" for s in ("wx", "wy", "wz")]
+        else:
+            positions.append(name)
+            velocities.append(name)
+    return positions, velocities
 
 
 def _one_line(exc: Exception) -> str:

@@ -1,0 +1,179 @@
+"""Corpus check: every robot description under some folders, loaded on Drake and on MuJoCo, terms compared.
+
+For each URDF, SDF and MJCF file (recognised by its root element) under the folders, recursively: does Drake's
+backend load it, does MuJoCo's (and if not, why), and do the two engines' terms agree at random states in the one
+floating-base convention (`underact crosscheck` at its default tolerances)? Prints one row per file and a summary;
+`--json FILE` also writes the rows. Runs offline on what the tests can reach:
+
+    python scripts/crosscheck_corpus.py --offline-corpus          # drake wheel examples, Gymnasium MJCF,
+                                                                   # example-robot-data (if installed)
+    python scripts/crosscheck_corpus.py path/to/robots --states 50
+
+Each file runs in a child process with a timeout (an engine that hangs or crashes on one file costs one row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+SUFFIXES = (".urdf", ".sdf", ".xml", ".mjcf")
+
+
+def offline_corpus() -> list[Path]:
+    """Folders of descriptions that ship with installed packages (no download)."""
+    import importlib.metadata
+
+    import gymnasium
+
+    from underact.plants.drake import drake_examples_dir
+
+    folders = [drake_examples_dir(), Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets"]
+    try:
+        dist = importlib.metadata.distribution("example-robot-data")
+        folders.append(Path(dist.locate_file("cmeel.prefix/share/example-robot-data/robots")))
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return folders
+
+
+def description_files(folders: list[Path]) -> list[Path]:
+    """Files under the folders whose root element is <robot>, <sdf> or <mujoco> (xacro templates excluded)."""
+    from underact.description import safe_parse
+    from underact.errors import UnderactError
+
+    found = []
+    for folder in folders:
+        candidates = [folder] if folder.is_file() else sorted(folder.rglob("*"))
+        for path in candidates:
+            if path.suffix.lower() not in SUFFIXES or not path.is_file() or ".xacro" in path.name:
+                continue
+            try:
+                tag = safe_parse(path).tag
+            except (UnderactError, ValueError, OSError):
+                continue
+            if tag in ("robot", "sdf", "mujoco"):
+                found.append(path)
+    return found
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
+    """One row: loaded by each engine (or why not) and the crosscheck verdict."""
+    import warnings
+
+    from underact import load
+    from underact.crosscheck import crosscheck
+
+    warnings.simplefilter("ignore")
+    row = {"path": path, "drake": None, "mujoco": None, "verdict": None, "worst": None}
+    plants = {}
+    for backend in ("drake", "mujoco"):
+        try:
+            plants[backend] = load(path, backend)
+            row[backend] = "ok"
+        except BaseException as exc:  # noqa: BLE001 - a row per file, whatever the engine raised
+            row[backend] = _one_line(exc)
+    if len(plants) == 2:
+        try:
+            diffs = crosscheck(plants["drake"], plants["mujoco"], states, seed, atol, rtol)
+        except BaseException as exc:  # noqa: BLE001
+            row["verdict"], row["worst"] = "error", _one_line(exc)
+            return row
+        bad = [d for d in diffs if not d.ok]
+        row["verdict"] = "agree" if not bad else "disagree"
+        if bad:
+            worst = max(bad, key=lambda d: d.max_rel)
+            row["worst"] = f"{worst.term} (|Δ| {worst.max_abs:.2e}, rel {worst.max_rel:.2e})"
+        else:
+            row["worst"] = f"max rel {max(d.max_rel for d in diffs):.1e}"
+    return row
+
+
+def _run(job):
+    return check(*job)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folders", nargs="*", type=Path, help="folders (searched recursively) or files")
+    parser.add_argument("--offline-corpus", action="store_true", help="add the descriptions installed packages ship")
+    parser.add_argument("--states", type=int, default=20, help="random states per crosscheck (default 20)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--atol", type=float, default=1e-8)
+    parser.add_argument("--rtol", type=float, default=1e-6)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per file (default 120)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON to this file")
+    args = parser.parse_args(argv)
+    folders = list(args.folders) + (offline_corpus() if args.offline_corpus else [])
+    if not folders:
+        parser.error("give folders or --offline-corpus")
+    files = description_files(folders)
+    start = time.perf_counter()
+    rows = []
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(args.jobs, maxtasksperchild=8) as pool:
+        pending = [
+            (f, pool.apply_async(_run, ((str(f), args.states, args.seed, args.atol, args.rtol),))) for f in files
+        ]
+        for path, result in tqdm(pending, desc="crosscheck", file=sys.stderr, unit="file"):
+            try:
+                rows.append(result.get(timeout=args.timeout))
+            except mp.TimeoutError:
+                rows.append({"path": str(path), "drake": "timeout", "mujoco": "timeout", "verdict": None,
+                             "worst": None})
+    elapsed = time.perf_counter() - start
+    print_table(rows, [str(f) for f in folders])
+    print(f"\n{len(rows)} files in {elapsed:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+def _short(path: str, roots: list[str]) -> str:
+    for root in roots:
+        if path.startswith(root):
+            return Path(root).name + path[len(root) :]
+    return path
+
+
+def print_table(rows: list[dict], roots: list[str]) -> None:
+    print(f"{'file':<70} {'Drake':<6} {'MuJoCo':<40} verdict")
+    for r in rows:
+        mj = r["mujoco"] if r["mujoco"] == "ok" else f"no: {r['mujoco']}"
+        verdict = f"{r['verdict'] or '-'}  {r['worst'] or ''}"
+        print(f"{_short(r['path'], roots)[-70:]:<70} {'ok' if r['drake'] == 'ok' else 'no':<6} {mj[:40]:<40} {verdict}")
+    by_kind = Counter()
+    for r in rows:
+        kind = Path(r["path"]).suffix.lower().lstrip(".")
+        by_kind[(kind, "files")] += 1
+        by_kind[(kind, "drake")] += r["drake"] == "ok"
+        by_kind[(kind, "drake+mujoco")] += r["drake"] == "ok" and r["mujoco"] == "ok"
+        by_kind[(kind, "agree")] += r["verdict"] == "agree"
+    print("\n| format | files | Drake loads | MuJoCo loads too | agree | agree / Drake loads |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind in sorted({k for k, _ in by_kind}):
+        d, both, agree = by_kind[(kind, "drake")], by_kind[(kind, "drake+mujoco")], by_kind[(kind, "agree")]
+        share = f"{100 * agree / d:.0f} %" if d else "-"
+        print(f"| {kind} | {by_kind[(kind, 'files')]} | {d} | {both} | {agree} | {share} |")
+    reasons = Counter(r["mujoco"] for r in rows if r["drake"] == "ok" and r["mujoco"] != "ok")
+    if reasons:
+        print("\nMuJoCo refusals among files Drake loads:")
+        for reason, count in reasons.most_common():
+            print(f"  {count:3d}  {reason}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
