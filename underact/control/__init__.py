@@ -3,7 +3,7 @@
 from underact.control.pinv import PseudoInverseController
 
 __all__ = ["PseudoInverseController"]
-from underact.control.lqr import LQRController, angle_mask, saturate, wrap_angles  # noqa: E402
+from underact.control.lqr import DiscreteLQRController, LQRController, angle_mask, saturate, wrap_angles  # noqa: E402
 from underact.control.swingup import AcrobotSwingUp, CartPoleSwingUp, collocated_pfl  # noqa: E402
 from underact.control.switching import SwingUpAndBalance, swing_up_and_balance  # noqa: E402
 from underact.control.tracking import MinimumJerk, PseudoInverseTracking  # noqa: E402
@@ -11,6 +11,7 @@ from underact.control.tracking import MinimumJerk, PseudoInverseTracking  # noqa
 __all__ += [
     "AcrobotSwingUp",
     "CartPoleSwingUp",
+    "DiscreteLQRController",
     "LQRController",
     "MinimumJerk",
     "PseudoInverseTracking",
