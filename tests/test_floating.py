@@ -136,8 +136,9 @@ def test_base_modes_on_both_engines():
         load(acrobot, "drake", base="welded")
 
 
-@pytest.mark.parametrize("name", ["inverted_pendulum.xml", "hopper.xml", "reacher.xml"])
-def test_mjcf_gear_applies_on_drake(name):
+@pytest.mark.parametrize("name", ["inverted_pendulum.xml", "hopper.xml", "reacher.xml", "pusher.xml", "swimmer.xml"])
+def test_mjcf_gear_and_armature_apply_on_drake(name):
+    """gear scales B; armature of unactuated joints (pusher's object, swimmer's root) is on M's diagonal."""
     drake, mj = load(ASSETS / name, "drake"), load(ASSETS / name, "mujoco")
     assert np.abs(mj.terms(mj.q_rest, np.zeros(mj.nv)).B).max() > 1.0  # these files use gear > 1
     assert_agree(drake, mj, states=10)

@@ -82,7 +82,14 @@ def _load_file(path: Path, kind: str, backend: str, base: str) -> Plant:
     before an engine reads it; see `underact.plants.files` for what each engine is given."""
     import xml.etree.ElementTree as ET
 
-    from underact.plants.files import MIN_MASS, massless_with_inertia, mjcf_gears, read_vetted, urdf_with_base
+    from underact.plants.files import (
+        MIN_MASS,
+        massless_with_inertia,
+        mjcf_gears,
+        mjcf_joint_armature,
+        read_vetted,
+        urdf_with_base,
+    )
 
     text = read_vetted(path)
     if backend == "drake":
@@ -104,7 +111,12 @@ def _load_file(path: Path, kind: str, backend: str, base: str) -> Plant:
             raise UnderactError(f"{path}: --base floating is supported for URDF files on Drake; use auto or fixed")
         plant = DrakePlant.from_file(path, base=base)
         if kind == "mjcf":
-            _apply_gears(plant, mjcf_gears(ET.fromstring(text)))
+            root = ET.fromstring(text)
+            _apply_gears(plant, mjcf_gears(root))
+            plant.add_armature(mjcf_joint_armature(root))
+            if any(c.get("settotalmass") for c in root.iter("compiler")):
+                plant.warnings.append("<compiler settotalmass> is ignored by Drake: masses are as written (MuJoCo "
+                                      "scales them); use --backend mujoco")
         return plant
     from underact.plants.mujoco import MujocoPlant
 

@@ -59,13 +59,42 @@ class PendulumParams:
     u_limit: float = 3.0
 
 
-def make_params(cls, overrides: dict[str, float]):
-    """A params dataclass with `overrides`, rejecting unknown names with a one-line message."""
+#: Parameters that must be strictly positive (masses, lengths, the pole's pin distance, inertias, the input limit);
+#: every other one (centre-of-mass distances, damping, gravity) must be >= 0. All must be finite and at most
+#: PARAM_MAX, and positive ones at least PARAM_MIN (SI units): beyond these the model is a typo, not physics.
+POSITIVE = frozenset({"m", "m1", "m2", "mc", "mp", "l", "l1", "l2", "Ic1", "Ic2", "u_limit"})
+PARAM_MIN, PARAM_MAX = 1e-6, 1e6
+
+
+def _check_param(system: str, name: str, value, per_copy: bool) -> float | np.ndarray:
+    """One parameter as a float (or a float64 (N,) array where `per_copy`), or a one-line ValueError."""
+    what = "a number or a sequence with one number per copy" if per_copy else "a number"
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf" or arr.ndim > int(per_copy) or arr.size == 0:
+        raise ValueError(f"{system} parameter {name} must be {what}; got {value!r}")
+    arr = arr.astype(np.float64)
+    low = PARAM_MIN if name in POSITIVE else 0.0
+    if not np.all((arr >= low) & (arr <= PARAM_MAX)):  # false for NaN too
+        raise ValueError(f"{system} parameter {name} must be finite and in [{low:g}, {PARAM_MAX:g}]; got {value!r}")
+    return arr if arr.ndim else float(arr)
+
+
+def make_params(cls, overrides: dict, per_copy: bool = False):
+    """A params dataclass with `overrides`, each checked; unknown names or bad values raise a one-line ValueError.
+
+    Values must be real numbers (not bools, strings or complex), finite and within the ranges of `POSITIVE`,
+    `PARAM_MIN` and `PARAM_MAX`. With `per_copy` (the environments), each but u_limit may instead be a sequence
+    of numbers, one per copy of a vector environment; it comes back as a float64 array.
+    """
     known = {f.name for f in fields(cls)}
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"unknown {cls.__name__} parameter(s) {sorted(unknown)}; known: {sorted(known)}")
-    return cls(**overrides)
+    system = SYSTEM_NAMES[cls]
+    return cls(**{k: _check_param(system, k, v, per_copy and k != "u_limit") for k, v in overrides.items()})
 
 
 class _Analytic(Plant):
@@ -177,4 +206,5 @@ class PendulumPlant(_Analytic):
 
 
 PARAMS = {"acrobot": AcrobotParams, "cartpole": CartPoleParams, "pendulum": PendulumParams}
+SYSTEM_NAMES = {cls: name for name, cls in PARAMS.items()}
 PLANTS = {"acrobot": AcrobotPlant, "cartpole": CartPolePlant, "pendulum": PendulumPlant}

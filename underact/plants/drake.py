@@ -107,6 +107,7 @@ class DrakePlant(Plant):
         self.actuator_names = [a.name() for a in actuators]
         self.u_limit = np.array([a.effort_limit() for a in actuators], dtype=np.float64)
         self._B = np.asarray(plant.MakeActuationMatrix(), dtype=np.float64).reshape(self.nv, self.nu)
+        self._armature = np.zeros(self.nv)
         self.b = np.zeros(self.nv)
         for i in range(plant.num_joints()):
             joint = plant.get_joint(JointIndex(i))
@@ -147,6 +148,19 @@ class DrakePlant(Plant):
             plant.u_limit = np.array([3.0])
         return plant
 
+    def add_armature(self, armature: dict[str, float]) -> list[str]:
+        """MJCF `armature` of joints without an actuator (Drake's parser keeps it only as an actuator's rotor
+        inertia): added to M's diagonal, as MuJoCo does. Returns the joints it was added to."""
+        actuated = {self.plant.get_joint_actuator(JointActuatorIndex(i)).joint().name() for i in range(self.nu)}
+        added = []
+        for i in range(self.plant.num_joints()):
+            joint = self.plant.get_joint(JointIndex(i))
+            value = armature.get(joint.name(), 0.0)
+            if value and joint.num_velocities() == 1 and joint.name() not in actuated:
+                self._armature[joint.velocity_start()] += value
+                added.append(joint.name())
+        return added
+
     def scale_actuators(self, gear: np.ndarray) -> None:
         """Each actuator drives its joint with gear · u (MJCF `gear`, which Drake's parser drops)."""
         self._B = self._B * gear
@@ -163,7 +177,7 @@ class DrakePlant(Plant):
         for i in range(n):
             try:
                 self._set(q[i], v[i])
-                M[i] = self.plant.CalcMassMatrix(self.context)
+                M[i] = self.plant.CalcMassMatrix(self.context) + np.diag(self._armature)
                 Cv[i] = self.plant.CalcBiasTerm(self.context)
                 tau_g[i] = self.plant.CalcGravityGeneralizedForces(self.context)
             except (Exception, SystemExit) as exc:  # pydrake's failed checks raise SystemExit

@@ -100,16 +100,7 @@ def strip_geometry(root: ET.Element) -> None:
 
 def mjcf_gears(root: ET.Element) -> list[tuple[str | None, float]]:
     """(name, gear) of each joint-transmission actuator in file order, `gear` resolved through default classes."""
-    classes: dict[str, tuple[ET.Element, str | None]] = {}
-
-    def collect(default: ET.Element, parent: str | None) -> None:
-        name = default.get("class", "main")
-        classes[name] = (default, parent)
-        for child in default.findall("default"):
-            collect(child, name)
-
-    for default in root.findall("default"):
-        collect(default, None)
+    classes = _default_classes(root)
 
     def gear_of(actuator: ET.Element) -> float:
         if actuator.get("gear"):
@@ -130,6 +121,49 @@ def mjcf_gears(root: ET.Element) -> list[tuple[str | None, float]]:
                 out.append((actuator.get("name"), gear_of(actuator)))
             except ValueError:
                 raise UnderactError(f"actuator '{actuator.get('name')}': gear is not a number") from None
+    return out
+
+
+def _default_classes(root: ET.Element) -> dict[str, tuple[ET.Element, str | None]]:
+    """MJCF default class name → (its <default> element, its parent class)."""
+    classes: dict[str, tuple[ET.Element, str | None]] = {}
+
+    def collect(default: ET.Element, parent: str | None) -> None:
+        name = default.get("class", "main")
+        classes[name] = (default, parent)
+        for child in default.findall("default"):
+            collect(child, name)
+
+    for default in root.findall("default"):
+        collect(default, None)
+    return classes
+
+
+def mjcf_joint_armature(root: ET.Element) -> dict[str, float]:
+    """Joint name → `armature` (rotor inertia added to M's diagonal by MuJoCo), through classes and childclass."""
+    classes = _default_classes(root)
+
+    def from_class(cls: str | None) -> float:
+        while cls is not None and cls in classes:
+            element, parent = classes[cls]
+            joint = element.find("joint")
+            if joint is not None and joint.get("armature"):
+                return float(joint.get("armature"))
+            cls = parent
+        return 0.0
+
+    out: dict[str, float] = {}
+
+    def visit(body: ET.Element, childclass: str) -> None:
+        for joint in body.findall("joint"):
+            if joint.get("name"):
+                value = joint.get("armature")
+                out[joint.get("name")] = float(value) if value else from_class(joint.get("class", childclass))
+        for child in body.findall("body"):
+            visit(child, child.get("childclass", childclass))
+
+    for worldbody in root.findall("worldbody"):
+        visit(worldbody, "main")
     return out
 
 
