@@ -156,3 +156,17 @@ def test_command_line_never_prints_a_traceback(files, tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip().endswith("underact: error: 4 of 4 file(s) could not be classified")
+
+
+def test_leading_whitespace_and_mjcf_equality_in_json(capsys, tmp_path):
+    """A blank line before `<?xml ...?>` is accepted (as Drake does); an MJCF joint equality is reported in
+    the warnings with the dof change it makes."""
+    spaced = tmp_path / "spaced.urdf"
+    spaced.write_text("\n   \n" + urdf_chain(2, [2]))
+    coupled = tmp_path / "coupled.xml"
+    equality = '<equality><joint name="pair" joint1="joint2" joint2="joint1"/></equality><actuator>'
+    coupled.write_text(mjcf_chain(2, [1]).replace("<actuator>", equality))
+    code, records = run_json(capsys, str(spaced), str(coupled))
+    assert code == 0
+    assert [(r["ok"], r["dof"], r["actuated"]) for r in records] == [(True, 2, 1), (True, 1, 1)]
+    assert "equality 'pair' couples joint2 to joint1: counted as dependent (dof 2 -> 1)" in records[1]["warnings"]

@@ -19,6 +19,7 @@ from underact.description import DescriptionError, line_of, parse_description, s
 from underact.description.generate import (
     billion_laughs,
     external_entity,
+    mjcf_adhesion,
     mjcf_chain,
     sdf_chain,
     urdf_chain,
@@ -399,19 +400,97 @@ def test_mjcf_falls_back_to_xml_when_mujoco_refuses(tmp_path):
     assert parse_description(write(tmp_path, "t.xml", tendon)).actuated == 1
 
 
+def _refused_by_mujoco(text: str) -> str:
+    """`text` with a mesh geom on a missing file: MuJoCo refuses it, so the XML-only reader runs."""
+    text = text.replace("<worldbody>", '<asset><mesh name="m" file="no.stl"/></asset><worldbody>')
+    return text.replace('<geom type="capsule"', '<geom type="mesh" mesh="m"/><geom type="capsule"', 1)
+
+
 @pytest.mark.parametrize("refuse", [False, True])
 def test_mjcf_joint_equality_is_a_mimic(tmp_path, refuse):
-    """joint3 = 2·joint2 as an MJCF equality reads like the URDF mimic above: dof 2, its motor drives joint2."""
-    equality = '<equality><joint joint1="joint3" joint2="joint2" polycoef="0 2 0 0 0"/></equality>'
+    """joint3 = 2·joint2 as an MJCF equality reads like the URDF mimic above: dof 2, its motor drives joint2,
+    and a warning names the equality, both joints and the dof change."""
+    equality = '<equality><joint name="gear" joint1="joint3" joint2="joint2" polycoef="0 2 0 0 0"/></equality>'
     text = mjcf_chain(3, [1, 3]).replace("<actuator>", equality + "<actuator>")
-    if refuse:  # a missing mesh makes MuJoCo refuse the file, so the XML-only reader must agree
-        text = text.replace("<worldbody>", '<asset><mesh name="m" file="no.stl"/></asset><worldbody>')
-        text = text.replace('<geom type="capsule"', '<geom type="mesh" mesh="m"/><geom type="capsule"', 1)
+    if refuse:  # the XML-only reader must agree with MuJoCo's
+        text = _refused_by_mujoco(text)
     desc = parse_description(write(tmp_path, "eq.xml", text))
     assert any("MuJoCo refused" in w for w in desc.warnings) == refuse
     assert (desc.dof, desc.actuated, desc.actuated_joints) == (2, 2, ["joint1", "joint2"])
+    assert "equality 'gear' couples joint3 to joint2: counted as dependent (dof 3 -> 2)" in desc.warnings
     locked = parse_description(write(tmp_path, "lock.xml", text.replace(' joint2="joint2"', "")))
     assert (locked.dof, locked.actuated) == (2, 1)  # joint3 locked: its motor does nothing
+    assert "equality 'gear' locks joint3: counted as fixed (dof 3 -> 2)" in locked.warnings
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_mjcf_gripper_equality_warns_each_count_change(tmp_path, refuse):
+    """A Robotiq-style gripper on a floating base: the right finger mirrors the left through an equality, so
+    MuJoCo's nv 9 reads as dof 8, with one warning per coupling; weld and inactive equalities change nothing
+    and are listed as not used."""
+    fingers = "".join(
+        f'<body name="{side}"><joint name="finger_{side}" type="slide" axis="1 0 0"/>'
+        '<geom type="capsule" fromto="0 0 0 0 0 -1" size="0.02" mass="0.1"/></body>'
+        for side in ("left", "right")
+    )
+    text = (
+        '<mujoco model="gripper"><worldbody><body name="palm"><freejoint name="root"/>'
+        f'<geom type="capsule" fromto="0 0 0 0 0 -1" size="0.1" mass="1"/>'
+        f'<body name="wrist"><joint name="wrist" axis="0 0 1"/><geom size="0.05" mass="0.1"/>{fingers}</body>'
+        '</body><body name="cube" pos="1 0 0"><geom size="0.05" mass="0.1"/></body></worldbody>'
+        '<equality><joint joint1="finger_right" joint2="finger_left"/><weld name="grasp" body1="cube" body2="palm"/>'
+        '<connect body1="cube" body2="world" anchor="0 0 0" active="false"/></equality>'
+        '<actuator><motor joint="wrist"/><motor joint="finger_left"/></actuator></mujoco>'
+    )
+    if refuse:
+        text = _refused_by_mujoco(text)
+    path = write(tmp_path, "gripper.xml", text)
+    desc = parse_description(path)
+    if not refuse:
+        assert mujoco.MjModel.from_xml_path(str(path)).nv == 9
+    assert (desc.base, desc.dof, desc.actuated, desc.unactuated_joints) == ("floating", 8, 2, [])
+    assert "equality #0 couples finger_right to finger_left: counted as dependent (dof 9 -> 8)" in desc.warnings
+    assert (
+        "2 equality constraint(s) not used; dof counts their joints: weld 'grasp', connect #2 (inactive)"
+        in desc.warnings
+    )
+    assert (desc.bolted["dof"], desc.bolted["actuated"]) == (2, 2)
+    fixed = parse_description(path, base="fixed")
+    assert "equality #0 couples finger_right to finger_left: counted as dependent (dof 3 -> 2)" in fixed.warnings
+
+
+def test_mjcf_joint_equalities_in_a_cycle_are_not_used(tmp_path):
+    equality = '<equality><joint joint1="joint2" joint2="joint3"/><joint joint1="joint3" joint2="joint2"/></equality>'
+    desc = parse_description(
+        write(tmp_path, "cycle.xml", mjcf_chain(3, [1, 2, 3]).replace("<actuator>", equality + "<actuator>"))
+    )
+    assert (desc.dof, desc.actuated) == (2, 2)
+    assert "equality #0 couples joint2 to joint3: counted as dependent (dof 3 -> 2)" in desc.warnings
+    assert any("closes a cycle of joint equalities through 'joint3'" in w for w in desc.warnings)
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_adhesion_acts_only_through_contact_and_is_not_counted(tmp_path, refuse):
+    """An adhesion actuator has moment arms only while its body touches something: a floor under the foot
+    used to add one to the rank. Left out (named in a warning), the verdict is the same with and without."""
+    verdicts = []
+    for floor in (True, False):
+        text = mjcf_adhesion(floor)
+        if refuse:
+            text = text.replace("<worldbody>", '<asset><mesh name="m" file="no.stl"/></asset><worldbody>')
+            text = text.replace('<geom size="0.05"', '<geom type="mesh" mesh="m"/><geom size="0.05"', 1)
+        desc = parse_description(write(tmp_path, f"sticky{floor}.xml", text))
+        assert any("MuJoCo refused" in w for w in desc.warnings) == refuse
+        assert "1 actuator(s) act only through contact (adhesion, body transmission): not counted ('stick')" in (
+            desc.warnings
+        )
+        verdicts.append((desc.base, desc.dof, desc.actuated, desc.unactuated_joints))
+    assert verdicts[0] == verdicts[1] == ("floating", 7, 1, [])
+    model = mujoco.MjModel.from_xml_path(str(tmp_path / "stickyTrue.xml")) if not refuse else None
+    if model is not None:  # the floor does touch the foot: MuJoCo gives the adhesion moment arms there
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        assert data.ncon > 0 and data.moment_rownnz[1] > 0
 
 
 def test_mjcf_site_thrusters_act_on_the_floating_base(tmp_path):
@@ -479,6 +558,7 @@ def test_mjcf_fallback_follows_includes_and_default_classes(tmp_path):
 
 
 def test_mujoco_warnings_are_captured_not_logged(tmp_path, monkeypatch):
+    """(The tests that ask MuJoCo itself for nv run in a temporary folder too: MuJoCo logs there.)"""
     monkeypatch.chdir(tmp_path)
     desc = parse_description(GYM_ASSETS / "half_cheetah.xml")
     assert any(w.startswith("MuJoCo: ") for w in desc.warnings)
@@ -524,14 +604,16 @@ def test_every_drake_example_matches_drakes_parser():
         ("hopper.xml", "fixed", 6, 3),  # planar root: rootx/rootz/rooty slide+hinge joints, not a free joint
     ],
 )
-def test_gymnasium_assets(name, base, dof, actuated):
+def test_gymnasium_assets(name, base, dof, actuated, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo's own compile below writes its warnings to MUJOCO_LOG.TXT in the cwd
     desc = parse_description(GYM_ASSETS / name)
     model = mujoco.MjModel.from_xml_path(str(GYM_ASSETS / name))
     assert (desc.base, desc.dof, desc.actuated) == (base, dof, actuated)
     assert desc.dof == model.nv and desc.actuated <= model.nu
 
 
-def test_every_gymnasium_asset_classifies():
+def test_every_gymnasium_asset_classifies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as above: MuJoCo's own compile logs into the cwd
     for path in sorted(GYM_ASSETS.glob("*.xml")):
         desc = parse_description(path)
         model = mujoco.MjModel.from_xml_path(str(path))

@@ -7,6 +7,7 @@ import json
 import sys
 
 from underact.description import ACTUATION_MODES, BASE_MODES, DescriptionError, parse_description
+from underact.description.xml import MAX_BYTES, MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES
 
 SEMANTICS = """\
 semantics:
@@ -18,7 +19,11 @@ semantics:
              (actuation_source "assumed", with a warning).
              SDF: every 1-DoF non-fixed joint unless its <effort> limit is 0 (Drake's rule).
              MJCF: the <actuator> elements, ranked through MuJoCo's actuator moment arms (tendons, sites,
-             slider-cranks); from the XML alone, with a warning, when MuJoCo refuses the file.
+             slider-cranks); from the XML alone, with a warning, when MuJoCo refuses the file. Actuators
+             with a body transmission (<adhesion>) act only through contact and are not counted (warned).
+  equality   MJCF: a joint that an active <equality><joint joint1=.. joint2=..> couples to another is
+             dependent, like a mimic joint (without joint2: locked); each such equality is warned with
+             the dof change. Weld, connect, tendon and flex equalities change no count (warned).
   base       auto: URDF floats unless a joint attaches the root to a link named 'world' (and is not
              floating); MJCF floats when a top-level body has a free joint; SDF as Drake reads it. fixed /
              floating override that. A floating base adds 6 unactuated DoF; in auto mode the table also gives
@@ -30,8 +35,12 @@ output: a table (stdout) with a progress bar (stderr) for many files, or with --
   per line: {"path", "ok": true, "name", "format", "class", "base", "dof", "actuated", "degree",
   "unactuated_joints", "actuation_source", "warnings"} or {"path", "ok": false, "error"}.
 exit status: 0 when every file was classified, 2 when any failed (the others are still reported).
-files are read as untrusted XML (no entities, no DTDs, 20 MB cap); meshes are never needed.
-"""
+""" + (
+    f"files are read as untrusted XML (no entities, no DTDs, {MAX_BYTES // 1_000_000} MB cap, whitespace before\n"
+    "<?xml accepted); every file an engine would open (MJCF includes and assets) must be a regular file (never\n"
+    f"a pipe or a device), and includes are bounded ({MAX_INCLUDE_DEPTH} deep, {MAX_INCLUDED_FILES} files, "
+    f"{MAX_BYTES // 1_000_000} MB in all);\nmeshes are never needed.\n"
+)
 
 
 def register(subparsers) -> None:

@@ -3,6 +3,10 @@
 `parse_description(path)` returns a `Description`: kinematic tree, base (fixed or floating), actuation map,
 and the verdict (dof, actuated rank, degree of underactuation, class), with warnings for anything it had to
 ignore or assume. It never needs a physics engine to accept the file; MuJoCo is asked for MJCF moment arms.
+
+Engine loaders use the same untrusted-file rules: `read_text(path)` returns the checked text of a file for an
+engine's from-string loader, and `vet_references(path)` checks every file the description makes an engine
+open (includes, meshes, model URIs) before the engine opens any of them.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from underact.description.model import BASE, Description, Joint, actuation_rank
-from underact.description.xml import DescriptionError, line_of, safe_parse
+from underact.description.references import vet_references
+from underact.description.xml import DescriptionError, line_of, read_text, safe_parse
 
 BASE_MODES = ("auto", "fixed", "floating")
 ACTUATION_MODES = ("file", "all")
@@ -25,7 +30,9 @@ __all__ = [
     "actuation_rank",
     "line_of",
     "parse_description",
+    "read_text",
     "safe_parse",
+    "vet_references",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Generated robot descriptions: valid planar chains (URDF, SDF, MJCF) and hostile files for tests.
+"""Generated robot descriptions: valid planar chains (URDF, SDF, MJCF) and hostile files for tests (entity
+bombs, include fan-outs, very long chains, references to meshes and models that may be pipes).
 
 Chains hang along −z from the origin, joints rotate (or slide) about y, each link a uniform rod of `mass` and
 `length` with its centre of mass at mid-length, so gravity acts in the plane. URDF joints are named
@@ -9,6 +10,7 @@ is what `actuated` refers to.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 _JOINT_TYPES = ("revolute", "continuous", "prismatic")
 
@@ -165,3 +167,65 @@ def urdf_with(links: Iterable[str], joints: Iterable[tuple[str, str, str, str]],
             '<axis xyz="0 1 0"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>\n'
         )
     return f'<?xml version="1.0"?>\n<robot name="test">\n{body}{extra}</robot>\n'
+
+
+def urdf_bare_chain(n_joints: int) -> str:
+    """A minimal URDF chain of `n_joints` revolute joints (about 75 bytes each): no inertia, no transmissions
+    (so every joint reads as actuated), root link `l0` floating. For scaling tests of the reader."""
+    parts = ['<robot name="bare">', '<link name="l0"/>']
+    for i in range(1, n_joints + 1):
+        parts.append(
+            f'<link name="l{i}"/><joint name="j{i}" type="revolute">'
+            f'<parent link="l{i - 1}"/><child link="l{i}"/></joint>'
+        )
+    parts.append("</robot>")
+    return "\n".join(parts) + "\n"
+
+
+def mjcf_include_fanout(folder: Path, fanout: int = 10, levels: int = 8) -> Path:
+    """Writes an MJCF model whose includes fan out: `robot.xml` includes `level1.xml` `fanout` times, which
+    includes `level2.xml` `fanout` times, ... down to `level{levels}.xml` (a few kB in all, fanout**levels
+    files if expanded). Returns the path of `robot.xml`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"level{levels}.xml").write_text('<mujoco><option timestep="0.002"/></mujoco>\n')
+    for level in range(levels - 1, 0, -1):
+        includes = f'<include file="level{level + 1}.xml"/>' * fanout
+        (folder / f"level{level}.xml").write_text(f"<mujoco>{includes}</mujoco>\n")
+    top = folder / "robot.xml"
+    top.write_text(
+        mjcf_chain(2, [1, 2]).replace("<worldbody>", '<include file="level1.xml"/>' * fanout + "<worldbody>")
+    )
+    return top
+
+
+def mjcf_with_mesh(mesh_file: str) -> str:
+    """A 2-link MJCF chain whose first link has a mesh geom loaded from `mesh_file`."""
+    text = mjcf_chain(2, [1, 2]).replace(
+        "<worldbody>", f'<asset><mesh name="m" file="{mesh_file}"/></asset><worldbody>'
+    )
+    return text.replace('<geom type="capsule"', '<geom type="mesh" mesh="m"/><geom type="capsule"', 1)
+
+
+def urdf_with_mesh(mesh_filename: str) -> str:
+    """A 2-link URDF chain whose first link has a visual mesh `mesh_filename`."""
+    visual = f'<visual><geometry><mesh filename="{mesh_filename}"/></geometry></visual>'
+    return urdf_chain(2, [1, 2]).replace("<inertial>", visual + "<inertial>", 1)
+
+
+def sdf_with_include(uri: str) -> str:
+    """A 2-link SDF chain whose model also `<include>`s the model at `uri`."""
+    return sdf_chain(2, [1, 2]).replace("</model>", f"  <include><uri>{uri}</uri></include>\n  </model>", 1)
+
+
+def mjcf_adhesion(floor: bool) -> str:
+    """A floating body with a kneed leg, a motor on the knee and an `<adhesion>` actuator on the leg, its foot
+    touching the ground plane at the initial pose when `floor` (so the adhesion has moment arms there)."""
+    ground = '<geom name="floor" type="plane" size="1 1 0.1"/>' if floor else ""
+    return (
+        f'<mujoco model="sticky"><worldbody>{ground}'
+        '<body name="thorax" pos="0 0 0.06"><freejoint name="root"/><geom size="0.05" mass="1"/>'
+        '<body name="leg"><joint name="knee" type="hinge"/><geom size="0.02" pos="0 0 -0.05" mass="0.1"/></body>'
+        "</body></worldbody>"
+        '<actuator><motor name="knee_motor" joint="knee"/><adhesion name="stick" body="leg" ctrlrange="0 1"/>'
+        "</actuator></mujoco>\n"
+    )

@@ -4,20 +4,29 @@ When MuJoCo compiles the file, the actuation map is MuJoCo's own actuator moment
 tendons, sites, slider-cranks and gears all count; it is evaluated at `qpos0` and, unless that is already
 of full rank, at two random configurations, and the one of highest rank kept. When MuJoCo refuses the file
 (missing meshes), the model is read from the XML alone, includes and default classes' joint types followed:
-joint and fixed-tendon actuators are counted, site, body and spatial tendon actuators cannot be (a warning
-says so), and actuator gears set only through default classes read as 1. The base floats when a top-level
-body has a free joint.
+joint and fixed-tendon actuators are counted, site and spatial tendon actuators cannot be (a warning says
+so), and actuator gears set only through default classes read as 1. The base floats when a top-level body
+has a free joint.
+
+Actuators with a body transmission (`<adhesion>`) act only through contact, so their moment arms depend on
+the scene (a floor or not), not on the robot: they are left out, with a warning naming them. A joint that an
+active `<equality><joint joint1 joint2>` couples to another is dependent, like a URDF mimic joint (its
+actuators' share moves onto the joint it follows), and one without joint2 is locked; each such equality
+gets a warning naming it, the joints and the dof change. Other equalities (weld, connect, tendon, flex) and
+inactive ones change no count and are listed in one warning as not used.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from underact.description.model import BASE, Description, Joint, actuation_rank, assemble
-from underact.description.xml import DescriptionError, safe_parse
+from underact.description.model import BASE, Description, Joint, assemble, sparse_rank
+from underact.description.references import mjcf_include_candidates, vet_parsed
+from underact.description.xml import DescriptionError, IncludeBudget
 
 JOINT_DOF = {"free": 6, "ball": 3, "slide": 1, "hinge": 1}
 ACTUATOR_TAGS = {
@@ -35,31 +44,39 @@ ACTUATOR_TAGS = {
 
 
 def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str) -> Description:
-    """Reads a parsed `<mujoco>` element (already checked as safe XML); compiles it with MuJoCo if it can."""
+    """Reads a parsed `<mujoco>` element (already checked as safe XML); compiles it with MuJoCo if it can.
+
+    Every file the model reaches is vetted first (`vet_parsed`): MuJoCo would block on a pipe named as a mesh,
+    and the XML fallback must not expand an include fan-out."""
     warnings: list[str] = []
     if root.find("worldbody/body") is None and root.find("include") is None:
         raise DescriptionError(f"{path.name}: <mujoco> has no <worldbody> with a <body>; nothing to classify")
+    vet_parsed(root, path)  # missing files are left to MuJoCo, whose refusal is a warning below
     try:
         found = _from_engine(path, warnings)
     except Exception as exc:  # any engine failure (ValueError, mujoco.FatalError, ...) falls back to the XML
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         warnings.append(f"MuJoCo refused the file ({reason}); actuation read from the XML alone")
         found = _from_xml(root, path, warnings)
-    joints, links, rows, base_joint, couplings = found
-    floating = base_joint is not None
-    masters = _resolve(couplings, warnings)
-    rows = [_fold(row, masters) for row in rows]
-    if root.find("equality/tendon") is not None:
-        warnings.append("tendon equality constraints are not considered; dof counts every joint")
-    independent = [j.name for j in joints if j.dof > 0 and j.name != base_joint and j.name not in masters]
+    if found.contact_only:
+        shown = ", ".join(found.contact_only[:3]) + (", ..." if len(found.contact_only) > 3 else "")
+        warnings.append(
+            f"{len(found.contact_only)} actuator(s) act only through contact (adhesion, body transmission): "
+            f"not counted ({shown})"
+        )
+    floating = found.base_joint is not None
+    base_dof = 6 if base_mode == "floating" or (base_mode == "auto" and floating) else 0
+    masters = _couple(found, base_dof, warnings)
+    rows = [_fold(row, masters) for row in found.rows]
+    independent = [j.name for j in found.joints if j.dof > 0 and j.name != found.base_joint and j.name not in masters]
     return assemble(
         path=path,
         name=root.get("model") or path.stem,
         format="mjcf",
-        joints=joints,
+        joints=found.joints,
         independent=independent,
-        links=links,
-        root=links[1] if len(links) > 1 else "world",
+        links=found.links,
+        root=found.links[1] if len(found.links) > 1 else "world",
         floating=floating,
         source="mjcf",
         moment_rows=rows,
@@ -69,11 +86,30 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     )
 
 
-Found = tuple[
-    list[Joint], list[str], list[dict[tuple[str, int], float]], str | None, dict[str, tuple[str | None, float]]
-]
-"""A reader's findings: joints, bodies (world first), moment-arm rows per actuator, the base's free joint, and
-joint couplings {dependent: (joint it follows or None when locked, multiplier)} from `<equality><joint>`."""
+@dataclass(frozen=True)
+class Equality:
+    """An `<equality>` constraint: `kind` (joint, weld, connect, tendon, flex, ...), a label for warnings, and
+    for a joint equality the joints (`joint2` None: joint1 locked) and dq1/dq2 at q2 = 0 (polycoef's a1)."""
+
+    label: str
+    kind: str
+    active: bool
+    joint1: str | None = None
+    joint2: str | None = None
+    multiplier: float = 1.0
+
+
+@dataclass
+class Found:
+    """A reader's findings: joints, bodies (world first), moment-arm rows of the counted actuators, names of
+    the actuators that act only through contact (left out), the base's free joint, and the equalities."""
+
+    joints: list[Joint]
+    links: list[str]
+    rows: list[dict[tuple[str, int], float]]
+    contact_only: list[str]
+    base_joint: str | None
+    equalities: list[Equality]
 
 
 def _from_engine(path: Path, warnings: list[str]) -> Found:
@@ -107,47 +143,116 @@ def _compile(mujoco, path: Path) -> Found:
         owner = joints[joint].name
         k = dof - int(model.jnt_dofadr[joint])
         columns.append((BASE, k) if owner == base_joint else (owner, k))
-    best = np.zeros((model.nu, model.nv))
+    contact = [int(model.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_BODY) for a in range(model.nu)]
+    counted = [a for a in range(model.nu) if not contact[a]]
+    best: list[dict[int, float]] = []
     rng = np.random.default_rng(0)
     for trial in range(3):
-        if trial and actuation_rank(best) == min(model.nu, model.nv):
+        if trial and sparse_rank(best) == min(len(counted), model.nv):
             break  # full rank already; another configuration cannot add any
         if trial:
             _random_configuration(model, data, rng)
         mujoco.mj_forward(model, data)
-        moment = np.zeros((model.nu, model.nv))
-        if model.nu:
-            mujoco.mju_sparse2dense(
-                moment, data.actuator_moment, data.moment_rownnz, data.moment_rowadr, data.moment_colind
-            )
-        if actuation_rank(moment) > actuation_rank(best):
-            best = moment
-    rows = [{columns[c]: float(best[r, c]) for c in np.flatnonzero(best[r])} for r in range(model.nu)]
-    couplings = {}
+        arms = [_moment_row(data, a) for a in counted]
+        if not trial or sparse_rank(arms) > sparse_rank(best):
+            best = arms
+    rows = [{columns[c]: value for c, value in row.items()} for row in best]
+    contact_only = [
+        _name(mujoco, model, mujoco.mjtObj.mjOBJ_ACTUATOR, a, "actuator ") for a in range(model.nu) if contact[a]
+    ]
+    equalities = []
     for e in range(model.neq):
-        if int(model.eq_type[e]) == int(mujoco.mjtEq.mjEQ_JOINT) and model.eq_active0[e]:
+        kind = mujoco.mjtEq(int(model.eq_type[e])).name.removeprefix("mjEQ_").lower()
+        label = _name(mujoco, model, mujoco.mjtObj.mjOBJ_EQUALITY, e, "")
+        if kind == "joint":
             first, second = int(model.eq_obj1id[e]), int(model.eq_obj2id[e])
             master = joints[second].name if second >= 0 else None
-            couplings[joints[first].name] = (master, float(model.eq_data[e, 1]))
-    return joints, body_names, rows, base_joint, couplings
-
-
-def _resolve(
-    couplings: dict[str, tuple[str | None, float]], warnings: list[str]
-) -> dict[str, tuple[str | None, float]]:
-    """Each coupled joint's independent joint (None: locked) and the product of multipliers along the way."""
-    masters = {}
-    for name in couplings:
-        current, product, seen = name, 1.0, {name}
-        while current in couplings:
-            current, factor = couplings[current]
-            product *= factor
-            if current in seen:
-                warnings.append(f"joint equality constraints form a cycle through '{name}'; ignored")
-                break
-            seen.add(current)
+            equalities.append(
+                Equality(label, kind, bool(model.eq_active0[e]), joints[first].name, master, float(model.eq_data[e, 1]))
+            )
         else:
-            masters[name] = (current, product)
+            equalities.append(Equality(label, kind, bool(model.eq_active0[e])))
+    return Found(joints, body_names, rows, contact_only, base_joint, equalities)
+
+
+def _moment_row(data, actuator: int) -> dict[int, float]:
+    """Actuator `actuator`'s non-zero moment arms {dof: arm}, read from MuJoCo's sparse moment matrix."""
+    start = int(data.moment_rowadr[actuator])
+    stop = start + int(data.moment_rownnz[actuator])
+    return {
+        int(c): float(v)
+        for c, v in zip(data.moment_colind[start:stop], data.actuator_moment[start:stop], strict=True)
+        if v != 0
+    }
+
+
+def _name(mujoco, model, kind, index: int, prefix: str) -> str:
+    """'name' in quotes, or `prefix` and '#index' for an unnamed element (its index in its section)."""
+    name = mujoco.mj_id2name(model, kind, index)
+    return f"'{name}'" if name else f"{prefix}#{index}"
+
+
+def _couple(found: Found, base_dof: int, warnings: list[str]) -> dict[str, tuple[str | None, float]]:
+    """Each joint an active joint equality makes dependent, with the independent joint it follows (None when
+    locked) and the product of multipliers along the way; a warning for every equality, naming it, the joints
+    and the change of dof (or that it is not used)."""
+    dof_of = {j.name: j.dof for j in found.joints}
+    dof = base_dof + sum(j.dof for j in found.joints if j.name != found.base_joint)
+    couplings: dict[str, tuple[str | None, float]] = {}
+    unused = []
+    for eq in found.equalities:
+        if eq.kind != "joint" or not eq.active:
+            unused.append(f"{eq.kind} {eq.label}" + ("" if eq.active else " (inactive)"))
+            continue
+        if eq.joint1 not in dof_of or (eq.joint2 is not None and eq.joint2 not in dof_of):
+            unused.append(f"joint {eq.label} (names a missing joint)")
+            continue
+        if eq.joint1 in couplings:
+            unused.append(f"joint {eq.label} (joint '{eq.joint1}' is already coupled)")
+            continue
+        if _leads_back(couplings, eq.joint2, eq.joint1):
+            unused.append(f"joint {eq.label} (closes a cycle of joint equalities through '{eq.joint1}')")
+            continue
+        couplings[eq.joint1] = (eq.joint2, eq.multiplier)
+        after = dof - dof_of[eq.joint1]
+        if eq.joint2 is None:
+            warnings.append(f"equality {eq.label} locks {eq.joint1}: counted as fixed (dof {dof} -> {after})")
+        else:
+            warnings.append(
+                f"equality {eq.label} couples {eq.joint1} to {eq.joint2}: counted as dependent (dof {dof} -> {after})"
+            )
+        dof = after
+    if unused:
+        shown = ", ".join(unused[:4]) + (f", +{len(unused) - 4} more" if len(unused) > 4 else "")
+        warnings.append(f"{len(unused)} equality constraint(s) not used; dof counts their joints: {shown}")
+    return _resolve(couplings)
+
+
+def _leads_back(couplings: dict[str, tuple[str | None, float]], start: str | None, target: str) -> bool:
+    """Whether following the couplings from `start` reaches `target`."""
+    current = start
+    for _ in range(len(couplings) + 1):
+        if current == target:
+            return True
+        if current not in couplings:
+            return False
+        current = couplings[current][0]
+    return False
+
+
+def _resolve(couplings: dict[str, tuple[str | None, float]]) -> dict[str, tuple[str | None, float]]:
+    """Each coupled joint's independent joint (None: locked) and the product of multipliers along the way
+    (`couplings` holds no cycle)."""
+    masters: dict[str, tuple[str | None, float]] = {}
+    for name in couplings:
+        path, current = [], name
+        while current in couplings and current not in masters:
+            path.append(current)
+            current = couplings[current][0]
+        master, product = masters.get(current, (current, 1.0))
+        for joint in reversed(path):
+            product *= couplings[joint][1]
+            masters[joint] = (master, product)
     return masters
 
 
@@ -200,30 +305,33 @@ def _joint_types(root: ET.Element) -> dict[str, str]:
     return types
 
 
-def _expand_includes(root: ET.Element, base_dir: Path, label: str, depth: int = 0) -> None:
-    """Replaces each `<include file=...>` by the children of that file's root, in place (as MuJoCo does)."""
+def _expand_includes(root: ET.Element, path: Path, main: Path, budget: IncludeBudget, depth: int = 0) -> None:
+    """Replaces each `<include file=...>` in `root` (of file `path`) by the children of that file's root, in
+    place (as MuJoCo does), reading within `budget`."""
     for parent in list(root.iter()):
         for index, child in reversed(list(enumerate(parent))):
             if child.tag != "include":
                 continue
-            if depth >= 8:
-                raise DescriptionError(f"{label}: <include> nested more than 8 deep (do two files include each other?)")
-            included = safe_parse(base_dir / (child.get("file") or ""))
-            _expand_includes(included, base_dir, label, depth + 1)
+            name = child.get("file") or ""
+            candidates = mjcf_include_candidates(name, path, main)
+            target = next((c for c in candidates if c.exists()), candidates[0])
+            included = budget.parse(target, f"{path.name}: <include file='{name}'>", depth + 1)
+            _expand_includes(included, target, main, budget, depth + 1)
             parent.remove(child)
             for offset, element in enumerate(list(included)):
                 parent.insert(index + offset, element)
 
 
 def _from_xml(root: ET.Element, path: Path, warnings: list[str]) -> Found:
-    _expand_includes(root, path.parent, path.name)
+    _expand_includes(root, path, path, IncludeBudget(path))
     class_types = _joint_types(root)
     joints: list[Joint] = []
     links = ["world"]
     base_joint = None
-
-    def visit(body: ET.Element, parent: str, top: bool, childclass: str) -> None:
-        nonlocal base_joint
+    # (body, parent body's name, top level, inherited childclass), depth first as MuJoCo numbers bodies
+    stack = [(body, "world", True, "main") for body in reversed(root.findall("worldbody/body"))]
+    while stack:
+        body, parent, top, childclass = stack.pop()
         name = body.get("name") or f"body{len(links)}"
         links.append(name)
         childclass = body.get("childclass", childclass)
@@ -238,23 +346,21 @@ def _from_xml(root: ET.Element, path: Path, warnings: list[str]) -> Found:
             joints.append(joint)
             if kind == "free" and top and base_joint is None:
                 base_joint = joint.name
-        for child in body.findall("body"):
-            visit(child, name, False, childclass)
-
-    for body in root.findall("worldbody/body"):
-        visit(body, "world", True, "main")
+        stack.extend((child, name, False, childclass) for child in reversed(body.findall("body")))
     dof_of = {j.name: j.dof for j in joints}
     tendons = {
         t.get("name"): {(j.get("joint"), 0): _number(j.get("coef"), 1.0) for j in t.findall("joint")}
         for t in root.findall("tendon/fixed")
     }
-    rows, unknown = [], 0
-    for actuator in root.findall("actuator/*"):
+    rows, contact_only, unknown = [], [], 0
+    for index, actuator in enumerate(root.findall("actuator/*")):
         if actuator.tag not in ACTUATOR_TAGS:
             continue
         gear = _number((actuator.get("gear") or "1").split()[0], 1.0)
         target = actuator.get("joint") or actuator.get("jointinparent")
-        if target in dof_of:
+        if actuator.tag == "adhesion" or actuator.get("body"):
+            contact_only.append(f"'{actuator.get('name')}'" if actuator.get("name") else f"actuator #{index}")
+        elif target in dof_of:
             owner = BASE if target == base_joint else target
             rows.append({(owner, 0): gear})
         elif actuator.get("tendon") in tendons:
@@ -262,11 +368,22 @@ def _from_xml(root: ET.Element, path: Path, warnings: list[str]) -> Found:
         else:
             unknown += 1
     if unknown:
-        warnings.append(f"{unknown} actuator(s) on sites, bodies or spatial tendons not counted without MuJoCo")
-    couplings = {}
-    for equality in root.findall("equality/joint"):
-        if equality.get("active", "true") in ("true", "1") and equality.get("joint1") in dof_of:
-            coefficients = (equality.get("polycoef") or "0 1 0 0 0").split()
-            multiplier = _number(coefficients[1], 1.0) if len(coefficients) > 1 else 1.0
-            couplings[equality.get("joint1")] = (equality.get("joint2") or None, multiplier)
-    return joints, links, rows, base_joint, couplings
+        warnings.append(f"{unknown} actuator(s) on sites or spatial tendons not counted without MuJoCo")
+    return Found(joints, links, rows, contact_only, base_joint, _xml_equalities(root))
+
+
+def _xml_equalities(root: ET.Element) -> list[Equality]:
+    equalities = []
+    for index, element in enumerate(root.findall("equality/*")):
+        if not isinstance(element.tag, str):
+            continue
+        label = f"'{element.get('name')}'" if element.get("name") else f"#{index}"
+        active = element.get("active", "true") in ("true", "1")
+        if element.tag != "joint":
+            equalities.append(Equality(label, element.tag, active))
+            continue
+        coefficients = (element.get("polycoef") or "0 1 0 0 0").split()
+        multiplier = _number(coefficients[1], 1.0) if len(coefficients) > 1 else 1.0
+        joint1, joint2 = element.get("joint1") or None, element.get("joint2") or None
+        equalities.append(Equality(label, "joint", active, joint1, joint2, multiplier))
+    return equalities

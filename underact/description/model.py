@@ -4,16 +4,27 @@ Every format reader (URDF, SDF, MJCF) fills the same `Description`. The verdict 
 formats: `actuated` is the rank of the actuation map `A` (actuators × independent velocity coordinates), `dof`
 is the number of independent velocity coordinates (a floating base adds 6), `degree = dof − actuated`, and the
 class is fully-actuated iff the degree is 0.
+
+The actuation map is kept sparse (one {column: moment arm} dict per actuator) and its rank is taken block by
+block: rows and columns split into connected components (columns linked by a row acting on both), each
+component's rank computed on its own, dense, and summed. A component with one row or one column (a motor on
+its own joint, the usual case) needs no factorisation, so a 20,000-joint chain ranks in linear time.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from underact.description.xml import DescriptionError
+
+MAX_DENSE_BLOCK = 4_000_000
+"""Largest block of coupled actuators × coordinates `sparse_rank` factorises (dense SVD, about a second)."""
 
 BASE = "<floating base>"
 """Owner name of the 6 velocity coordinates a floating base adds (k = 0..2 translation, 3..5 rotation)."""
@@ -37,8 +48,9 @@ class Description:
     """A robot description reduced to what actuation analysis needs.
 
     `coordinates` labels the independent velocity coordinates as (owner joint, k) pairs, the floating base's 6
-    first (owner `BASE`) when floating; `moment` (n_actuators, len(coordinates)) maps actuator inputs to
-    generalized forces on them. `joints` lists every joint in the file, fixed and mimic ones included.
+    first (owner `BASE`) when floating; `arms` holds one {column of `coordinates`: moment arm} dict per
+    actuator, the sparse rows of the actuation map `moment` (n_actuators, len(coordinates)) from actuator
+    inputs to generalized forces. `joints` lists every joint in the file, fixed and mimic ones included.
     """
 
     path: str
@@ -50,7 +62,7 @@ class Description:
     base: str
     actuation_source: str
     coordinates: list[tuple[str, int]]
-    moment: np.ndarray
+    arms: list[dict[int, float]]
     warnings: list[str] = field(default_factory=list)
     unresolved_meshes: list[str] = field(default_factory=list)
     bolted: dict[str, object] | None = None
@@ -67,7 +79,16 @@ class Description:
 
     @cached_property
     def actuated(self) -> int:
-        return actuation_rank(self.moment)
+        return sparse_rank(self.arms)
+
+    @property
+    def moment(self) -> np.ndarray:
+        """The actuation map as a dense (n_actuators, dof) array."""
+        moment = np.zeros((len(self.arms), len(self.coordinates)))
+        for r, row in enumerate(self.arms):
+            for c, value in row.items():
+                moment[r, c] = value
+        return moment
 
     @property
     def degree(self) -> int:
@@ -80,17 +101,19 @@ class Description:
     @property
     def actuated_joints(self) -> list[str]:
         """Independent joints some actuator acts on (non-zero moment arm on one of their coordinates)."""
-        return [j.name for j in self.independent_joints if self._driven(j.name)]
+        driven = self._driven
+        return [j.name for j in self.independent_joints if j.name in driven]
 
     @property
     def unactuated_joints(self) -> list[str]:
         """Independent joints no actuator acts on. Coupled underactuation (one tendon driving two joints)
         shows in `degree` but not here."""
-        return [j.name for j in self.independent_joints if not self._driven(j.name)]
+        driven = self._driven
+        return [j.name for j in self.independent_joints if j.name not in driven]
 
-    def _driven(self, joint: str) -> bool:
-        columns = [i for i, (owner, _) in enumerate(self.coordinates) if owner == joint]
-        return bool(self.moment.shape[0]) and bool(np.any(np.abs(self.moment[:, columns]) > 0))
+    @cached_property
+    def _driven(self) -> set[str]:
+        return {self.coordinates[c][0] for row in self.arms for c, value in row.items() if value != 0}
 
     def to_json(self) -> dict[str, object]:
         """The issue's JSON line schema for a file that was classified."""
@@ -111,12 +134,66 @@ class Description:
 
 
 def actuation_rank(moment: np.ndarray) -> int:
-    """Rank of an actuation map (rows: actuators, columns: coordinates), with a scale-aware tolerance.
+    """Rank of a dense actuation map (rows: actuators, columns: coordinates), with a scale-aware tolerance.
     Rows with non-finite entries (a NaN gear) are left out."""
-    moment = moment[np.isfinite(moment).all(axis=-1)]
-    if moment.size == 0:
+    moment = np.asarray(moment, dtype=float)
+    return sparse_rank([{int(c): float(row[c]) for c in np.flatnonzero(row)} for row in moment])
+
+
+def sparse_rank(rows: Sequence[Mapping[int, float]]) -> int:
+    """Rank of the actuation map whose rows are {column: value} dicts, equal to numpy's `matrix_rank` of the
+    dense map with tolerance 1e-9·max(1, max |entry|); rows with non-finite entries are left out.
+
+    The map is block diagonal up to permutations of rows and columns, one block per connected component, so
+    its singular values are those of the blocks and its rank, with the same tolerance, is the sum of theirs.
+    A column reached only by single-entry rows (a motor on its own joint) is a block whose one singular value
+    is the norm of its entries; the other blocks are ranked dense, each on its own."""
+    rows = [{c: v for c, v in row.items() if v != 0} for row in rows if all(math.isfinite(v) for v in row.values())]
+    rows = [row for row in rows if row]
+    if not rows:
         return 0
-    return int(np.linalg.matrix_rank(moment, tol=1e-9 * max(1.0, float(np.abs(moment).max()))))
+    tol = 1e-9 * max(1.0, max(abs(v) for row in rows for v in row.values()))
+    parent: dict[int, int] = {}  # union-find over the columns of rows with several entries
+
+    def find(c: int) -> int:
+        root = c
+        while parent[root] != root:
+            root = parent[root]
+        while parent[c] != root:  # path compression keeps the finds near constant time
+            parent[c], c = root, parent[c]
+        return root
+
+    for row in rows:
+        if len(row) > 1:
+            columns = list(row)
+            for c in columns:
+                parent.setdefault(c, c)
+            first = find(columns[0])
+            for c in columns[1:]:
+                parent[find(c)] = first
+    lone: dict[int, float] = {}  # column reached only by single-entry rows -> sum of squares of its entries
+    blocks: dict[int, list[Mapping[int, float]]] = {}
+    for row in rows:
+        column = next(iter(row))
+        if column in parent:
+            blocks.setdefault(find(column), []).append(row)
+        else:
+            lone[column] = lone.get(column, 0.0) + row[column] ** 2
+    rank = sum(math.sqrt(squares) > tol for squares in lone.values())
+    for block in blocks.values():
+        columns = sorted({c for row in block for c in row})
+        if len(block) * len(columns) > MAX_DENSE_BLOCK:
+            raise DescriptionError(
+                f"{len(block)} actuators couple {len(columns)} coordinates in one block, too large to rank "
+                f"(limit {MAX_DENSE_BLOCK} entries)"
+            )
+        index = {c: i for i, c in enumerate(columns)}
+        dense = np.zeros((len(block), len(columns)))
+        for r, row in enumerate(block):
+            for c, v in row.items():
+                dense[r, index[c]] = v
+        rank += int(np.linalg.matrix_rank(dense, tol=tol))
+    return int(rank)
 
 
 def assemble(
@@ -157,17 +234,19 @@ def assemble(
         rows = rows + [{c: 1.0} for c in coords]
         source = "all"
 
-    def build(base_here: str) -> tuple[list[tuple[str, int]], np.ndarray]:
+    def build(base_here: str) -> tuple[list[tuple[str, int]], list[dict[int, float]]]:
         columns = all_coords if base_here == "floating" else coords
         index = {c: i for i, c in enumerate(columns)}
-        moment = np.zeros((len(rows), len(columns)))
-        for r, row in enumerate(rows):
+        arms = []
+        for row in rows:
+            arm: dict[int, float] = {}
             for c, value in row.items():
                 if c in index:
-                    moment[r, index[c]] += value
-        return columns, moment
+                    arm[index[c]] = arm.get(index[c], 0.0) + value
+            arms.append(arm)
+        return columns, arms
 
-    columns, moment = build(base)
+    columns, arms = build(base)
     desc = Description(
         path=str(path),
         name=name,
@@ -178,13 +257,14 @@ def assemble(
         base=base,
         actuation_source=source,
         coordinates=columns,
-        moment=moment,
+        arms=arms,
         warnings=warnings,
         unresolved_meshes=unresolved_meshes or [],
     )
+    desc.actuated  # noqa: B018  (ranked now: a map too large to rank is refused while the file is read)
     if base == "floating" and base_mode == "auto":
-        fixed_columns, fixed_moment = build("fixed")
-        dof, actuated = len(fixed_columns), actuation_rank(fixed_moment)
+        fixed_columns, fixed_arms = build("fixed")
+        dof, actuated = len(fixed_columns), sparse_rank(fixed_arms)
         desc.bolted = {
             "dof": dof,
             "actuated": actuated,

@@ -1,8 +1,9 @@
 """URDF text an engine's importer accepts: unloadable meshes dropped, resolvable ones made absolute.
 
 MuJoCo's URDF importer refuses a whole file when one mesh cannot be opened (a `package://` URI, a missing
-file, a Collada `.dae`) and when a joint has no name. Classification needs no geometry, and the inertia of
-each link stays in `<inertial>`, so the `<visual>`/`<collision>` elements holding such meshes are removed,
+file, a Collada `.dae`) and when a joint has no name, and blocks on a mesh that is a pipe. Classification
+needs no geometry, and the inertia of each link stays in `<inertial>`, so the `<visual>`/`<collision>`
+elements holding such meshes (and any mesh that is not a regular file within `MAX_ASSET_BYTES`) are removed,
 unnamed joints get the names `parse_description` reports (`unnamed_joint_<k>`), and a nameless robot is
 named after its file. `removed_geometry` lists what `engine_urdf` drops, for the caller's warnings.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from underact.description import uris
 from underact.description.model import Description
-from underact.description.xml import DescriptionError, safe_parse
+from underact.description.xml import DescriptionError, check_reference, safe_parse
 
 MUJOCO_MESH_SUFFIXES = (".stl", ".obj", ".msh")
 
@@ -36,12 +37,25 @@ def _unloadable(root: ET.Element, base_dir: Path) -> list[tuple[ET.Element, ET.E
             if mesh is None:
                 continue
             filename = mesh.get("filename", "")
-            resolved = uris.resolve(filename, base_dir)
-            if resolved is None or resolved.suffix.lower() not in MUJOCO_MESH_SUFFIXES:
+            resolved = _loadable(filename, base_dir)
+            if resolved is None:
                 found.append((link, element, filename))
             else:
                 mesh.set("filename", str(resolved.resolve()))
     return found
+
+
+def _loadable(filename: str, base_dir: Path) -> Path | None:
+    """The mesh file an engine can load for `filename`: found, a regular file within the size cap (`stat`ed,
+    never opened) and of a format MuJoCo reads; else None."""
+    located = uris.locate(filename, base_dir)
+    if located is None or located.suffix.lower() not in MUJOCO_MESH_SUFFIXES:
+        return None
+    try:
+        check_reference(located, filename)
+    except DescriptionError:  # a pipe, a device, a folder or an oversized file: dropped like a missing one
+        return None
+    return located
 
 
 def removed_geometry(desc_or_path: Description | str | Path) -> list[str]:

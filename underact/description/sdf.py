@@ -53,11 +53,12 @@ def read_sdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str) 
     models = root.findall("model") + root.findall("world/model")
     if not models:
         raise DescriptionError(f"{label}: <sdf> holds no <model>; nothing to classify")
-    links: list[str] = []
+    declared: dict[str, None] = {}
     joints: list[Joint] = []
     static: set[str] = set()
     for model in models:
-        _read_model(model, "", label, links, joints, static, warnings)
+        _read_model(model, "", label, declared, joints, static, warnings)
+    links = list(declared)
     if not links:
         raise DescriptionError(f"{label}: has no <link> elements; nothing to classify")
     includes = len(root.findall(".//include"))
@@ -124,7 +125,7 @@ def _read_model(
     model: ET.Element,
     prefix: str,  # scope of this model's names: "" at the top, "outer::" in a nested model
     label: str,
-    links: list[str],
+    links: dict[str, None],  # ordered, with constant-time membership
     joints: list[Joint],
     static: set[str],
     warnings: list[str],
@@ -140,7 +141,7 @@ def _read_model(
     for name in names:
         if name in links:
             raise DescriptionError(f"{label}: link '{name}' is declared twice")
-        links.append(name)
+        links[name] = None
     if _text(model, "static").lower() in ("true", "1"):
         static.update(names)
     for nested in model.findall("model"):
@@ -178,7 +179,7 @@ def _read_model(
         )
 
 
-def _resolve_link(target: str, scoped: str, links: list[str]) -> str | None:
+def _resolve_link(target: str, scoped: str, links: dict[str, None]) -> str | None:
     if target == "world":
         return "world"
     for candidate in (scoped + target, target):

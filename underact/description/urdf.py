@@ -78,7 +78,7 @@ def _number(text: str | None) -> float | None:
 
 
 def _links(root: ET.Element, label: str, warnings: list[str]) -> list[str]:
-    links: list[str] = []
+    links: dict[str, None] = {}  # ordered, with constant-time membership
     for element in root.findall("link"):
         name = element.get("name")
         if not name:
@@ -86,11 +86,11 @@ def _links(root: ET.Element, label: str, warnings: list[str]) -> list[str]:
             continue
         if name in links:
             raise DescriptionError(f"{label}: link '{name}' is declared twice{where(element)}")
-        links.append(name)
+        links[name] = None
         _check_inertial(element, name, warnings)
     if not links:
         raise DescriptionError(f"{label}: has no <link> elements; nothing to classify")
-    return links
+    return list(links)
 
 
 def _check_inertial(link: ET.Element, name: str, warnings: list[str]) -> None:
@@ -222,14 +222,17 @@ def _mimic_masters(
         step[joint.name] = (joint.mimic, multiplier)
     masters: dict[str, tuple[str, float]] = {}
     for name in step:
-        current, product, visited = name, 1.0, {name}
-        while current in step:
-            current, factor = step[current]
-            product *= factor
+        path, current, visited = [], name, set()
+        while current in step and current not in masters:  # follow the chain until a joint already resolved
             if current in visited:
                 raise DescriptionError(f"{label}: mimic joints form a cycle through '{name}'")
             visited.add(current)
-        masters[name] = (current, product)
+            path.append(current)
+            current = step[current][0]
+        master, product = masters.get(current, (current, 1.0))
+        for joint in reversed(path):  # each joint on the way: its step times the rest of the chain
+            product *= step[joint][1]
+            masters[joint] = (master, product)
     return masters
 
 
@@ -261,20 +264,21 @@ def _actuators(
     warnings: list[str],
     actuation_mode: str,
 ) -> tuple[list[dict[tuple[str, int], float]], str]:
-    transmitted = _transmission_joints(root)
-    commanded = _ros2_control_joints(root)
+    transmitted = dict.fromkeys(_transmission_joints(root))  # ordered sets: membership in constant time
+    commanded = dict.fromkeys(_ros2_control_joints(root))
     has_transmissions = any(True for _ in root.iter("transmission"))
     has_ros2 = any(True for _ in root.iter("ros2_control"))
     source = "+".join(s for s, present in (("transmission", has_transmissions), ("ros2_control", has_ros2)) if present)
     if not source:
         if actuation_mode != "all":
             warnings.append("no <transmission> or <ros2_control> in the file: every independent joint assumed actuated")
-        return [{(name, k): 1.0} for name in independent for k in range(_dof(joints, name))], "assumed"
+        dof = {j.name: j.dof for j in joints}
+        return [{(name, k): 1.0} for name in independent for k in range(dof[name])], "assumed"
 
     by_name = {j.name: j for j in joints}
     rows: list[dict[tuple[str, int], float]] = []
     ignored: dict[str, list[str]] = {}
-    for name in dict.fromkeys(transmitted + commanded):
+    for name in {**transmitted, **commanded}:
         joint = by_name.get(name)
         if joint is None:
             ignored.setdefault("name missing joints; ignored", []).append(name)
@@ -300,7 +304,3 @@ def _actuators(
             f"{len(passive)} passive"
         )
     return rows, source
-
-
-def _dof(joints: list[Joint], name: str) -> int:
-    return next(j.dof for j in joints if j.name == name)
