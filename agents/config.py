@@ -7,8 +7,10 @@ for the update and the genome layout); `TrainConfig` is saved as a run folder's 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING
+import math
+import types
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, get_args, get_origin, get_type_hints
 
 from underact.agents.es import ESConfig
 
@@ -25,6 +27,19 @@ RULE_COEFFICIENTS: dict[str, tuple[str, ...]] = {
     "ABCD_lr": ("A", "B", "C", "D", "eta"),
 }
 RULES: tuple[str, ...] = tuple(RULE_COEFFICIENTS)
+MAX_COUNT = 10**7  # upper bound of counts and layer sizes; memory is checked separately
+# Real-valued settings: (lowest, highest, lowest excluded)
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "init_scale": (0.0, 1e3, False),
+    "sigma": (0.0, 1e3, True),
+    "lr": (0.0, 1e3, True),
+    "sigma_decay": (0.0, 1.0, True),
+    "sigma_min": (0.0, 1e3, False),
+    "lr_decay": (0.0, 1.0, True),
+    "lr_min": (0.0, 1e3, False),
+    "l2": (0.0, 1e3, False),
+    "target_margin": (0.0, 1e3, False),
+}
 
 
 @dataclass
@@ -63,27 +78,56 @@ class TrainConfig:
         self.hidden = tuple(int(h) for h in self.hidden)
 
     def validate(self) -> None:
-        """ValueError naming the first bad setting."""
-        from underact.agents.rollout import EnvSpec, space_sizes
+        """ValueError naming the first bad setting: types, finite numbers in range, sizes whose memory this
+        machine has, and an environment (and encoder) that can be made with these settings."""
+        from underact.agents.rollout import EnvSpec, check_memory, evaluation_bytes, space_sizes
 
+        check_types(self)
         if self.rule not in RULES:
             raise ValueError(f"unknown rule {self.rule!r}; expected one of {', '.join(RULES)}")
+        for name, low in (("population", 2), ("generations", 1), ("episodes", 1), ("eval_episodes", 1), ("workers", 1)):
+            value = getattr(self, name)
+            if not low <= value <= MAX_COUNT:
+                raise ValueError(f"{name} must be between {low} and {MAX_COUNT}, got {value}")
         if self.antithetic and self.population % 2:
             raise ValueError(f"population {self.population} is odd; antithetic sampling needs an even population")
-        for name in ("population", "generations", "episodes", "eval_episodes", "workers"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed must be between 0 and 2**32 - 1, got {self.seed}")
+        for name, (low, high, low_open) in RANGES.items():
+            value = getattr(self, name)
+            if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+                interval = f"{'(' if low_open else '['}{low}, {high}]"
+                raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be 'local' or 'ray', got {self.backend!r}")
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive, got {self.hidden}")
-        if isinstance(self.target_return, str) and self.target_return not in ("auto", "none"):
-            raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
+        if any(not 1 <= h <= MAX_COUNT for h in self.hidden):
+            raise ValueError(f"hidden sizes must be between 1 and {MAX_COUNT}, got {self.hidden}")
+        if isinstance(self.target_return, str):
+            if self.target_return not in ("auto", "none"):
+                raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
+        elif not math.isfinite(self.target_return):
+            raise ValueError(f"target_return must be a finite number, 'auto' or 'none', got {self.target_return}")
+        try:
+            self.to_json()
+        except ValueError:
+            raise ValueError(f"env_kwargs must hold finite numbers only, got {self.env_kwargs}") from None
+        mode = EnvSpec(self.env, self.env_kwargs, self.vectorization).mode()
         if self.encoder is None:
             space_sizes(self.env, self.env_kwargs)
-        else:
-            self.net()  # loads the encoder file and makes the wrapped environment once
-        EnvSpec(self.env, self.env_kwargs, self.vectorization).mode()
+        net = self.net()  # with an encoder: loads the encoder file and makes the wrapped environment once
+        es_bytes = 8 * net.num_params * (3 + 2 * self.population)  # center, Adam moments, the noise ε
+        check_memory(
+            f"population {self.population} x {self.episodes} episodes of a {net.num_params}-parameter network",
+            es_bytes + evaluation_bytes(net, mode, self.population + 4, self.episodes),
+            "use a smaller --hidden, --population or --episodes",
+        )
+        check_memory(
+            f"the final evaluation over {self.eval_episodes} episodes",
+            evaluation_bytes(net, mode, 1, self.eval_episodes),
+            "use fewer --eval-episodes",
+        )
 
     def target(self) -> float | None:
         """The center return at which training stops early, or None."""
@@ -130,14 +174,51 @@ class TrainConfig:
             n_in, n_out = encoded_sizes(self.env_spec())
         return PlasticNet((n_in, *self.hidden, n_out), self.rule, self.norm, self.init_scale)
 
+    def to_json(self) -> str:
+        """The config as config.json holds it; ValueError for non-finite numbers (JSON has none)."""
+        return json.dumps(asdict(self), indent=2, allow_nan=False)
+
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
+        """The config in `text`; ValueError naming the first unknown key or value of the wrong type."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown config keys {sorted(unknown)}")
-        return cls(**data)
+        if isinstance(data.get("hidden"), list):
+            data["hidden"] = tuple(data["hidden"])
+        config = cls.__new__(cls)
+        for f in fields(cls):
+            default = f.default_factory() if f.default_factory is not MISSING else f.default
+            setattr(config, f.name, data.get(f.name, default))
+        check_types(config)
+        return config
+
+
+def _type_ok(value: object, hint: object) -> bool:
+    if isinstance(hint, types.UnionType):
+        return any(_type_ok(value, h) for h in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if get_origin(hint) is tuple:
+        return isinstance(value, tuple) and all(_type_ok(v, get_args(hint)[0]) for v in value)
+    return isinstance(value, hint)
+
+
+def check_types(config: TrainConfig) -> None:
+    """ValueError naming the first setting whose value has the wrong type (as an edited config.json may)."""
+    hints = get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        value = getattr(config, f.name)
+        if not _type_ok(value, hints[f.name]):
+            raise ValueError(f"{f.name} must be {hints[f.name]}, got {value!r}".replace("typing.", ""))
 
 
 def encoded_sizes(spec: EnvSpec) -> tuple[int, int]:

@@ -17,6 +17,7 @@ worker):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import gymnasium as gym
@@ -92,9 +93,36 @@ class EnvSpec:
         return self.vectorization
 
     def make(self, num_envs: int) -> gym.vector.VectorEnv:
+        """`num_envs` copies; ValueError in one line when the environment refuses its arguments."""
         mode = self.mode()
         vmode = "vector_entry_point" if mode == "native" else mode
-        return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
+        try:
+            return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
+        except (TypeError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(f"{self.env_id}: could not make the environment with {self.env_kwargs}: {first}") from None
+
+
+# Rough memory per environment copy: a native vector env holds a few arrays per copy, sync one Python env (a
+# MuJoCo model and data for MuJoCo tasks), async one subprocess.
+ENV_COPY_BYTES = {"native": 4_096, "sync": 262_144, "async": 16_777_216}
+
+
+def evaluation_bytes(net: PlasticNet, mode: str, individuals: int, episodes: int) -> int:
+    """An estimate of the memory `PopulationEvaluator` needs for `individuals` x `episodes` agents: genomes and
+    their coefficient tensors, the plastic weights of every agent, the environment copies."""
+    synapses = sum(o * i for o, i in net.shapes)
+    copies = individuals * episodes
+    return 16 * individuals * net.num_params + 8 * copies * synapses + copies * ENV_COPY_BYTES[mode]
+
+
+def check_memory(what: str, needed: int, fix: str) -> None:
+    """ValueError when `needed` bytes exceed half of this machine's physical memory."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if needed > total // 2:
+        raise ValueError(
+            f"{what} needs about {needed / 1e9:.3g} GB, more than half of this machine's {total / 1e9:.3g} GB; {fix}"
+        )
 
 
 def to_actions(out: np.ndarray, space: gym.Space) -> np.ndarray:

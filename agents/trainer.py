@@ -1,34 +1,28 @@
 """Trains plastic networks with OpenAI-ES: run folders, atomic checkpoints, exact resume, local and Ray backends.
 
-A run folder holds
-- `config.json`  the `TrainConfig` (written once, at creation);
-- `metrics.csv`  one row per generation: generation, best_return (best individual's mean return),
-  mean_return (population mean), center_return (the ES center, evaluated alongside the population as
-  CENTER_COPIES extra individuals), env_steps (cumulative), wall_s (cumulative training time), sigma, lr,
-  verified_return (empty unless the center reached the target return: then its mean over `eval_episodes`
-  fresh episodes; training stops when that reaches target + target_margin·|target|, the margin keeping a
-  center that only just passes on one draw of episodes from stopping the run);
-- `latest.safetensors` the ES state after the last finished generation (center, Adam moments, σ, step size,
-  numpy bit-generator state) and `best.safetensors` the center with the highest center_return, or the
-  verified center that stopped training;
-- `curve.png` the learning curve, redrawn as training goes.
+The run folder's files (config.json, metrics.csv, latest.safetensors with its manifest, best.safetensors,
+curve.png, the lock) are described and written by `underact.agents.runfolder`. metrics.csv has one row per
+generation: generation, best_return (best individual's mean return), mean_return (population mean),
+center_return (the ES center, evaluated alongside the population as CENTER_COPIES extra individuals),
+env_steps (cumulative), wall_s (cumulative training time), sigma, lr, verified_return (empty unless the center
+reached the target return: then its mean over `eval_episodes` fresh episodes; training stops when that reaches
+target + target_margin·|target|, the margin keeping a center that only just passes on one draw of episodes from
+stopping the run). best.safetensors holds the center with the highest center_return, or the verified center
+that stopped training.
 
-Every file is replaced atomically (temporary file in the same folder, fsync, `os.replace`), so a kill at
-any instant leaves loadable checkpoints. Environment seeds and fresh weights are derived from
-(seed, generation, individual) and the ES generator state is checkpointed, so a resumed run writes the same
-generation, best_return, mean_return and center_return as an uninterrupted one; the Ray backend splits the
-population into contiguous slices, one per worker, and produces the same numbers as the local backend.
+Environment seeds and fresh weights are derived from (seed, generation, individual) and the ES generator state
+is checkpointed, so a resumed run writes the same generation, best_return, mean_return and center_return as an
+uninterrupted one; the Ray backend splits the population into contiguous slices, one per worker, and produces
+the same numbers as the local backend.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
 import json
-import os
+import shutil
+import socket
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,83 +33,35 @@ import torch
 from underact.agents import kernels
 from underact.agents.config import TrainConfig
 from underact.agents.es import OpenAIES
-from underact.agents.rollout import PopulationEvaluator
-
-FORMAT = "underact-es-checkpoint-1"
-METRICS_COLUMNS = (
-    "generation",
-    "best_return",
-    "mean_return",
-    "center_return",
-    "env_steps",
-    "wall_s",
-    "sigma",
-    "lr",
-    "verified_return",
+from underact.agents.rollout import PopulationEvaluator, check_memory, evaluation_bytes
+from underact.agents.runfolder import (  # noqa: F401 - is_run, load_checkpoint, read_metrics re-exported
+    BEST,
+    CONFIG,
+    CURVE,
+    LATEST,
+    METRICS,
+    METRICS_COLUMNS,
+    atomic_write,
+    best_checkpoint,
+    check_genome,
+    config_bytes,
+    is_run,
+    load_checkpoint,
+    load_genome,
+    locked,
+    metrics_bytes,
+    new_run_problem,
+    read_config,
+    read_latest,
+    read_metrics,
+    save_checkpoint,
+    sha256,
+    verified_metrics,
 )
+
 CENTER_COPIES = 4  # the ES center is evaluated as this many extra individuals (4 × episodes episodes)
 EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
-
-
-# --- atomic files -----------------------------------------------------------------------------------
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` so that a reader sees the old or the new file, never a partial one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _digest(arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for k in sorted(arrays):
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(arrays[k]).tobytes())
-    return h.hexdigest()
-
-
-def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> None:
-    """Atomically writes a safetensors file with a format tag and a SHA-256 of its arrays in the metadata."""
-    from safetensors.numpy import save
-
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    meta = {**meta, "format": FORMAT, "sha256": _digest(arrays)}
-    atomic_write(path, save(arrays, metadata=meta))
-
-
-def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(arrays, metadata) of a checkpoint; ValueError naming the file if it is missing or corrupted."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no checkpoint there")
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            meta = dict(f.metadata() or {})
-            arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open is not a dict
-    except Exception as exc:  # safetensors raises several types for malformed files
-        raise ValueError(f"{path}: corrupted checkpoint ({type(exc).__name__})") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an underact checkpoint (format tag missing)")
-    if meta.get("sha256") != _digest(arrays):
-        raise ValueError(f"{path}: corrupted checkpoint (checksum mismatch)")
-    return arrays, meta
+RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to accept a connection
 
 
 # --- evaluation backends ----------------------------------------------------------------------------
@@ -164,6 +110,8 @@ class RayBackend:
         except ImportError:
             raise ValueError("the ray backend needs Ray: pip install 'ray[default]'") from None
         if not ray.is_initialized():
+            if config.address:
+                check_reachable(config.address)
             try:
                 if config.address:
                     ray.init(address=config.address, log_to_driver=False)
@@ -175,7 +123,7 @@ class RayBackend:
         self.ray = ray
         worker = ray.remote(num_cpus=1)(_RayWorker)
         n = min(config.workers, total)
-        text = json.dumps(asdict(config))
+        text = config.to_json()
         self.actors = [worker.remote(text, total) for _ in range(n)]
         self.bounds = np.linspace(0, total, n + 1).round().astype(int)
 
@@ -192,42 +140,27 @@ class RayBackend:
             self.ray.kill(actor)
 
 
+def check_reachable(address: str, timeout: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """ValueError unless HOST:PORT accepts a TCP connection within `timeout` seconds (Ray itself retries for
+    minutes); other address forms ("auto", "ray://...") are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(
+            f"could not reach the Ray cluster at {address}: {reason} (TCP connect, {timeout:g} s timeout); "
+            "check the address and that `ray start --head` runs there"
+        ) from None
+
+
 def make_backend(config: TrainConfig, total: int) -> LocalBackend | RayBackend:
     return RayBackend(config, total) if config.backend == "ray" else LocalBackend(config, total)
 
 
 # --- run folders ------------------------------------------------------------------------------------
-
-
-def is_run(folder: Path) -> bool:
-    return (Path(folder) / "config.json").is_file() and (Path(folder) / "latest.safetensors").is_file()
-
-
-def read_config(folder: Path) -> TrainConfig:
-    """The config of a run folder; ValueError if `folder` is not a run."""
-    folder = Path(folder)
-    if not is_run(folder):
-        raise ValueError(f"{folder} is not a run folder (needs config.json and latest.safetensors)")
-    try:
-        return TrainConfig.from_json((folder / "config.json").read_text())
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{folder / 'config.json'}: unreadable run config ({exc})") from None
-
-
-def read_metrics(folder: Path) -> list[dict[str, str]]:
-    path = Path(folder) / "metrics.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _metrics_bytes(rows: list[dict[str, str]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=METRICS_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue().encode()
 
 
 def plot_curve(folder: Path, rows: list[dict[str, str]], title: str) -> None:
@@ -250,7 +183,7 @@ def plot_curve(folder: Path, rows: list[dict[str, str]], title: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    atomic_write(Path(folder) / "curve.png", buf.getvalue())
+    atomic_write(Path(folder) / CURVE, buf.getvalue())
 
 
 @dataclass
@@ -262,32 +195,55 @@ class _Progress:
     stopped: bool = False  # the center reached the target return on fresh episodes
 
 
-def _save_latest(folder: Path, es: OpenAIES, prog: _Progress) -> None:
+def _save_best(folder: Path, genome: np.ndarray, generation: int, center_return: float) -> str:
+    meta = {"kind": "best-genome", "generation": str(generation), "center_return": repr(center_return)}
+    return save_checkpoint(folder / BEST, {"genome": genome.astype(np.float32)}, meta)
+
+
+def _commit(folder: Path, es: OpenAIES, prog: _Progress, rows: list[dict[str, str]], manifest: dict) -> None:
+    """Writes metrics.csv, then latest.safetensors (the commit point) with the manifest naming the config, the
+    metrics up to `prog.generation` and the best genome's checksum."""
+    metrics = metrics_bytes(rows)
+    atomic_write(folder / METRICS, metrics)
+    manifest["metrics_sha256"] = sha256(metrics)
     arrays, strings = es.state_dict()
-    meta = {**strings, "progress": json.dumps(asdict(prog))}
-    save_checkpoint(folder / "latest.safetensors", arrays, meta)
+    meta = {**strings, "kind": "es-state", "progress": json.dumps(asdict(prog)), "manifest": json.dumps(manifest)}
+    save_checkpoint(folder / LATEST, arrays, meta)
 
 
-def _save_best(folder: Path, genome: np.ndarray, generation: int, center_return: float) -> None:
-    meta = {"generation": str(generation), "center_return": repr(center_return)}
-    save_checkpoint(folder / "best.safetensors", {"genome": genome.astype(np.float32)}, meta)
-
-
-def load_genome(folder: Path, which: str = "best") -> np.ndarray:
-    """The genome to deploy from a run: "best" (best center so far) or "latest" (the current center)."""
-    folder = Path(folder)
-    if which == "best" and (folder / "best.safetensors").is_file():
-        return load_checkpoint(folder / "best.safetensors")[0]["genome"]
-    arrays, _ = load_checkpoint(folder / "latest.safetensors")
-    return arrays["center"].astype(np.float32)
+def _resumed(folder: Path, generations: int | None) -> tuple[TrainConfig, OpenAIES, _Progress, list, dict]:
+    """(config, ES, progress, metrics rows, manifest) of the run in `folder`, every file verified against the
+    latest checkpoint's manifest; ValueError saying what does not match."""
+    arrays, meta, manifest = read_latest(folder)
+    config = read_config(folder, manifest)
+    if generations is not None:
+        config.generations = int(generations)
+    config.validate()
+    try:
+        check_genome(arrays["center"], config, folder / LATEST)
+        for name in ("adam_m", "adam_v"):
+            if arrays[name].shape != arrays["center"].shape or not np.all(np.isfinite(arrays[name])):
+                raise ValueError(f"{folder / LATEST}: {name} is not a finite vector of the center's size")
+        es = OpenAIES.from_state_dict(arrays, meta)
+        prog = _Progress(**json.loads(meta["progress"]))
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{folder / LATEST}: unreadable ES state ({type(exc).__name__}: {exc})") from None
+    if es.config != config.es_config():
+        raise ValueError(f"{folder / LATEST}: its ES settings differ from {folder / CONFIG}")
+    rows = verified_metrics(folder, prog.generation, manifest["metrics_sha256"])
+    best_checkpoint(folder, manifest, prog.generation)
+    return config, es, prog, rows, manifest
 
 
 def evaluate_genome(
     config: TrainConfig, genome: np.ndarray, episodes: int, seed: int, key: int = EVAL_KEY
 ) -> np.ndarray:
-    """Returns [episodes] of one genome, each episode with freshly sampled weights, batched in one vector env."""
+    """Returns [episodes] of one genome, each episode with freshly sampled weights, batched in one vector env;
+    ValueError when that batch would not fit in memory."""
+    spec, net = config.env_spec(), config.net()
+    check_memory(f"{episodes} episodes at once", evaluation_bytes(net, spec.mode(), 1, episodes), "use fewer episodes")
     set_threads()
-    ev = PopulationEvaluator(config.env_spec(), config.net(), 1, episodes, seed)
+    ev = PopulationEvaluator(spec, net, 1, episodes, seed)
     try:
         returns, _ = ev.evaluate(genome[None, :], 0, key)
     finally:
@@ -302,33 +258,62 @@ def train(
     generations: int | None = None,
     progress: bool = True,
 ) -> dict:
-    """Trains a new run into `out` (must not be an existing run) or continues the run folder `resume`.
+    """Trains a new run into `out` (a new or empty folder, or one a run left before its first checkpoint) or
+    continues the run folder `resume`, holding the folder's lock throughout.
 
     `generations` overrides the total generation count on resume. Returns the summary
-    {run, generations, best_return, eval_mean_return, env_steps, wall_s}; ValueError for bad input, raised
-    before anything in an existing folder is touched.
+    {run, generations, best_return, eval_mean_return, env_steps, wall_s}; ValueError for bad input (settings,
+    a folder another process holds, run files that do not match the checkpoint's manifest), raised before any
+    run file is written.
     """
-    from tqdm import tqdm
-
     if resume is not None:
         folder = Path(resume)
-        config = read_config(folder)
-        if generations is not None:
-            config.generations = int(generations)
-        config.validate()
-        arrays, meta = load_checkpoint(folder / "latest.safetensors")
-        es = OpenAIES.from_state_dict(arrays, meta)
-        prog = _Progress(**json.loads(meta["progress"]))
-        rows = [r for r in read_metrics(folder) if int(r["generation"]) < prog.generation]
+        read_latest(folder)  # a run folder, before its lock is taken
+        created = False
     else:
         if config is None or out is None:
             raise ValueError("a new run needs a config and an output folder")
         folder = Path(out)
         config.validate()
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ValueError(f"{folder} already exists and is not empty; use --resume {folder} or another --out")
-        es = OpenAIES(config.net().num_params, config.es_config())
-        prog, rows = _Progress(), []
+        problem = new_run_problem(folder)
+        if problem:
+            raise ValueError(problem)
+        created = not folder.exists()
+    with locked(folder):
+        try:
+            if resume is not None:
+                config, es, prog, rows, manifest = _resumed(folder, generations)
+            else:
+                problem = new_run_problem(folder)  # again, now that no other process can write here
+                if problem:
+                    raise ValueError(problem)
+                if (folder / CONFIG).exists():
+                    print(
+                        f"note: {folder} holds a run killed before its first checkpoint; starting it again",
+                        file=sys.stderr,
+                    )
+                es = OpenAIES(config.net().num_params, config.es_config())
+                prog, rows = _Progress(), []
+                manifest = {"config_sha256": sha256(config_bytes(config)), "best_sha256": ""}
+            return _generations(folder, config, es, prog, rows, manifest, fresh=resume is None, progress=progress)
+        except BaseException:
+            if created and not (folder / LATEST).exists():  # the folder this call made, without a checkpoint
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+
+def _generations(
+    folder: Path,
+    config: TrainConfig,
+    es: OpenAIES,
+    prog: _Progress,
+    rows: list[dict[str, str]],
+    manifest: dict,
+    fresh: bool,
+    progress: bool,
+) -> dict:
+    """The ES loop of `train`, run while the folder's lock is held; returns the summary."""
+    from tqdm import tqdm
 
     p = config.population
     target = config.target()
@@ -344,11 +329,9 @@ def train(
     )
     last_plot = time.monotonic()
     try:
-        if resume is None:  # nothing is written until the inputs and the backend are known to work
-            folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(folder / "config.json", (json.dumps(asdict(config), indent=2) + "\n").encode())
-            _save_latest(folder, es, prog)
-        atomic_write(folder / "metrics.csv", _metrics_bytes(rows))  # on resume: drops rows past the checkpoint
+        if fresh:  # nothing is written until the inputs and the backend are known to work
+            atomic_write(folder / CONFIG, config_bytes(config))
+        _commit(folder, es, prog, rows, manifest)  # on resume: drops rows past the checkpoint
         while not prog.stopped and prog.generation < config.generations:
             t0 = time.perf_counter()
             genomes = es.ask()
@@ -368,7 +351,7 @@ def train(
                 prog.stopped = verified >= target + config.target_margin * abs(target)
             if center_return > prog.best_center or prog.stopped:
                 prog.best_center = max(center_return, prog.best_center)
-                _save_best(folder, center, prog.generation, center_return)
+                manifest["best_sha256"] = _save_best(folder, center, prog.generation, center_return)
             dt = time.perf_counter() - t0
             prog.env_steps += steps
             prog.wall_s += dt
@@ -385,8 +368,7 @@ def train(
             }
             rows.append({k: str(v) for k, v in row.items()})
             prog.generation += 1
-            atomic_write(folder / "metrics.csv", _metrics_bytes(rows))
-            _save_latest(folder, es, prog)
+            _commit(folder, es, prog, rows, manifest)
             bar.set_postfix(
                 best=f"{fitness.max():.1f}",
                 mean=f"{fitness.mean():.1f}",

@@ -34,6 +34,8 @@ from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistor
 
 KINDS = ("supcon", "reformer")
 RECIPE_KEY = "underact_observation"
+MAX_HISTORY = 4096  # observations an encoder looks back over, and position features per observation
+MAX_FRAME = 2048  # pixels on a side of a rendered frame
 
 
 def grey_stack(frames: np.ndarray) -> torch.Tensor:
@@ -100,10 +102,41 @@ def _read(path: Path, kind: str) -> tuple[dict, dict, dict[str, torch.Tensor]]:
         raise ValueError(f"{path}: corrupted encoder file ({type(exc).__name__})") from None
     if meta.get("kind") != kind or RECIPE_KEY not in meta:
         raise ValueError(f"{path}: not a {kind} encoder file (write one with save_encoder)")
-    return json.loads(meta[f"{kind}_config"]), json.loads(meta[RECIPE_KEY]), state
+    parsed = []
+    for key in (f"{kind}_config", RECIPE_KEY):
+        try:
+            value = json.loads(meta[key])
+        except KeyError:
+            raise ValueError(f"{path}: encoder metadata lacks {key!r} (write the file with save_encoder)") from None
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}: encoder metadata {key!r} is not JSON") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: encoder metadata {key!r} must be a JSON object, got {value!r}")
+        parsed.append(value)
+    return parsed[0], parsed[1], state
 
 
-def _frozen(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> nn.Module:
+def _setting(table: dict, key: str, path: Path, where: str, high: int) -> int:
+    """table[key] as an int in [1, high]; ValueError naming the file and the key."""
+    value = table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise ValueError(f"{path}: {where} {key!r} must be an integer in [1, {high}], got {value!r}")
+    return value
+
+
+def _frozen(build: Callable[[], nn.Module], state: dict[str, torch.Tensor], path: Path) -> nn.Module:
+    """The model `build()` makes, with the file's weights, frozen. It is first built without memory (torch's
+    meta device) and its tensor shapes compared with the file's, so a configuration that does not match the
+    stored weights (e.g. a huge width) is refused before anything is allocated."""
+    try:
+        with torch.device("meta"):
+            shapes = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{path}: unusable encoder configuration ({exc})") from None
+    stored = {k: tuple(v.shape) for k, v in state.items()}
+    if any(stored.get(k, shape) != shape for k, shape in shapes.items()) or not set(stored) <= set(shapes):
+        raise ValueError(f"{path}: weights do not match the stored configuration")
+    model = build()
     try:
         model.load_state_dict(state)
     except RuntimeError:
@@ -117,8 +150,16 @@ def load_encoder(text: str) -> LoadedEncoder:
     config, recipe, state = _read(path, kind)
     if kind == "supcon":
         config = dict(config)
-        encoder = _frozen(SupConEncoder(tuple(config.pop("input_shape")), **config), state, path)
-        k, dim = int(recipe["history"]), int(encoder.config["feature_dim"])
+        k = _setting(recipe, "history", path, "recipe", MAX_HISTORY)
+        frame = recipe.get("env_kwargs")
+        if not isinstance(frame, dict):
+            raise ValueError(f"{path}: recipe 'env_kwargs' must be a JSON object, got {frame!r}")
+        shape = [k] + [_setting(frame, key, path, "recipe env_kwargs", MAX_FRAME) for key in ("height", "width")]
+        if config.get("input_shape") != shape:
+            raise ValueError(f"{path}: encoder input_shape {config.get('input_shape')} is not [history, height, width]")
+        config.pop("input_shape")
+        encoder = _frozen(lambda: SupConEncoder(tuple(shape), **config), state, path)
+        dim = int(encoder.config["feature_dim"])
 
         def encode(history: np.ndarray) -> np.ndarray:  # [N, k, H, W, 3] -> [N, dim]
             with torch.no_grad():
@@ -132,8 +173,9 @@ def load_encoder(text: str) -> LoadedEncoder:
             lambda env: VectorEncodedObservation(VectorObservationHistory(VectorPixelObservation(env), k), encode, dim),
             encoder,
         )
-    model = _frozen(VelocityEstimator(**config), state, path)
-    k, n_pos = int(config["k"]), int(config["n_pos"])
+    k = _setting(config, "k", path, "reformer_config", MAX_HISTORY)
+    n_pos = _setting(config, "n_pos", path, "reformer_config", MAX_HISTORY)
+    model = _frozen(lambda: VelocityEstimator(**config), state, path)
 
     def estimate(history: np.ndarray) -> np.ndarray:  # [N, k, n_pos] -> [N, n_pos + 2]
         with torch.no_grad():

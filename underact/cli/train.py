@@ -171,6 +171,8 @@ def _train(args: argparse.Namespace) -> int:
             summary = train(config, out=args.out, progress=not args.quiet)
     except ValueError as exc:
         raise UnderactError(str(exc)) from None
+    except OSError as exc:
+        raise _os_error(exc) from None
     if args.json:
         print(json.dumps(summary))
     else:
@@ -190,8 +192,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.render is not None:
         _check_gif_path(args.render)  # before any work
     try:
+        genome = load_genome(args.run, args.checkpoint)  # verified against the run's manifest, finite
         config = read_config(args.run)
-        genome = load_genome(args.run, args.checkpoint)
         returns = evaluate_genome(config, genome, args.episodes, args.seed)
         if args.render is not None:
             from underact.agents.render import render_episode
@@ -200,6 +202,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             _write_gif(args.render, frames)
     except ValueError as exc:
         raise UnderactError(str(exc)) from None
+    except OSError as exc:
+        raise _os_error(exc) from None
     summary = {"mean_return": float(returns.mean()), "std_return": float(returns.std()), "episodes": args.episodes}
     if args.json:
         print(json.dumps(summary))
@@ -221,8 +225,21 @@ def _check_gif_path(path: Path) -> None:
 
 
 def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
+    """Writes the animated GIF atomically (a reader sees no file or the whole one)."""
+    import io
+
     from PIL import Image
+
+    from underact.agents.runfolder import atomic_write
 
     _check_gif_path(path)
     images = [Image.fromarray(f) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=40, loop=0)
+    atomic_write(path, buf.getvalue())
+
+
+def _os_error(exc: OSError) -> UnderactError:
+    """A failed read or write (read-only folder, full disk, ...) as one line naming the path and the reason."""
+    where = exc.filename if exc.filename is not None else "a run folder file"
+    return UnderactError(f"cannot write or read {where}: {exc.strerror or exc}")
