@@ -30,7 +30,6 @@ class AcrobotSystem(System):
     upright = np.array([np.pi, 0.0])
     q_rest = np.zeros(2)
     angular_mask = np.array([True, True])
-    positive = ("m1", "m2", "l1", "l2", "Ic1", "Ic2", "u_limit")
     radii = np.array([2.0, 2.0, 1.5])
     colors = np.array([[40, 90, 200], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
 
@@ -119,6 +118,8 @@ class AcrobotEnv(UnderactEnv):
     ## Episode End
     Termination: a joint spins faster than `max_speed` (8π rad/s by default; both tasks), or (balance) |θ1 − π|
     or |θ2| (wrapped) exceeds `fall_angle`. Truncation: 500 steps (25 s; dt = 0.05 s, two RK4 steps of 25 ms).
+    A step whose state leaves the finite numbers (NaN, infinite or beyond ±1e10, or flagged by MuJoCo or Drake)
+    raises `underact.errors.DivergenceError` on every backend; the environment never resets on its own.
 
     ## Arguments
     `gymnasium.make("underact/AcrobotSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
@@ -129,7 +130,8 @@ class AcrobotEnv(UnderactEnv):
     - `params`: physical parameters (`underact.plants.analytic.AcrobotParams`): m1, m2 (kg), l1, l2, lc1, lc2
       (m), Ic1, Ic2 (kg·m², about the centres of mass), b1, b2 (N·m·s), gravity (m/s²), u_limit (N·m). They are
       independent: to stretch a link, scale its l, lc and Ic together. In the vector environment each (but
-      u_limit) may also be a sequence with one value per copy.
+      u_limit) may also be a sequence with one value per copy. Masses, lengths, Ic and u_limit must lie in
+      [1e-6, 1e6], the rest in [0, 1e6] (`underact.plants.analytic.make_params`); anything else is a ValueError.
     - `actuator_gain`: the fraction of the commanded torque the motor delivers (1 healthy, 0.5 damaged).
     - `width`, `height`: frame size in pixels for `render_mode="rgb_array"` (shoulder at the centre).
     """
@@ -149,5 +151,7 @@ class AcrobotEnv(UnderactEnv):
         height: int = 64,
         **params: float,
     ):
-        system = AcrobotSystem(make_params(AcrobotParams, params), task, fall_angle, reset_noise, max_speed)
+        system = AcrobotSystem(
+            make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
+        )
         super().__init__(system, backend, params, render_mode, actuator_gain, width, height)

@@ -6,7 +6,9 @@
 - mujoco: `mujoco.mj_step` with the RK4 integrator at timestep dt / substeps, on MJCF generated from the same
   parameters (`underact.load(..., backend="mujoco")`).
 
-All three integrate the same ODE with the same Butcher tableau and step size, so they agree to rounding.
+All three integrate the same ODE with the same Butcher tableau and step size, so they agree to rounding. A step
+returns the next state and, when the engine itself saw the state diverge (MuJoCo's warning counters, Drake's
+failures), why; the environment applies the shared bounds of `underact.simulate.divergence` to every backend.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ import numpy as np
 
 from underact import load
 from underact.envs.system import System
-from underact.errors import UnderactError
+from underact.errors import SingularMassMatrixError, UnderactError
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded
 
 BACKENDS = ("analytic", "drake", "mujoco")
 
 
 class Stepper:
-    """One state x (4,) and force → the state after one environment step (4,)."""
+    """One state x (4,) and force → the state after one environment step (4,), and why it diverged (or None)."""
 
     def __init__(self, system: System):
         self.system = system
 
-    def step(self, x: np.ndarray, force: float) -> np.ndarray:
-        return np.array(self.system.rk4(tuple(float(c) for c in x), force))
+    def step(self, x: np.ndarray, force: float) -> tuple[np.ndarray, str | None]:
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported by the environment
+            return np.array(self.system.rk4(tuple(float(c) for c in x), force)), None
 
 
 class DrakeStepper(Stepper):
@@ -39,35 +43,46 @@ class DrakeStepper(Stepper):
     def _xdot(self, x: np.ndarray, force: float) -> np.ndarray:
         return np.concatenate([x[2:], self.plant.vdot(x[:2], x[2:], [force])])
 
-    def step(self, x: np.ndarray, force: float) -> np.ndarray:
+    def step(self, x: np.ndarray, force: float) -> tuple[np.ndarray, str | None]:
+        if not bounded(x):  # Drake's terms would refuse it with a less telling message
+            return x, OUT_OF_BOUNDS
         h = self.system.dt / self.system.substeps
-        for _ in range(self.system.substeps):
-            k1 = self._xdot(x, force)
-            k2 = self._xdot(x + 0.5 * h * k1, force)
-            k3 = self._xdot(x + 0.5 * h * k2, force)
-            k4 = self._xdot(x + h * k3, force)
-            x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        return x
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(self.system.substeps):
+                    k1 = self._xdot(x, force)
+                    k2 = self._xdot(x + 0.5 * h * k1, force)
+                    k3 = self._xdot(x + 0.5 * h * k2, force)
+                    k4 = self._xdot(x + h * k3, force)
+                    x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        except SingularMassMatrixError:
+            raise
+        except (UnderactError, SystemExit) as exc:  # a stage left the finite numbers; Drake's asserts: SystemExit
+            text = str(exc).strip()
+            return np.full(4, np.nan), f"an RK4 stage failed: {text.splitlines()[0] if text else type(exc).__name__}"
+        return x, None
 
 
 class MujocoStepper(Stepper):
     def __init__(self, system: System, params: dict[str, float]):
         import mujoco
 
+        from underact.simulate import mujoco as mj
+
         super().__init__(system)
-        self._mujoco = mujoco
+        self._mj = mj
         self.plant = load(system.name, backend="mujoco", **params)
         self.plant.model.opt.timestep = system.dt / system.substeps
         self.plant.model.opt.integrator = int(mujoco.mjtIntegrator.mjINT_RK4)
+        mj.prepare(self.plant.model, self.plant.data)
 
-    def step(self, x: np.ndarray, force: float) -> np.ndarray:
+    def step(self, x: np.ndarray, force: float) -> tuple[np.ndarray, str | None]:
         m, d = self.plant.model, self.plant.data
         d.qpos[:] = x[:2]
         d.qvel[:] = x[2:]
         d.ctrl[:] = force
-        for _ in range(self.system.substeps):
-            self._mujoco.mj_step(m, d)
-        return np.concatenate([d.qpos, d.qvel])
+        why = self._mj.step(m, d, self.system.substeps)
+        return np.concatenate([d.qpos, d.qvel]), why
 
 
 def make_stepper(system: System, backend: str, params: dict[str, float]) -> Stepper:

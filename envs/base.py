@@ -2,7 +2,8 @@
 
 Subclasses (`AcrobotEnv`, `CartPoleEnv`) pick the `System` and document themselves; this class owns the
 Gymnasium contract: the action is the actuator force itself (N·m or N) in a `Box` bounded by the actuator
-limit, out-of-range actions saturate at the limit, NaN or infinite actions raise `ValueError`.
+limit, out-of-range actions saturate at the limit, NaN, infinite or non-real actions raise `ValueError`, and a
+step that diverges raises `underact.errors.DivergenceError` (see `underact.simulate.divergence`) on every backend.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import gymnasium as gym
 import numpy as np
 
 from underact.envs.backends import make_stepper
-from underact.envs.system import System, check_state
+from underact.envs.system import System, check_state, real_array
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 
 
 def check_action(action, u_limit: float) -> np.ndarray:
-    """The action as float64 (1,), clipped to ±u_limit; ValueError for a wrong shape or a non-finite value."""
-    arr = np.asarray(action, dtype=np.float64).reshape(-1)
+    """The action as float64 (1,), clipped to ±u_limit; ValueError for a wrong shape, type or non-finite value."""
+    arr = real_array(action, "action").reshape(-1)
     if arr.shape != (1,):
         raise ValueError(f"action must be one force (shape (1,)); got shape {np.shape(action)}")
     if not np.isfinite(arr[0]):
@@ -74,6 +76,7 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         self.action_space = action_box(system.u_limit)
         self.observation_space = observation_box(system)
         self._x = system.start(np.random.default_rng(0), 1)[0]
+        self._steps = 0  # since the last reset, for divergence messages
 
     @property
     def state(self) -> np.ndarray:
@@ -90,14 +93,18 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
             self._x = check_state(options["state"])
         else:
             self._x = self.system.start(self.np_random, 1)[0]
+        self._steps = 0
         return self._obs(), {}
 
     def step(self, action):
         u = check_action(action, self.system.u_limit)
-        x = self._stepper.step(self._x, self.actuator_gain * float(u[0]))
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"the simulation diverged from state {self._x.tolist()} under action {u[0]}")
+        x, why = self._stepper.step(self._x, self.actuator_gain * float(u[0]))
+        if why is not None or not bounded(x):
+            t, x0 = self._steps * self.dt, self._x
+            why = f"{why or OUT_OF_BOUNDS} (action {u[0]:g})"
+            raise divergence(self.backend, self.system.name, t, self._steps, x0[:2], x0[2:], why)
         self._x = x
+        self._steps += 1
         batch = x[None]
         reward = float(self.system.reward(batch)[0])
         terminated = bool(self.system.terminated(batch)[0])

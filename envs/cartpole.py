@@ -32,7 +32,6 @@ class CartPoleSystem(System):
     upright = np.array([0.0, np.pi])
     q_rest = np.zeros(2)
     angular_mask = np.array([False, True])
-    positive = ("mc", "mp", "l", "u_limit")
     radii = np.array([0.6, 1.8, 1.2, 0.9])
     colors = np.array([[170, 170, 170], [60, 60, 60], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
     scene_size = (320, 160)
@@ -148,7 +147,9 @@ class CartPoleEnv(UnderactEnv):
     ## Episode End
     Termination: the cart leaves the rail, |x| > x_limit, or the pole spins faster than `max_speed` (8π rad/s
     by default) (both tasks), or (balance) |θ − π| (wrapped) exceeds `fall_angle`. Truncation: 500 steps
-    (10 s; dt = 0.02 s, one RK4 step).
+    (10 s; dt = 0.02 s, one RK4 step). A step whose state leaves the finite numbers (NaN, infinite or beyond
+    ±1e10, or flagged by MuJoCo or Drake) raises `underact.errors.DivergenceError` on every backend; the
+    environment never resets on its own.
 
     ## Arguments
     `gymnasium.make("underact/CartPoleBalance-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
@@ -158,7 +159,8 @@ class CartPoleEnv(UnderactEnv):
       Drake's shipped model, so only `u_limit` may change) or "mujoco" (`mj_step`, RK4 integrator).
     - `params`: physical parameters (`underact.plants.analytic.CartPoleParams`): mc, mp (kg), l (m), b_x (N·s/m),
       b_theta (N·m·s), gravity (m/s²), u_limit (N). In the vector environment each (but u_limit) may also be a
-      sequence with one value per copy.
+      sequence with one value per copy. mc, mp, l and u_limit must lie in [1e-6, 1e6], the rest in [0, 1e6]
+      (`underact.plants.analytic.make_params`); anything else is a ValueError.
     - `actuator_gain`: the fraction of the commanded force the motor delivers (1 healthy, 0.5 damaged).
     - `width`, `height`: frame size in pixels for `render_mode="rgb_array"`; the whole rail is in view, the rail
       at mid-height.
@@ -185,6 +187,12 @@ class CartPoleEnv(UnderactEnv):
         **params: float,
     ):
         system = CartPoleSystem(
-            make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit, follow
+            make_params(CartPoleParams, params, per_copy=True),
+            task,
+            fall_angle,
+            reset_noise,
+            max_speed,
+            x_limit,
+            follow,
         )
         super().__init__(system, backend, params, render_mode, actuator_gain, width, height)

@@ -9,7 +9,6 @@ are both the single environment's analytic backend and the vector environments' 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import replace
 
 import numpy as np
 
@@ -41,8 +40,6 @@ class System(ABC):
     upright: np.ndarray
     q_rest: np.ndarray
     angular_mask: np.ndarray
-    #: Parameters that must be strictly positive (the rest must be finite and non-negative).
-    positive: tuple[str, ...]
     #: Capsule radii (S,) in pixels at 64 × 64, and their colours (S, 3).
     radii: np.ndarray
     colors: np.ndarray
@@ -58,34 +55,13 @@ class System(ABC):
             raise ValueError(f"max_speed must be a positive number of rad/s; got {max_speed!r}")
         if not (np.isfinite(reset_noise) and reset_noise >= 0):
             raise ValueError(f"reset_noise must be a non-negative number; got {reset_noise!r}")
-        self.params, self.copies = self._check_params(params)
+        self.params = params  # checked by `make_params(..., per_copy=True)`
+        self.copies = _copies(self.name, params)
         self.task = task
         self.fall_angle = float(fall_angle)
         self.reset_noise = float(reset_noise)
         self.max_speed = float(max_speed)
         self.u_limit = float(params.u_limit)
-
-    def _check_params(self, params):
-        """Parameters as floats or (N,) arrays (one value per copy, vector environments only) and that N or None."""
-        values, sizes = {}, set()
-        for name, value in vars(params).items():
-            bound = "> 0" if name in self.positive else ">= 0"
-            try:
-                arr = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"{self.name} parameter {name} must be a number; got {value!r}") from None
-            if arr.ndim > 1 or (arr.ndim == 1 and (name == "u_limit" or len(arr) == 0)):
-                what = "a number" if name == "u_limit" else "a number or a sequence with one number per copy"
-                raise ValueError(f"{self.name} parameter {name} must be {what}; got shape {arr.shape}")
-            low_ok = arr > 0 if name in self.positive else arr >= 0
-            if not np.all(np.isfinite(arr) & low_ok):
-                raise ValueError(f"{self.name} parameter {name} must be finite and {bound}; got {value!r}")
-            values[name] = arr if arr.ndim else float(arr)
-            if arr.ndim:
-                sizes.add(len(arr))
-        if len(sizes) > 1:
-            raise ValueError(f"{self.name} per-copy parameters must all have the same length; got {sorted(sizes)}")
-        return replace(params, **values), (sizes.pop() if sizes else None)
 
     @abstractmethod
     def vdot(self, q1, q2, v1, v2, force):
@@ -174,9 +150,25 @@ class System(ABC):
         return draw_capsules(self.view(width, height, fixed_camera), self.segments(x, fixed_camera), radii, self.colors)
 
 
+def _copies(system: str, params) -> int | None:
+    """How many copies the per-copy (array) parameters describe, None if every parameter is shared."""
+    sizes = {len(value) for value in vars(params).values() if np.ndim(value)}
+    if len(sizes) > 1:
+        raise ValueError(f"{system} per-copy parameters must all have the same length; got {sorted(sizes)}")
+    return sizes.pop() if sizes else None
+
+
+def real_array(value, what: str) -> np.ndarray:
+    """`value` as a float64 array; ValueError for anything but real numbers (complex, bool, text, objects)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"{what} must be real numbers (float or int); got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
 def check_state(x0, what: str = "options['state']") -> np.ndarray:
     """A finite float64 copy of x0 with shape (4,), or a ValueError naming the problem."""
-    arr = np.array(x0, dtype=np.float64)
+    arr = real_array(x0, what)
     if arr.shape != (4,):
         raise ValueError(f"{what} must be 4 numbers (q then v); got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -12,6 +12,9 @@ of num_envs values (copy i gets value i), e.g. a population evaluated on pole le
 Autoreset is `AutoresetMode.NEXT_STEP`, as in Gymnasium's own vector environments: after a step that ends a
 copy's episode, the next `step` ignores that copy's action, resets it, and returns its first observation with
 reward 0 and terminated = truncated = False.
+
+Actions are (N, 1) or (N,) real numbers (finite, except for copies being reset); a copy whose state diverges
+raises `underact.errors.DivergenceError` naming the copy (see `underact.simulate.divergence`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,16 @@ from gymnasium.vector.utils import batch_space
 from underact.envs.acrobot import AcrobotSystem
 from underact.envs.base import action_box, observation_box
 from underact.envs.cartpole import CartPoleSystem
-from underact.envs.system import MAX_SPEED, System
+from underact.envs.system import MAX_SPEED, System, real_array
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
+
+
+def _count(num_envs) -> int:
+    """num_envs as a positive int; ValueError for anything else (2.7 is not silently 2)."""
+    if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+    return int(num_envs)
 
 
 class UnderactVectorEnv(VectorEnv):
@@ -51,21 +62,18 @@ class UnderactVectorEnv(VectorEnv):
                 f"vector_entry_point environments run the analytic backend only; got backend={backend!r} "
                 "(use vectorization_mode='sync' for drake or mujoco)"
             )
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+        num_envs = _count(num_envs)
         if render_mode is not None and render_mode != "rgb_array":
             raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         gain = np.asarray(actuator_gain, dtype=np.float64)
-        if gain.shape not in ((), (int(num_envs),)) or not np.all(np.isfinite(gain) & (gain >= 0)):
-            raise ValueError(
-                f"actuator_gain must be a finite number >= 0 or {int(num_envs)} of them; got {actuator_gain!r}"
-            )
-        if system.copies not in (None, int(num_envs)):
-            raise ValueError(f"per-copy parameters must have num_envs = {int(num_envs)} values; got {system.copies}")
+        if gain.shape not in ((), (num_envs,)) or not np.all(np.isfinite(gain) & (gain >= 0)):
+            raise ValueError(f"actuator_gain must be a finite number >= 0 or {num_envs} of them; got {actuator_gain!r}")
+        if system.copies not in (None, num_envs):
+            raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {system.copies}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
         self.system = system
-        self.num_envs = int(num_envs)
+        self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
         self.actuator_gain = gain[:, None] if gain.ndim else float(gain)  # (N, 1) or a float
@@ -97,7 +105,7 @@ class UnderactVectorEnv(VectorEnv):
         return self.system.observe(self._x), {}
 
     def _check_states(self, states) -> np.ndarray:
-        arr = np.array(states, dtype=np.float64)
+        arr = real_array(states, "options['state']")
         if arr.shape == (4,):
             arr = np.tile(arr, (self.num_envs, 1))
         if arr.shape != (self.num_envs, 4):
@@ -107,9 +115,9 @@ class UnderactVectorEnv(VectorEnv):
         return arr
 
     def _check_actions(self, actions) -> np.ndarray:
-        u = np.asarray(actions, dtype=np.float64)
-        if u.size != self.num_envs:
-            raise ValueError(f"actions must have shape ({self.num_envs}, 1); got {np.shape(actions)}")
+        u = real_array(actions, "actions")
+        if u.shape not in ((self.num_envs, 1), (self.num_envs,)):
+            raise ValueError(f"actions must have shape ({self.num_envs}, 1); got {u.shape}")
         u = u.reshape(self.num_envs, 1)
         bad = ~np.isfinite(u[:, 0]) & ~self._done
         if bad.any():
@@ -119,14 +127,16 @@ class UnderactVectorEnv(VectorEnv):
 
     def step(self, actions):
         u = self._check_actions(actions)
-        x = self.system.step(self._x, self.actuator_gain * u)
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
+            x = self.system.step(self._x, self.actuator_gain * u)
         done = self._done
         if done.any():
             x[done] = self.system.start(self.np_random, int(done.sum()))
-        diverged = ~np.all(np.isfinite(x), axis=1)
-        if diverged.any():
-            i = int(np.flatnonzero(diverged)[0])
-            raise ValueError(f"env {i} diverged from state {self._x[i].tolist()} under action {u[i, 0]}")
+        if not bounded(x):
+            i = first_unbounded(x)
+            t, x0 = self._steps[i] * self.dt, self._x[i]
+            why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
+            raise divergence("analytic", f"{self.system.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
         self._x = x
         self._steps = np.where(done, 0, self._steps + 1)
         reward = self.system.reward(x)
@@ -172,7 +182,9 @@ class AcrobotVectorEnv(UnderactVectorEnv):
         height: int = 64,
         **params: float,
     ):
-        system = AcrobotSystem(make_params(AcrobotParams, params), task, fall_angle, reset_noise, max_speed)
+        system = AcrobotSystem(
+            make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
+        )
         super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
 
 
@@ -197,6 +209,12 @@ class CartPoleVectorEnv(UnderactVectorEnv):
         **params: float,
     ):
         system = CartPoleSystem(
-            make_params(CartPoleParams, params), task, fall_angle, reset_noise, max_speed, x_limit, follow
+            make_params(CartPoleParams, params, per_copy=True),
+            task,
+            fall_angle,
+            reset_noise,
+            max_speed,
+            x_limit,
+            follow,
         )
         super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)

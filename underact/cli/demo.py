@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from underact.plants import load
+
+#: The agreement check's largest sample; the demo is meant to take under a minute.
+MAX_STATES = 10_000
+
+
+def _states(text: str) -> int:
+    """--states: an integer in [1, MAX_STATES] (argparse reports anything else as one line, exit 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_STATES:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_STATES}; got {text!r}")
+    return n
 
 
 def register(subparsers) -> None:
@@ -15,7 +30,12 @@ def register(subparsers) -> None:
         "equations, checks the three agree, classifies their actuation, then swings both up and balances them "
         "on MuJoCo, writing a plot and an animation of each.",
     )
-    p.add_argument("--states", type=int, default=50, help="random states for the agreement check (default 50)")
+    p.add_argument(
+        "--states",
+        type=_states,
+        default=50,
+        help=f"random states for the agreement check, 1 to {MAX_STATES} (default 50)",
+    )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="folder for plots and GIFs (runs/demo)")
     p.set_defaults(func=run)
 
@@ -23,8 +43,11 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from underact.analysis import analyze
     from underact.cli import main
+    from underact.cli.simulate import prepare_out
     from underact.crosscheck import crosscheck
 
+    for name in ("acrobot", "cartpole"):  # before any work: the runs at the end write there
+        prepare_out(args.out / name)
     ok = True
     for name in ("acrobot", "cartpole"):
         plants = {b: load(name, b) for b in ("analytic", "drake", "mujoco")}

@@ -125,18 +125,52 @@ def build_controller(plant, name: str, q0: np.ndarray):
 
 
 def _write_atomic(path: Path, write) -> None:
-    """Writes through a temporary file in the same folder, so an interrupted run never leaves half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
+    """Writes through a temporary file in the same folder, so an interrupted run never leaves half a file.
+
+    A failed write (a full disk, a folder gone read-only) is one line naming the file, not a traceback.
+    """
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+        os.close(fd)
         write(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise UnderactError(f"--out: could not write {path} ({exc.strerror or exc})") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def prepare_out(out: Path) -> None:
+    """Creates the --out folder and checks a file can be written there, before any simulation runs."""
+    if out.exists() and not out.is_dir():
+        raise UnderactError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnderactError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".underact-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UnderactError(f"--out {out}: cannot write in the folder ({exc.strerror}); choose another") from None
+
+
+def json_line(result: dict) -> str:
+    """The summary as strict JSON: a non-finite number becomes null, with a warning on stderr naming it."""
+    safe = {}
+    for key, value in result.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(x, float) and not math.isfinite(x) for x in values):
+            sys.stderr.write(f"underact: warning: {key} is not finite ({value}); written as null\n")
+            value = [x if math.isfinite(x) else None for x in values] if isinstance(value, list) else None
+        safe[key] = value
+    return json.dumps(safe, allow_nan=False)
 
 
 def run(args) -> int:
@@ -148,12 +182,7 @@ def run(args) -> int:
 
     out = Path(args.out) if args.out else None
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise UnderactError(f"--out {out}: exists and is not a folder")
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UnderactError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+        prepare_out(out)
 
     plant = underact.load(args.system, args.backend)
     if args.x0 is not None:
@@ -167,8 +196,6 @@ def run(args) -> int:
         traj = simulate(plant, progress, q0, v0, duration)
     finally:
         progress.bar.close()
-    if not (np.all(np.isfinite(traj.q)) and np.all(np.isfinite(traj.v))):
-        raise UnderactError("the simulation diverged (non-finite state); try a smaller --x0 or --duration")
     result = summary(plant, traj, args.controller)
 
     residual = None
@@ -184,7 +211,7 @@ def run(args) -> int:
         _write_atomic(out / "animation.gif", lambda p: write_gif(args.system, traj, p))
 
     if args.json:
-        print(json.dumps(result))
+        print(json_line(result))
         return 0
     state = "upright" if result["upright"] else "not upright"
     when = f" from t = {result['time_to_upright']:.2f} s" if result["upright"] else ""

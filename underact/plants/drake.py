@@ -140,6 +140,9 @@ class DrakePlant(Plant):
         plant = cls.from_file(drake_examples_dir() / BUILTIN_FILES[name], name)
         upright = {"acrobot": [np.pi, 0.0], "cartpole": [0.0, np.pi], "pendulum": [np.pi]}[name]
         plant.upright = np.asarray(upright)
+        if name == "cartpole":  # cart_pole.sdf says CartSlider, PolePin: the built-ins share the textbook's names
+            plant.position_names = plant.velocity_names = ["x", "theta"]
+            plant.actuator_names = ["x"]
         if name == "acrobot":  # the URDF carries no effort limit; the textbook's swing-up uses |u| ≤ 20
             plant.u_limit = np.array([20.0])
         elif name == "cartpole":

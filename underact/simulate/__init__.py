@@ -2,7 +2,8 @@
 
 Drake runs its `Simulator` with an error-controlled integrator, MuJoCo `mj_step` at 1 ms with RK4, the analytic
 model a batched fixed-step RK4. A controller is any callable `u = controller(t, q, v)`. Engines are imported
-only when their backend is simulated.
+only when their backend is simulated. A run that leaves the finite numbers raises `DivergenceError` on every
+backend alike (`underact.simulate.divergence`): one line naming the backend, the time, the step and the state.
 """
 
 from __future__ import annotations

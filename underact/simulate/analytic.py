@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from underact.plants.base import Plant
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
 
 
 def rk4_rollout(plant: Plant, controller, q0, v0, duration: float, dt: float = 1e-3, record_every: int = 10):
     """Simulates N copies at once: q0 (N, nq), v0 (N, nv) → t (T,), q (T, N, nq), v (T, N, nv), u (T, N, nu).
 
     The controller is called once per step on the whole batch (zero-order hold); samples are taken every
-    `record_every` steps, the first at t = 0 and the last at `duration`.
+    `record_every` steps, the first at t = 0 and the last at `duration`. A state or acceleration leaving the
+    finite range (see `underact.simulate.divergence`) raises `DivergenceError`.
     """
     if plant.nq != plant.nv:
         raise ValueError(f"{plant.name}: RK4 on (q, v) needs nq == nv")
@@ -23,20 +25,47 @@ def rk4_rollout(plant: Plant, controller, q0, v0, duration: float, dt: float = 1
     Q = np.empty((n_rec, *q.shape))
     V = np.empty((n_rec, *v.shape))
     U = np.empty((n_rec, len(q), plant.nu))
-    for k in range(steps + 1):
-        u = np.asarray(controller(k * dt, q, v), dtype=np.float64)
-        if k % record_every == 0:
-            i = k // record_every
-            Q[i], V[i], U[i] = q, v, u
-        if k == steps:
-            break
-        a1 = plant.vdot(q, v, u)
-        a2 = plant.vdot(q + 0.5 * dt * v, v + 0.5 * dt * a1, u)
-        v2 = v + 0.5 * dt * a1
-        a3 = plant.vdot(q + 0.5 * dt * v2, v + 0.5 * dt * a2, u)
-        v3 = v + 0.5 * dt * a2
-        a4 = plant.vdot(q + dt * v3, v + dt * a3, u)
-        v4 = v + dt * a3
-        q = q + dt / 6 * (v + 2 * v2 + 2 * v3 + v4)
-        v = v + dt / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+    if not bounded(q, v):
+        raise _diverged(plant, 0, dt, q, v, first_unbounded(q, v), OUT_OF_BOUNDS)
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported as one DivergenceError
+        for k in range(steps + 1):
+            u = np.asarray(controller(k * dt, q, v), dtype=np.float64)
+            if k % record_every == 0:
+                i = k // record_every
+                Q[i], V[i], U[i] = q, v, u
+            if k == steps:
+                break
+            # Each stage's acceleration is checked before the next stage uses it, so no stage sees a non-finite state.
+            a1 = _stage(plant, q, v, u, k, dt, q, v)
+            v2 = v + 0.5 * dt * a1
+            a2 = _stage(plant, q + 0.5 * dt * v, v2, u, k, dt, q, v)
+            v3 = v + 0.5 * dt * a2
+            a3 = _stage(plant, q + 0.5 * dt * v2, v3, u, k, dt, q, v)
+            v4 = v + dt * a3
+            a4 = _stage(plant, q + dt * v3, v4, u, k, dt, q, v)
+            q_next = q + dt / 6 * (v + 2 * v2 + 2 * v3 + v4)
+            v_next = v + dt / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+            if not bounded(q_next, v_next):
+                raise _diverged(plant, k, dt, q, v, first_unbounded(q_next, v_next), OUT_OF_BOUNDS)
+            q, v = q_next, v_next
     return ts, Q, V, U
+
+
+def _stage(plant: Plant, qs: np.ndarray, vs: np.ndarray, u: np.ndarray, k: int, dt: float, q, v) -> np.ndarray:
+    """v̇ at one RK4 stage (qs, vs) of step k from (q, v); a DivergenceError if it leaves the bounds."""
+    try:
+        a = plant.vdot(qs, vs, u)
+    except SystemExit as exc:  # pydrake's failed asserts raise SystemExit
+        raise _diverged(plant, k, dt, q, v, 0, f"Drake: {str(exc).strip().splitlines()[0]}") from None
+    if not bounded(a):
+        raise _diverged(plant, k, dt, q, v, first_unbounded(a), OUT_OF_BOUNDS)
+    return a
+
+
+def _diverged(plant: Plant, k: int, dt: float, q: np.ndarray, v: np.ndarray, i: int, why: str):
+    """The DivergenceError for step k, naming copy i of the batch (when there is more than one)."""
+    i = max(i, 0)
+    who = plant.name if len(q) == 1 else f"{plant.name} (copy {i})"
+    return divergence(
+        "analytic" if plant.backend == "analytic" else f"RK4 on {plant.backend}", who, k * dt, k, q[i], v[i], why
+    )

@@ -2,6 +2,11 @@
 
 The plant's `MultibodyPlant` is cloned into a fresh diagram (a system lives in one diagram only), so a `Plant`
 can be simulated any number of times. State and actuation are logged by `VectorLogSink`s at a fixed period.
+
+Divergence (see `underact.simulate.divergence`): a monitor checks the state after every step, and bounds the
+integrator's work to `MAX_STEP_RATE` steps per simulated second (plus `STEP_BURST`), since near a blow-up the
+error control shrinks its step without end; Drake's own failures (RuntimeError, and the SystemExit its failed
+asserts raise) are caught here. Each becomes a `DivergenceError`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,13 @@ from pydrake.systems.framework import BasicVector, Context, DiagramBuilder, Leaf
 from pydrake.systems.primitives import LogVectorOutput
 
 from underact.plants.base import Plant
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.simulate.trajectory import Trajectory
+
+#: The integrator may take at most MAX_STEP_RATE · t + STEP_BURST steps by simulated time t. The built-ins' runs
+#: take under 10⁴ steps per second (the acrobot's LQR, saturating, is the busiest); a state spinning at 10⁵ rad/s
+#: needs far more and would run for hours.
+MAX_STEP_RATE, STEP_BURST = 1e5, 1e4
 
 
 class ControllerSystem(LeafSystem):
@@ -27,6 +38,8 @@ class ControllerSystem(LeafSystem):
 
     def _calc(self, context: Context, output: BasicVector) -> None:
         x = self.get_input_port(0).Eval(context)
+        if not bounded(x):  # an integrator stage left the finite numbers: never hand that to the controller
+            raise _Diverged(OUT_OF_BOUNDS)
         u = self._controller(context.get_time(), x[: self._nq], x[self._nq :])
         output.SetFromVector(np.asarray(u, dtype=np.float64).reshape(-1))
 
@@ -46,15 +59,56 @@ def simulate_drake(
     simulator = Simulator(diagram)
     context = simulator.get_mutable_context()
     plant_context = mbp.GetMyMutableContextFromRoot(context)
-    mbp.SetPositions(plant_context, np.asarray(q0, dtype=np.float64))
-    mbp.SetVelocities(plant_context, np.asarray(v0, dtype=np.float64))
+    q0, v0 = np.asarray(q0, dtype=np.float64), np.asarray(v0, dtype=np.float64)
+    if not bounded(q0, v0):  # SetPositions would assert (SystemExit) on a non-finite start
+        raise divergence("drake", plant.name, 0.0, 0, q0, v0, OUT_OF_BOUNDS)
+    mbp.SetPositions(plant_context, q0)
+    mbp.SetVelocities(plant_context, v0)
     integrator = ResetIntegratorFromFlags(simulator, "runge_kutta3", record_dt)
     integrator.set_target_accuracy(accuracy)
-    simulator.Initialize()
-    simulator.AdvanceTo(duration)
+    last = [0.0, np.concatenate([q0, v0])]  # time and state after the last good step
+
+    def monitor(root: Context) -> None:
+        t = root.get_time()
+        x = mbp.GetMyContextFromRoot(root).get_continuous_state_vector().CopyToVector()
+        if not bounded(x):
+            raise _Diverged(OUT_OF_BOUNDS)
+        if integrator.get_num_steps_taken() > MAX_STEP_RATE * t + STEP_BURST:
+            raise _Diverged(
+                f"Drake's integrator needed over {MAX_STEP_RATE:g} steps per simulated second "
+                "(too fast or too stiff to resolve)",
+            )
+        last[:] = t, x
+
+    simulator.set_monitor(monitor)
+    try:
+        simulator.Initialize()
+        simulator.AdvanceTo(duration)
+    except _Diverged as exc:
+        raise _error(plant, integrator, last, exc.why) from None
+    except (RuntimeError, SystemExit) as exc:  # Drake gave up; its failed asserts raise SystemExit
+        raise _error(plant, integrator, last, f"Drake: {_first_line(exc)}") from None
     states = state_log.FindLog(context)
     inputs = input_log.FindLog(context)
     x = states.data().T
     return Trajectory(
         states.sample_times().copy(), x[:, : plant.nq].copy(), x[:, plant.nq :].copy(), inputs.data().T.copy()
     )
+
+
+class _Diverged(Exception):
+    """Raised inside Drake's callbacks; `simulate_drake` turns it into a `DivergenceError` with the last good state."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+def _error(plant: Plant, integrator, last: list, why: str):
+    t, x = last
+    return divergence("drake", plant.name, t, integrator.get_num_steps_taken(), x[: plant.nq], x[plant.nq :], why)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

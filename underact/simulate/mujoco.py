@@ -1,4 +1,9 @@
-"""MuJoCo: `mj_step` on a copy of the plant's model at a small RK4 timestep, the input held over each step."""
+"""MuJoCo: `mj_step` on a copy of the plant's model at a small RK4 timestep, the input held over each step.
+
+`prepare` and `step` are the one place that steps MuJoCo (the environments step through them too): MuJoCo's own
+reaction to a blow-up, resetting the state and counting a warning, is switched off and its counters are read
+instead, so a divergence raises `DivergenceError` (see `underact.simulate.divergence`) and nothing resets.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,42 @@ import mujoco
 import numpy as np
 
 from underact.plants.base import Plant
+from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.simulate.trajectory import Trajectory
+
+#: MuJoCo's divergence warnings (a NaN, infinite or beyond-mjMAXVAL qpos, qvel, qacc or ctrl; MuJoCo zeroes a bad
+#: ctrl on its own), with the name of each.
+_BAD = {
+    int(mujoco.mjtWarning.mjWARN_BADQPOS): "qpos",
+    int(mujoco.mjtWarning.mjWARN_BADQVEL): "qvel",
+    int(mujoco.mjtWarning.mjWARN_BADQACC): "qacc",
+    int(mujoco.mjtWarning.mjWARN_BADCTRL): "ctrl",
+}
+
+
+def prepare(model: mujoco.MjModel, data: mujoco.MjData) -> None:
+    """Turns MuJoCo's automatic reset on divergence off and primes its divergence warning counters.
+
+    MuJoCo prints (and writes MUJOCO_LOG.TXT for) a warning only the first time its counter goes up from zero;
+    starting the counters at one keeps it quiet, and `step` reports each increase as a `DivergenceError`.
+    """
+    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_AUTORESET)
+    for i in _BAD:
+        data.warning[i].number = max(1, data.warning[i].number)
+
+
+def step(model: mujoco.MjModel, data: mujoco.MjData, n: int = 1) -> str | None:
+    """`n` calls of `mj_step` on a prepared model and data; why the state diverged, or None if it did not."""
+    before = [data.warning[i].number for i in _BAD]
+    for _ in range(n):
+        mujoco.mj_step(model, data)
+    for (i, what), count in zip(_BAD.items(), before, strict=True):
+        if data.warning[i].number != count:
+            index = data.warning[i].lastinfo
+            return f"MuJoCo found a NaN, infinite or huge (> {mujoco.mjMAXVAL:g}) {what}[{index}]"
+    if not bounded(data.qpos, data.qvel):
+        return OUT_OF_BOUNDS
+    return None
 
 
 def simulate_mujoco(
@@ -19,6 +59,7 @@ def simulate_mujoco(
     model.opt.timestep = dt
     model.opt.integrator = int(mujoco.mjtIntegrator.mjINT_RK4)
     data = mujoco.MjData(model)
+    prepare(model, data)
     data.qpos[:] = q0
     data.qvel[:] = v0
     every = max(1, int(round(record_dt / dt)))
@@ -26,11 +67,16 @@ def simulate_mujoco(
     n_rec = steps // every + 1
     t = np.arange(n_rec) * every * dt
     q, v, u = np.empty((n_rec, model.nq)), np.empty((n_rec, model.nv)), np.empty((n_rec, model.nu))
+    if not bounded(data.qpos, data.qvel):
+        raise divergence("mujoco", plant.name, 0.0, 0, data.qpos, data.qvel, OUT_OF_BOUNDS)
     for k in range(steps + 1):
-        data.ctrl[:] = controller(k * dt, data.qpos.copy(), data.qvel.copy())
+        q_now, v_now = data.qpos.copy(), data.qvel.copy()
+        data.ctrl[:] = controller(k * dt, q_now, v_now)
         if k % every == 0:
             i = k // every
-            q[i], v[i], u[i] = data.qpos, data.qvel, data.ctrl
+            q[i], v[i], u[i] = q_now, v_now, data.ctrl
         if k < steps:
-            mujoco.mj_step(model, data)
+            why = step(model, data)
+            if why is not None:
+                raise divergence("mujoco", plant.name, k * dt, k, q_now, v_now, why)
     return Trajectory(t, q, v, u)
