@@ -95,3 +95,85 @@ def test_equilibrium_flag(capsys):
     assert main(["analyze", "acrobot", "--backend", "analytic", "--equilibrium", "0,0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["equilibrium"] == [0.0, 0.0] and out["controllable"] is True
+
+
+@pytest.fixture
+def massless_urdf(tmp_path):
+    """A prismatic joint to a massless link: Drake loads it and M(q) = [[0]]."""
+    from underact.description.generate import urdf_chain
+
+    path = tmp_path / "massless.urdf"
+    path.write_text(urdf_chain(1, [1], joint_type="prismatic", mass=0.0))
+    return path
+
+
+def test_singular_mass_matrix_named(massless_urdf):
+    from underact.errors import SingularMassMatrixError
+
+    plant = load(massless_urdf, "drake")
+    with pytest.raises(
+        SingularMassMatrixError, match=r"massless \(drake\): the mass matrix M\(q\) is singular at q = "
+    ):
+        analyze(plant)
+    with pytest.raises(SingularMassMatrixError, match=r"singular at q = \[0\.5\]"):
+        linearize(plant, [0.5])
+
+
+def test_check_mass_matrix_names_the_first_bad_state():
+    from underact.analysis import check_mass_matrix
+    from underact.errors import SingularMassMatrixError
+
+    plant = load("acrobot", "analytic")
+    q = np.array([[0.0, 0.0], [0.1, 0.2], [0.3, 0.4]])
+    M = plant.terms(q, np.zeros_like(q)).M
+    check_mass_matrix(plant, q, M)  # regular: no error
+    M[1, 0, 0] = np.nan
+    with pytest.raises(SingularMassMatrixError, match=r"is not finite at q = \[0\.1, 0\.2\]"):
+        check_mass_matrix(plant, q, M)
+    M[1] = M[2] = [[1.0, 1.0], [1.0, 1.0]]
+    with pytest.raises(SingularMassMatrixError, match=r"is singular at q = \[0\.1, 0\.2\]"):
+        check_mass_matrix(plant, q, M)
+
+
+def test_equilibrium_magnitude_bounded():
+    from underact import UnderactError
+
+    plant = load("acrobot", "analytic")
+    for bad in ([1e308, 1e308], [np.inf, 0.0], [1e4 + 1, 0.0]):
+        with pytest.raises(UnderactError, match="an equilibrium needs 2 finite entries within ±10000"):
+            analyze(plant, bad)
+    assert analyze(plant, [1e4, 0.0], samples=3).controllable is True
+
+
+def test_progress_bar_for_long_sampling(capsys):
+    plant = load("acrobot", "analytic")
+    analyze(plant, samples=100, progress=True)
+    assert capsys.readouterr().err == ""
+    report = analyze(plant, samples=10_000, progress=True)
+    assert report.samples == 10_001 and report.rank == report.rank_max == 1
+    err = capsys.readouterr().err
+    assert "sampling M⁻¹B" in err and "10001/10001" in err
+
+
+def test_mat_written_exactly_and_atomically(tmp_path):
+    """Exactly the path given; a failed write (file-size limit hit mid-write) leaves the old file and no temp."""
+    import subprocess
+    import sys
+
+    report = analyze(load("pendulum", "analytic"), samples=3)
+    target = tmp_path / "Out.MAT"
+    report.write_mat(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["Out.MAT"]
+    np.testing.assert_allclose(scipy.io.loadmat(target)["M"], report.M_eq)
+    target.write_bytes(b"old")
+    script = (
+        "import resource, signal, sys\n"
+        "from underact import load\nfrom underact.analysis import analyze\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "report = analyze(load('pendulum', 'analytic'), samples=3)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))\n"
+        "try:\n    report.write_mat(sys.argv[1])\nexcept OSError as exc:\n    print(exc.strerror)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "File too large", p.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["Out.MAT"] and target.read_bytes() == b"old"

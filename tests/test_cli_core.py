@@ -39,11 +39,13 @@ def test_crosscheck_catches_a_dropped_transmission(tmp_path):
     from underact import load
     from underact.crosscheck import crosscheck
     from underact.plants.analytic import AcrobotParams
-    from underact.plants.builtin_mjcf import acrobot_mjcf
+    from underact.plants.builtin_mjcf import acrobot_spec
     from underact.plants.mujoco import MujocoPlant
 
-    wrong = acrobot_mjcf(AcrobotParams()).replace('joint="elbow" gear="1"', 'joint="shoulder" gear="1"')
-    diffs = crosscheck(load("acrobot", "drake"), MujocoPlant.from_xml_string(wrong, "acrobot"), states=20)
+    wrong = acrobot_spec(AcrobotParams())
+    assert [a.target for a in wrong.actuators] == ["elbow"]
+    wrong.actuators[0].target = "shoulder"
+    diffs = crosscheck(load("acrobot", "drake"), MujocoPlant.from_spec(wrong, "acrobot"), states=20)
     bad = {d.term for d in diffs if not d.ok}
     assert bad == {"B"}
 
@@ -84,3 +86,102 @@ def test_demo_runs_and_writes_pictures(tmp_path):
         assert traj["q"].shape[1] == 2 and traj["t"][-1] >= 9.9
         assert (tmp_path / name / "plot.png").stat().st_size > 10_000
         assert (tmp_path / name / "animation.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def refused(capsys, *argv: str) -> str:
+    """Runs `underact ARGV` in-process; asserts exit 2 and one line on stderr; returns that line."""
+    from underact.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
+@pytest.mark.parametrize(
+    "args,line",
+    [
+        (("analyze", "acrobot", "--seed", "-1"), "--seed must be a non-negative integer; got -1"),
+        (("crosscheck", "acrobot", "--seed", "-1"), "--seed must be a non-negative integer; got -1"),
+        (
+            ("analyze", "acrobot", "--equilibrium", "1e308,1e308"),
+            "acrobot: an equilibrium needs 2 finite entries within ±10000; got [1e+308, 1e+308]",
+        ),
+        (("analyze", "acrobot", "--samples", "100000000"), "--samples must be between 1 and 100000; got 100000000"),
+        (("analyze", "acrobot", "--samples", "0"), "--samples must be between 1 and 100000; got 0"),
+        (("analyze", "acrobot", "--samples", "1e8"), "argument --samples: invalid int value: '1e8'"),
+        (("crosscheck", "acrobot", "--states", "100001"), "--states must be between 1 and 100000; got 100001"),
+        (("crosscheck", "acrobot", "--atol", "nan"), "--atol must be a finite number >= 0; got nan"),
+        (("crosscheck", "acrobot", "--atol", "-1"), "--atol must be a finite number >= 0; got -1.0"),
+        (("crosscheck", "acrobot", "--rtol", "inf"), "--rtol must be a finite number >= 0; got inf"),
+        (
+            ("equation", "acrobot", "--backend", "drake", "--v", "1e300,1e300", "--json"),
+            "Cv not finite at q = [0.0, 0.0], v = [1e+300, 1e+300]: the terms overflow at this state; "
+            "use smaller --q / --v",
+        ),
+        (("analyze", "acrobot", "--base", "wobbly"), "argument --base: invalid choice: 'wobbly'"),
+    ],
+)
+def test_hostile_flags_one_line(capsys, args, line):
+    assert refused(capsys, *args).startswith(f"underact: error: {line}")
+
+
+def test_equation_overflow_refused_without_json_too(capsys):
+    """Text output refuses the same state: printing nan would be a wrong answer."""
+    line = refused(capsys, "equation", "acrobot", "--backend", "analytic", "--v", "1e300,1e300")
+    assert "Cv not finite" in line
+
+
+def test_base_auto_is_the_default_and_accepted(capsys):
+    from underact.cli import main
+
+    assert main(["equation", "pendulum", "--backend", "analytic", "--base", "auto", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["nv"] == 1
+    assert main(["analyze", "pendulum", "--backend", "analytic", "--base", "auto", "--samples", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["class"] == "fully-actuated"
+
+
+def test_mat_refusals_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir.mat").mkdir()
+    (tmp_path / "file").write_text("")
+    cases = {
+        "out": "out: a MATLAB file name must end in .mat (it is written exactly as given)",
+        ".": ".: is a directory; give a file name ending in .mat",
+        "dir.mat": "dir.mat: is a directory; give a file name ending in .mat",
+        "no/x.mat": "no/x.mat: no is not an existing folder",
+        "file/x.mat": "file/x.mat: file is not an existing folder",
+        "/proc/x.mat": "cannot write /proc/x.mat: No such file or directory",
+    }
+    for target, line in cases.items():
+        err = refused(capsys, "analyze", "pendulum", "--backend", "analytic", "--mat", target)
+        assert err == f"underact: error: {line}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.mat", "file"]  # nothing written, nothing left over
+
+
+def test_singular_mass_matrix_one_line(tmp_path, capsys):
+    """A prismatic joint to a massless link: Drake loads it, M = [[0]]; analyze names the model and q."""
+    from underact.description.generate import urdf_chain
+
+    path = tmp_path / "massless.urdf"
+    path.write_text(urdf_chain(1, [1], joint_type="prismatic", mass=0.0))
+    line = refused(capsys, "analyze", str(path), "--backend", "drake")
+    assert line == (
+        "underact: error: massless (drake): the mass matrix M(q) is singular at q = [0.0]; every moving body needs "
+        "positive mass and inertia (a massless link or a degenerate inertia?)"
+    )
+
+
+def test_crosscheck_json_is_strict_json():
+    """No NaN or Infinity tokens: the output parses with a parser that refuses them."""
+    p = run("crosscheck", "pendulum", "--states", "5", "--json")
+    assert p.returncode == 0, p.stderr
+
+    def refuse(token):
+        raise AssertionError(f"non-JSON constant {token}")
+
+    assert json.loads(p.stdout, parse_constant=refuse)["agree"] is True

@@ -286,3 +286,14 @@ def test_sparse_rank_equals_dense_rank():
         expected = 0 if finite.size == 0 else np.linalg.matrix_rank(finite, tol=1e-9 * max(1.0, np.abs(finite).max()))
         rows = [{c: float(row[c]) for c in np.flatnonzero(row)} for row in dense]
         assert sparse_rank(rows) == actuation_rank(dense) == expected, dense
+
+
+def test_deep_nesting_is_refused_in_one_line(tmp_path):
+    """100,000 nested elements (a few hundred kB) would overflow every recursive tree walk: refused at parse time."""
+    from underact.cli import main
+
+    path = tmp_path / "deep.urdf"
+    path.write_text('<robot name="r">' + "<a>" * 100_000 + "</a>" * 100_000 + "</robot>")
+    with pytest.raises(DescriptionError, match="nest more than 500 deep"):
+        parse_description(path)
+    assert main(["equation", str(path)]) == 2

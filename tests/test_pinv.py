@@ -49,3 +49,22 @@ def test_normal_equations_hold_for_underactuated_acrobot():
         assert np.abs(ctrl.residual).max() > 1e-3  # it genuinely cannot track arbitrary accelerations
         # Achieved acceleration under u equals f1 + f2 u
         np.testing.assert_allclose(plant.vdot(q, v, u), qdd + r, atol=1e-9)
+
+
+def test_singular_and_overflowing_terms_refused(tmp_path):
+    """A massless link makes M singular (named, with q); a huge velocity overflows Cv (DivergenceError)."""
+    import pytest
+
+    from underact.description.generate import urdf_chain
+    from underact.errors import DivergenceError, SingularMassMatrixError
+
+    path = tmp_path / "massless.urdf"
+    path.write_text(urdf_chain(1, [1], joint_type="prismatic", mass=0.0))
+    ctrl = PseudoInverseController(load(path, "drake"))
+    with pytest.raises(
+        SingularMassMatrixError, match=r"massless \(drake\): the mass matrix M\(q\) is singular at q = \[0\.25\]"
+    ):
+        ctrl.control([0.25], [0.0], [1.0])
+    ctrl = PseudoInverseController(load("acrobot", "drake"))
+    with pytest.raises(DivergenceError, match=r"not finite at q = \[0\.0, 0\.0\], v = \[1e\+300, 1e\+300\]"):
+        ctrl.control([[0.1, 0.2], [0.0, 0.0]], [[0.0, 0.0], [1e300, 1e300]], [0.0, 0.0])

@@ -8,13 +8,24 @@ force directions, and the controllability of the linearisation at an equilibrium
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy.io
+from tqdm import tqdm
 
-from underact.analysis.linearize import controllability_rank, linearize
+from underact.analysis.linearize import check_equilibrium, check_mass_matrix, controllability_rank, linearize
+from underact.errors import UnderactError
 from underact.plants.base import Plant
+
+#: Configurations per batched `terms` call while sampling; bounds memory for large models and sample counts.
+CHUNK = 2000
+#: Sampling this many configurations or more shows a progress bar on stderr (when `progress=True`).
+PROGRESS_FROM = 10_000
 
 
 def matrix_ranks(mats: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
@@ -114,24 +125,80 @@ class ActuationReport:
             )
         return "\n".join(lines)
 
-    def write_mat(self, path: str) -> None:
-        """M, B at the equilibrium and A_lin, B_lin to a MATLAB .mat file (scipy writes column-major, as MATLAB)."""
+    def write_mat(self, path: str | Path) -> None:
+        """M, B at the equilibrium and A_lin, B_lin to a MATLAB .mat file (scipy writes column-major, as MATLAB).
+
+        Writes exactly `path` (which must end in .mat), atomically: a temporary file in the same folder is
+        renamed over it, so a reader never sees half a file and a failed write leaves nothing behind.
+        """
+        target = check_mat_path(path)
         arrays = {"M": self.M_eq, "B": self.B_eq, "q_eq": self.equilibrium}
         if self.A_lin is not None:
             arrays |= {"A_lin": self.A_lin, "B_lin": self.B_lin}
-        scipy.io.savemat(path, {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}, oned_as="column")
+        arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, _new_file_mode())
+            with os.fdopen(fd, "wb") as f:
+                scipy.io.savemat(f, arrays, oned_as="column")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
 
-def analyze(plant: Plant, equilibrium=None, samples: int = 100, seed: int = 0) -> ActuationReport:
-    """Rank of f2 over `samples` random configurations plus the equilibrium; linearisation at the equilibrium."""
-    q_eq = np.asarray(plant.upright if equilibrium is None else equilibrium, dtype=np.float64)
-    if q_eq.shape != (plant.nq,):
-        raise ValueError(f"equilibrium must have {plant.nq} entries (nq); got {q_eq.size}")
+def _new_file_mode() -> int:
+    """The permissions `open(path, "w")` would give a new file (0o666 less the umask); mkstemp's are 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def check_mat_path(path: str | Path) -> Path:
+    """`path` as a Path if a .mat file can be written there; otherwise one-line `UnderactError`s naming why."""
+    target = Path(path)
+    if target.is_dir():
+        raise UnderactError(f"{target}: is a directory; give a file name ending in .mat")
+    if target.suffix.lower() != ".mat":
+        raise UnderactError(f"{target}: a MATLAB file name must end in .mat (it is written exactly as given)")
+    if target.exists() and not target.is_file():
+        raise UnderactError(f"{target}: exists and is not a regular file; give a file name ending in .mat")
+    if not target.parent.is_dir():
+        raise UnderactError(f"{target}: {target.parent} is not an existing folder")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise UnderactError(f"{target}: the folder {target.parent} is not writable")
+    return target
+
+
+def analyze(
+    plant: Plant, equilibrium=None, samples: int = 100, seed: int = 0, progress: bool = False
+) -> ActuationReport:
+    """Rank of f2 over `samples` random configurations plus the equilibrium; linearisation at the equilibrium.
+
+    `progress` shows a progress bar on stderr when `samples` ≥ `PROGRESS_FROM`. Raises `UnderactError` for an
+    equilibrium that is not finite or too large (`check_equilibrium`), `SingularMassMatrixError` where M(q) is singular.
+    """
+    q_eq = check_equilibrium(plant, plant.upright if equilibrium is None else equilibrium)
     rng = np.random.default_rng(seed)
     q = np.concatenate([q_eq[None], plant.random_q(rng, samples)])
-    t = plant.terms(q, np.zeros((len(q), plant.nv)))
-    f2 = np.linalg.solve(t.M, t.B)
-    ranks = matrix_ranks(f2)
+    ranks = np.empty(len(q), dtype=int)
+    with tqdm(
+        total=len(q), desc="sampling M⁻¹B", unit="q", file=sys.stderr, disable=not progress or samples < PROGRESS_FROM
+    ) as bar:
+        for start in range(0, len(q), CHUNK):
+            qc = q[start : start + CHUNK]
+            t = plant.terms(qc, np.zeros((len(qc), plant.nv)))
+            check_mass_matrix(plant, qc, t.M)
+            f2 = np.linalg.solve(t.M, t.B)
+            if not np.all(np.isfinite(f2)):
+                row = int(np.flatnonzero(~np.isfinite(f2).reshape(len(qc), -1).all(axis=1))[0])
+                raise UnderactError(f"{plant.name}: f2 = M⁻¹B is not finite at q = {qc[row].tolist()}")
+            ranks[start : start + len(qc)] = matrix_ranks(f2)
+            if start == 0:
+                M_eq, B_eq = t.M[0], t.B[0]
+            bar.update(len(qc))
     rank_max = int(ranks.max())
     report = ActuationReport(
         name=plant.name,
@@ -142,12 +209,12 @@ def analyze(plant: Plant, equilibrium=None, samples: int = 100, seed: int = 0) -
         rank=int(ranks.min()),
         rank_max=rank_max,
         samples=len(q),
-        unactuated_directions=unactuated_basis(t.B[0]),
+        unactuated_directions=unactuated_basis(B_eq),
         velocity_names=plant.velocity_names,
         equilibrium=q_eq,
         rank_drops=q[ranks < rank_max].tolist(),
-        M_eq=t.M[0],
-        B_eq=t.B[0],
+        M_eq=M_eq,
+        B_eq=B_eq,
     )
     if plant.nq == plant.nv:
         report.A_lin, report.B_lin = linearize(plant, q_eq)

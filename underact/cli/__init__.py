@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "underact.cli.demo",
     "underact.cli.core",
     "underact.cli.classify",
+    "underact.cli.view",
     "underact.cli.simulate",
     "underact.cli.train",
 )

@@ -1,14 +1,24 @@
-"""`underact equation`, `underact analyze`, `underact crosscheck`: the manipulator equation and what it implies."""
+"""`underact equation`, `underact analyze`, `underact crosscheck`: the manipulator equation and what it implies.
+
+Every number these commands print is finite. `equation` and `analyze` refuse, in one line, a state where the terms
+overflow; `crosscheck --json` writes null for a difference that is not a number (the verdict is then "disagree",
+and a warning on stderr names the terms). JSON is written with `allow_nan=False`, so it never holds NaN or Infinity.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 
 import numpy as np
 
+from underact.description import BASE_MODES
 from underact.errors import UnderactError
 from underact.plants import BACKENDS, BUILTINS, load
+
+#: Upper bound of `analyze --samples` and `crosscheck --states` (about 2 s of Drake at the bound).
+MAX_STATES = 100_000
 
 
 def parse_vector(text: str, n: int, flag: str) -> np.ndarray:
@@ -26,6 +36,35 @@ def parse_vector(text: str, n: int, flag: str) -> np.ndarray:
 
 def _model_arg(p) -> None:
     p.add_argument("model", help=f"built-in name ({', '.join(BUILTINS)}) or a .urdf / .sdf / MJCF .xml file")
+    p.add_argument(
+        "--base",
+        choices=BASE_MODES,
+        default="auto",
+        help="a file's base: as the file says (auto, the default), bolted to the world (fixed) or free (floating)",
+    )
+
+
+def _check_seed(seed: int) -> None:
+    if seed < 0:
+        raise UnderactError(f"--seed must be a non-negative integer; got {seed}")
+
+
+def _check_count(value: int, flag: str) -> None:
+    if not 1 <= value <= MAX_STATES:
+        raise UnderactError(f"{flag} must be between 1 and {MAX_STATES}; got {value}")
+
+
+def _check_tolerance(value: float, flag: str) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise UnderactError(f"{flag} must be a finite number >= 0; got {value}")
+
+
+def _print_json(obj: dict) -> None:
+    """One JSON line; NaN and Infinity are refused (they are not JSON), never printed."""
+    try:
+        print(json.dumps(obj, allow_nan=False))
+    except ValueError:
+        raise UnderactError("the result holds non-finite numbers, which JSON cannot represent") from None
 
 
 def register(subparsers) -> None:
@@ -52,14 +91,20 @@ def register(subparsers) -> None:
     _model_arg(p)
     p.add_argument("--backend", choices=BACKENDS, default="drake")
     p.add_argument("--equilibrium", default=None, help="q of the equilibrium, comma-separated")
-    p.add_argument("--samples", type=int, default=100, help="random configurations to sample (default 100)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=100,
+        help=f"random configurations to sample (default 100, at most {MAX_STATES}; a progress bar from 10000)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
         "--mat",
         default=None,
         metavar="FILE",
-        help="write M, B, A_lin, B_lin at the equilibrium to a MATLAB .mat file (column-major)",
+        help="write M, B, A_lin, B_lin at the equilibrium to exactly FILE, which must end in .mat "
+        "(MATLAB's column-major layout; written atomically)",
     )
     p.set_defaults(func=run_analyze)
 
@@ -70,22 +115,30 @@ def register(subparsers) -> None:
         "states; exit 1 when they disagree beyond tolerance.",
     )
     _model_arg(p)
-    p.add_argument("--states", type=int, default=200)
+    p.add_argument("--states", type=int, default=200, help=f"random states (default 200, at most {MAX_STATES})")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--atol", type=float, default=1e-8)
-    p.add_argument("--rtol", type=float, default=1e-6)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance, finite and >= 0 (default 1e-8)")
+    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance, finite and >= 0 (default 1e-6)")
+    p.add_argument("--json", action="store_true", help="print JSON; a difference that is not a number is null")
     p.set_defaults(func=run_crosscheck)
 
 
 def run_equation(args) -> int:
-    plant = load(args.model, args.backend)
+    plant = load(args.model, args.backend, base=args.base)
     q = parse_vector(args.q, plant.nq, "--q") if args.q is not None else plant.q_rest.copy()
     v = parse_vector(args.v, plant.nv, "--v") if args.v is not None else np.zeros(plant.nv)
-    t = plant.terms(q, v)
-    out = {"nq": plant.nq, "nv": plant.nv, "nu": plant.nu, **t.as_dict(), "damping": plant.damping(v).tolist()}
+    with np.errstate(all="ignore"):  # overflow is refused below, in one line, not warned about
+        t = plant.terms(q, v)
+        damping = plant.damping(v)
+    out = {"nq": plant.nq, "nv": plant.nv, "nu": plant.nu, **t.as_dict(), "damping": damping.tolist()}
+    overflowed = [key for key in ("M", "Cv", "tau_g", "B", "damping") if not np.all(np.isfinite(out[key]))]
+    if overflowed:
+        raise UnderactError(
+            f"{', '.join(overflowed)} not finite at q = {q.tolist()}, v = {v.tolist()}: the terms overflow at this "
+            "state; use smaller --q / --v"
+        )
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     np.set_printoptions(precision=6, suppress=True)
     print(f"{plant.name} ({plant.backend}) at q = {q.tolist()}, v = {v.tolist()}")
@@ -95,34 +148,43 @@ def run_equation(args) -> int:
 
 
 def run_analyze(args) -> int:
-    from underact.analysis import analyze
+    from underact.analysis import analyze, check_mat_path
 
-    if args.samples < 1:
-        raise UnderactError("--samples must be at least 1")
-    plant = load(args.model, args.backend)
+    _check_count(args.samples, "--samples")
+    _check_seed(args.seed)
+    if args.mat is not None:
+        check_mat_path(args.mat)
+    plant = load(args.model, args.backend, base=args.base)
     eq = parse_vector(args.equilibrium, plant.nq, "--equilibrium") if args.equilibrium is not None else None
-    report = analyze(plant, eq, samples=args.samples, seed=args.seed)
-    if args.mat:
+    report = analyze(plant, eq, samples=args.samples, seed=args.seed, progress=True)
+    if args.mat is not None:
         try:
             report.write_mat(args.mat)
         except OSError as exc:
-            raise UnderactError(f"cannot write {args.mat}: {exc.strerror}") from None
-    print(json.dumps(report.to_json()) if args.json else report.text())
+            raise UnderactError(f"cannot write {args.mat}: {exc.strerror or exc}") from None
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report.text())
     return 0
 
 
 def run_crosscheck(args) -> int:
     from underact.crosscheck import crosscheck
 
-    if args.states < 1:
-        raise UnderactError("--states must be at least 1")
-    drake, mujoco = load(args.model, "drake"), load(args.model, "mujoco")
+    _check_count(args.states, "--states")
+    _check_seed(args.seed)
+    _check_tolerance(args.atol, "--atol")
+    _check_tolerance(args.rtol, "--rtol")
+    drake, mujoco = load(args.model, "drake", base=args.base), load(args.model, "mujoco", base=args.base)
     diffs = crosscheck(drake, mujoco, args.states, args.seed, args.atol, args.rtol)
     ok = all(d.ok for d in diffs)
     if args.json:
-        print(
-            json.dumps({"model": args.model, "states": args.states, "agree": ok, "terms": [d.__dict__ for d in diffs]})
-        )
+        terms = [{k: _finite_or_none(x) for k, x in d.__dict__.items()} for d in diffs]
+        not_numbers = [d.term for d in diffs if not (math.isfinite(d.max_abs) and math.isfinite(d.max_rel))]
+        if not_numbers:
+            sys.stderr.write(f"underact: warning: {', '.join(not_numbers)}: the difference is not a number (null)\n")
+        _print_json({"model": args.model, "states": args.states, "agree": ok, "terms": terms})
     else:
         print(f"{args.model}: Drake vs MuJoCo at {args.states} random states (atol {args.atol:g}, rtol {args.rtol:g})")
         print(f"  {'term':<6} {'max |Δ|':>11} {'max rel':>11}  verdict   worst state")
@@ -131,3 +193,8 @@ def run_crosscheck(args) -> int:
             print(f"  {d.term:<6} {d.max_abs:11.3e} {d.max_rel:11.3e}  {'agree' if d.ok else 'DISAGREE':<8}  {state}")
         print("verdict: " + ("the engines agree" if ok else "the engines DISAGREE; see the terms above"))
     return 0 if ok else 1
+
+
+def _finite_or_none(x):
+    """A JSON-safe value: non-finite floats become None (null)."""
+    return None if isinstance(x, float) and not math.isfinite(x) else x

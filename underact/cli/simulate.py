@@ -39,6 +39,9 @@ def register(subparsers) -> None:
     p.add_argument("--x0", default=None, help="initial state q then v, comma-separated (overrides --seed)")
     p.add_argument("--out", default=None, help="folder for trajectory.npz, plot.png and animation.gif")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line (the last line)")
+    p.add_argument(
+        "--html", default=None, metavar="FILE.html", help="also write an offline 3-D Meshcat replay (play, pause, scrub)"
+    )
     p.set_defaults(func=run)
 
 
@@ -183,6 +186,10 @@ def run(args) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         prepare_out(out)
+    if args.html is not None:
+        from underact.view.page import check_html_path
+
+        check_html_path(args.html, "--html")
 
     plant = underact.load(args.system, args.backend)
     if args.x0 is not None:
@@ -197,6 +204,11 @@ def run(args) -> int:
     finally:
         progress.bar.close()
     result = summary(plant, traj, args.controller)
+    if args.html is not None:
+        from underact.view import write_replay_html
+
+        write_replay_html(args.system, traj.t, traj.q, args.html)
+        print(f"wrote {args.html}", file=sys.stderr)  # stderr: --json's summary stays the last stdout line
 
     residual = None
     if args.controller == "pinv":

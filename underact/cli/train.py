@@ -113,6 +113,8 @@ def register(subparsers) -> None:
     e.add_argument("--checkpoint", choices=("best", "latest"), default="best")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--render", type=Path, metavar="FILE.gif", help="render one episode to an animated GIF")
+    e.add_argument("--html", type=Path, metavar="FILE.html",
+                   help="one episode as an offline 3-D Meshcat replay (underact/... environments)")
     e.add_argument("--json", action="store_true", help="print {mean_return, std_return, episodes}")
     e.set_defaults(func=_evaluate)
 
@@ -191,6 +193,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
     if args.render is not None:
         _check_gif_path(args.render)  # before any work
+    if args.html is not None:
+        from underact.view.page import check_html_path
+
+        check_html_path(args.html, "--html")
     try:
         genome = load_genome(args.run, args.checkpoint)  # verified against the run's manifest, finite
         config = read_config(args.run)
@@ -200,6 +206,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
             frames = render_episode(config, genome, args.seed)
             _write_gif(args.render, frames)
+        if args.html is not None:
+            _write_episode_html(args.html, config, genome, args.seed)
     except ValueError as exc:
         raise UnderactError(str(exc)) from None
     except OSError as exc:
@@ -214,7 +222,39 @@ def _evaluate(args: argparse.Namespace) -> int:
         )
     if args.render is not None:
         print(f"wrote {args.render}", file=sys.stderr)
+    if args.html is not None:
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def _write_episode_html(path: Path, config, genome: np.ndarray, seed: int) -> None:
+    """The episode `--render` plays, its states recorded instead of drawn, replayed in Meshcat at the env's dt."""
+    import gymnasium as gym
+
+    from underact.agents.render import _play
+    from underact.agents.rollout import derived_seed, to_actions
+    from underact.agents.trainer import EVAL_KEY
+    from underact.view import write_replay_html
+
+    if not config.env.startswith("underact/"):
+        raise UnderactError(f"--html replays runs on underact/... environments; {config.env} is not one (use "
+                            "--render FILE.gif)")
+    if config.encoder is not None:
+        raise UnderactError("--html replays runs without an encoder; this run has one (use --render FILE.gif)")
+    env = gym.make(config.env, **config.env_kwargs)
+    try:
+        base = env.unwrapped
+        obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
+
+        def step(out: np.ndarray) -> tuple[np.ndarray, bool]:
+            obs, _, terminated, truncated, _ = env.step(to_actions(out, env.action_space)[0])
+            return obs, terminated or truncated
+
+        states = np.array(_play(config, genome, seed, obs, step, lambda: np.array(base.state), 500))
+    finally:
+        env.close()
+    nq = states.shape[1] // 2
+    write_replay_html(base.system.name, base.dt * np.arange(len(states)), states[:, :nq], path)
 
 
 def _check_gif_path(path: Path) -> None:

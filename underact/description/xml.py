@@ -26,6 +26,8 @@ from underact.errors import UnderactError
 _LINES: weakref.WeakKeyDictionary[ET.Element, int] = weakref.WeakKeyDictionary()
 
 MAX_BYTES = 20_000_000
+#: Deepest element nesting accepted (a 500-body MJCF chain; Python's tree code recurses once per level).
+MAX_DEPTH = 500
 """Size cap of one XML file, and of all the XML one description's `<include>`s read together."""
 MAX_ASSET_BYTES = 200_000_000
 """Size cap of a mesh, texture or height field an engine would open."""
@@ -43,15 +45,27 @@ class DescriptionError(UnderactError):
 class _LineRecorder(ET.TreeBuilder):
     """A tree builder that notes the line on which each element starts (`offset`: lines stripped before)."""
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self, offset: int, label: str) -> None:
         super().__init__()
         self.expat = None
         self.offset = offset
+        self.label = label
+        self.depth = 0
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:  # every reader and writer of the tree recurses per level
+            line = self.expat.CurrentLineNumber + self.offset
+            raise DescriptionError(
+                f"{self.label}: elements nest more than {MAX_DEPTH} deep (line {line}); refused"
+            )
         element = super().start(tag, attrs)
         _LINES[element] = self.expat.CurrentLineNumber + self.offset
         return element
+
+    def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
+        return super().end(tag)
 
 
 def line_of(element: ET.Element) -> int | None:
@@ -79,7 +93,7 @@ def parse_bytes(data: bytes, label: str) -> ET.Element:
     if not data.strip():
         raise DescriptionError(f"{label}: file is empty")
     data, offset = _strip_before_declaration(data)
-    builder = _LineRecorder(offset)
+    builder = _LineRecorder(offset, label)
     parser = DET.DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     builder.expat = parser.parser
     try:

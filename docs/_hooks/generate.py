@@ -1,0 +1,254 @@
+"""MkDocs hook: the pages that are generated from the code and the data at every build, so they cannot go stale.
+
+- `reference/cli.md` from `underact.cli.build_parser()`: every subcommand's `--help`, verbatim, at a fixed width
+  (`HELP_COLUMNS`, the width `tests/test_docs.py` asks `underact CMD --help` for);
+- `environments/acrobot.md`, `environments/cartpole.md` from the environment classes' docstrings, as Gymnasium
+  does (the docstring is the manual; the ids and spaces come from the registry and a constructed environment);
+- `benchmarks/index.md` and one page per `docs/benchmarks/*.json` (machine, command, date, tables, figures);
+  the Benchmarks section of the navigation lists them;
+- `figures/*`: the figures under `scripts/figures/`, copied into the site for the benchmark pages.
+
+Run by `mkdocs build` (`hooks:` in mkdocs.yml); `tests/test_docs.py` imports it to compare the CLI page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "docs" / "benchmarks"
+FIGURES = ROOT / "scripts" / "figures"
+HELP_COLUMNS = 100
+#: Keys every benchmark record must have (the tests check them).
+BENCHMARK_KEYS = ("order", "title", "summary", "machine", "command", "date")
+
+EXIT_CODES = [
+    ("0", "success"),
+    (
+        "1",
+        "the check failed (`crosscheck`: the engines disagree beyond tolerance), or an internal error: a defect "
+        "of ours, reported as one line `underact: internal error: ...` (please report it)",
+    ),
+    (
+        "2",
+        "bad input: a usage error, an unknown model, an unreadable or hostile file, a bad flag value, a run folder "
+        "that is not a run, a divergent simulation (`underact: error: ...`, one line on stderr, never a traceback)",
+    ),
+    ("130", "interrupted (Ctrl-C)"),
+]
+
+
+# ----------------------------------------------------------------------------------------------------- CLI
+
+
+@contextlib.contextmanager
+def _columns(n: int) -> Iterator[None]:
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(n)
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """The `underact` subcommands in `underact --help` order, name → parser."""
+    from underact.cli import build_parser
+
+    parser = build_parser()
+    (action,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def command_help(name: str | None = None) -> str:
+    """`underact [NAME] --help` as printed at `HELP_COLUMNS` columns."""
+    from underact.cli import build_parser
+
+    with _columns(HELP_COLUMNS):
+        return (build_parser() if name is None else subcommands()[name]).format_help()
+
+
+def cli_markdown() -> str:
+    names = list(subcommands())
+    lines = [
+        "# Command line: `underact`",
+        "",
+        "Generated at build time from `underact.cli.build_parser()`: each block is exactly what "
+        "`underact COMMAND --help` prints (the tests compare them).",
+        "",
+        "Commands: " + ", ".join(f"[`{n}`](#{n})" for n in names) + ".",
+        "",
+        "## Exit codes",
+        "",
+        "| code | meaning |",
+        "|---:|---|",
+        *(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES),
+        "",
+        "## underact",
+        "",
+        "```text",
+        command_help().rstrip(),
+        "```",
+        "",
+    ]
+    for name in names:
+        lines += [f"## {name}", "", "```text", command_help(name).rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- environments
+
+
+def environment_markdown(system: str) -> str:
+    """A Gymnasium-style page for the acrobot or the cart-pole, from its class docstring."""
+    import gymnasium
+
+    import underact.envs as envs
+
+    cls = {"acrobot": envs.AcrobotEnv, "cartpole": envs.CartPoleEnv}[system]
+    vector = {"acrobot": envs.AcrobotVectorEnv, "cartpole": envs.CartPoleVectorEnv}[system]
+    summary, _, body = inspect.cleandoc(cls.__doc__).partition("\n\n")
+    ids = [env_id for env_id, (s, _) in envs.ENV_IDS.items() if s == system]
+    env = gymnasium.make(ids[0])
+    rows = [
+        ("Ids", ", ".join(f"`{i}`" for i in ids)),
+        ("Action space", f"`{env.action_space}`"),
+        ("Observation space", f"`{env.observation_space}`"),
+        ("Episode length", f"{env.spec.max_episode_steps} steps"),
+        ("Import", f'`import underact.envs; gymnasium.make("{ids[0]}")`'),
+        ("Class", f"`{cls.__module__}.{cls.__name__}`"),
+        ("Vector class", f'`{vector.__module__}.{vector.__name__}` (`vectorization_mode="vector_entry_point"`)'),
+    ]
+    env.close()
+    title = {"acrobot": "Acrobot", "cartpole": "Cart-pole"}[system]
+    lines = [f"# {title}", "", summary, "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", body, "", f"*Generated from the docstring of `{cls.__name__}`.*", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ benchmarks
+
+
+def benchmark_records() -> dict[str, dict]:
+    """`docs/benchmarks/*.json` by page name (the file's stem), in the order of their `order` key."""
+    records = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in BENCHMARKS.glob("*.json")}
+    return dict(sorted(records.items(), key=lambda item: (item[1].get("order", 0), item[0])))
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|")
+
+
+def benchmark_markdown(record: dict) -> str:
+    commands = record["command"] if isinstance(record["command"], list) else [record["command"]]
+    lines = [f"# {record['title']}", "", record["summary"], "", "| | |", "|---|---|"]
+    lines += [f"| Machine | {_cell(record['machine'])} |", f"| Date | {record['date']} |"]
+    if record.get("software"):
+        lines.append(f"| Software | {_cell(record['software'])} |")
+    lines += ["", "```bash", *commands, "```", ""]
+    for table in record.get("tables", []):
+        if table.get("caption"):
+            lines += [table["caption"], ""]
+        lines.append("| " + " | ".join(table["columns"]) + " |")
+        align = table.get("align", "l" + "r" * (len(table["columns"]) - 1))
+        lines.append("|" + "|".join("---:" if a == "r" else "---" for a in align) + "|")
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table["rows"]]
+        lines.append("")
+    for block in record.get("output", []):
+        lines += [block["caption"], "", "```text", block["text"].rstrip(), "```", ""]
+    for figure in record.get("figures", []):
+        lines += [f"![{figure['caption']}](../figures/{Path(figure['path']).name})", "", f"*{figure['caption']}*", ""]
+    if record.get("notes"):
+        lines += ["## Reading the numbers", ""] + [f"- {note}" for note in record["notes"]] + [""]
+    if record.get("guide"):
+        lines += [f"See also: [{record['guide']['title']}](../{record['guide']['page']}).", ""]
+    return "\n".join(lines)
+
+
+def benchmarks_index(records: dict[str, dict]) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Each page is generated from a JSON record in `docs/benchmarks/` (machine, command, date, results). "
+        "Timings come from the machines named on each page and vary with load; ratios compare configurations "
+        "measured in the same run.",
+        "",
+        "| benchmark | date | machine |",
+        "|---|---|---|",
+    ]
+    lines += [f"| [{r['title']}]({name}.md) | {r['date']} | {_cell(r['machine'])} |" for name, r in records.items()]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ MkDocs hooks
+
+
+def api_source_tree() -> Path:
+    """A folder where `underact/` holds the core and, as links, `envs/` and `agents/`: the installed layout.
+
+    pyproject.toml installs `envs/` as `underact.envs` and `agents/` as `underact.agents`; griffe (behind
+    mkdocstrings) looks for sub-packages inside the package's own folder, so it reads this tree instead.
+    """
+    tree = Path(tempfile.mkdtemp(prefix="underact-api-")) / "underact"
+    tree.mkdir()
+    for entry in (ROOT / "underact").iterdir():
+        (tree / entry.name).symlink_to(entry)
+    for package in ("envs", "agents"):
+        (tree / package).symlink_to(ROOT / package)
+    return tree.parent
+
+
+_api_tree: Path | None = None
+
+
+@event_priority(100)  # before mkdocstrings reads its handler options
+def on_config(config):
+    """Points mkdocstrings at the installed package layout; lists one navigation entry per benchmark record."""
+    handlers = config.plugins["mkdocstrings"].config["handlers"]
+    global _api_tree
+    _api_tree = api_source_tree()
+    handlers.setdefault("python", {})["paths"] = [str(_api_tree)]
+    entries = [{"Overview": "benchmarks/index.md"}]
+    entries += [{r["title"]: f"benchmarks/{name}.md"} for name, r in benchmark_records().items()]
+    for item in config["nav"]:
+        if isinstance(item, dict) and "Benchmarks" in item:
+            item["Benchmarks"] = entries
+    return config
+
+
+def on_files(files, config):
+    from mkdocs.structure.files import File
+
+    generated = {
+        "reference/cli.md": cli_markdown(),
+        "environments/acrobot.md": environment_markdown("acrobot"),
+        "environments/cartpole.md": environment_markdown("cartpole"),
+    }
+    records = benchmark_records()
+    generated["benchmarks/index.md"] = benchmarks_index(records)
+    generated.update({f"benchmarks/{name}.md": benchmark_markdown(r) for name, r in records.items()})
+    for uri, content in generated.items():
+        files.append(File.generated(config, uri, content=content))
+    for figure in sorted(FIGURES.glob("*")):
+        if figure.suffix in (".png", ".gif"):
+            files.append(File.generated(config, f"figures/{figure.name}", abs_src_path=str(figure)))
+    return files
+
+
+def on_shutdown():
+    if _api_tree is not None:
+        shutil.rmtree(_api_tree, ignore_errors=True)

@@ -1,0 +1,59 @@
+"""`underact view`: one offline HTML page of a robot in Drake's Meshcat, links coloured by actuation.
+
+underact view acrobot --out acrobot.html
+underact view robot.urdf --base fixed --q 0.3,-0.2 --out robot.html
+"""
+
+from __future__ import annotations
+
+import sys
+
+from underact.description import BASE_MODES
+from underact.plants import BACKENDS, BUILTINS
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "view",
+        help="write an offline 3-D page of a robot: actuated and passive joints coloured",
+        description="Writes one self-contained HTML page (Drake's Meshcat, no server, no network) of a built-in "
+        "or a URDF/SDF/MJCF file: links moved by actuated joints in orange, by passive joints in blue, with the "
+        "class, the degree of underactuation and the unactuated directions (the file's verdict, as `underact "
+        "classify`). Meshes that cannot be loaded are drawn as spheres and rods, with a warning.",
+    )
+    p.add_argument("model", help=f"built-in name ({', '.join(BUILTINS)}) or a .urdf / .sdf / MJCF .xml file")
+    p.add_argument("--out", default="robot.html", help="the page to write (default robot.html)")
+    p.add_argument("--q", default=None, help="positions in Drake's order, comma-separated (default: the model's "
+                   "default positions; a floating base starts with its quaternion w,x,y,z then x,y,z)")
+    p.add_argument(
+        "--base",
+        choices=BASE_MODES,
+        default="auto",
+        help="a file's base: as the file says (auto, the default), bolted to the world (fixed) or free (floating)",
+    )
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="also show `underact analyze` on this engine (rank of M⁻¹B over sampled configurations)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from underact.view.robot import write_view_html
+
+    q = None
+    if args.q is not None:
+        q = [_number(x) for x in args.q.split(",")]
+    record = write_view_html(args.model, args.out, q=q, base=args.base, backend=args.backend)
+    for warning in record["warnings"]:
+        sys.stderr.write(f"underact: warning: {warning}\n")
+    degree = f", degree {record['degree']}" if record["degree"] else ""
+    print(f"wrote {args.out}: {record['name']} ({record['class']}{degree}; {record['geometries']} link geometries)")
+    return 0
+
+
+def _number(text: str) -> float:
+    from underact.errors import UnderactError
+
+    try:
+        return float(text)
+    except ValueError:
+        raise UnderactError(f"--q must be comma-separated numbers, e.g. --q 0.3,-0.2; got {text!r}") from None

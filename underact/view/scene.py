@@ -1,0 +1,312 @@
+"""A robot in Drake's scene graph for Meshcat: parsed as `underact.load` parses it, links coloured by actuation.
+
+Each link takes the colour of the joint that moves it: the nearest movable joint above it in the tree (links
+welded to a moving link share its colour), actuated in `ACTUATED`, passive in `PASSIVE` (a floating base is a
+passive joint), and links welded to the world `FIXED`. Which joints are actuated is the file's verdict
+(`underact.description.parse_description`, what `underact classify` prints), so the colours, the class and the
+degree on the page all come from one place. A URDF mesh no engine can load (missing, `package://` not found,
+Collada) is drawn as a simple shape: a sphere at the visual's origin and a rod to each child joint.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from underact.description import Description, parse_description
+from underact.errors import UnderactError
+from underact.plants import BUILTINS, FILE_SUFFIXES
+
+#: RGBA of links moved by an actuated joint, by a passive joint, and of links welded to the world.
+ACTUATED = (0.93, 0.45, 0.05, 1.0)
+PASSIVE = (0.12, 0.47, 0.92, 1.0)
+FIXED = (0.55, 0.55, 0.58, 1.0)
+#: Radius of the sphere that stands in for a mesh that cannot be loaded (metres).
+STAND_IN_RADIUS = 0.03
+
+
+@dataclass
+class RobotScene:
+    """A built diagram (MultibodyPlant + SceneGraph + MeshcatVisualizer) and what the page says about it."""
+
+    name: str
+    description: Description
+    diagram: object
+    plant: object
+    meshcat: object
+    visualizer: object
+    link_status: dict[str, str] = field(default_factory=dict)  # body name -> "actuated" | "passive" | "fixed"
+    warnings: list[str] = field(default_factory=list)
+    meshes: tempfile.TemporaryDirectory | None = None  # converted mesh files; kept until the scene is dropped
+
+    @property
+    def geometry_count(self) -> int:
+        """Visual geometries registered for the robot's links (what Meshcat draws under /drake/visual)."""
+        from pydrake.multibody.tree import BodyIndex
+
+        plant = self.plant
+        return sum(len(plant.GetVisualGeometriesForBody(plant.get_body(BodyIndex(i)))) for i in
+                   range(plant.num_bodies()))
+
+
+def frame_camera(scene: RobotScene, contexts: list) -> None:
+    """Points Meshcat's camera at the links' origins in the plant contexts `contexts`, from the front-right and
+    a little above (+y looks across the x–z plane the built-ins swing in), far enough to see them all."""
+    from pydrake.multibody.tree import BodyIndex
+
+    plant = scene.plant
+    bodies = [plant.get_body(BodyIndex(i)) for i in range(1, plant.num_bodies())]
+    points = np.array([plant.EvalBodyPoseInWorld(c, b).translation() for c in contexts for b in bodies])
+    low, high = points.min(axis=0), points.max(axis=0)
+    centre = (low + high) / 2
+    radius = max(float(np.linalg.norm(high - low)) / 2, 0.2)
+    direction = np.array([0.45, 1.0, 0.35]) / np.linalg.norm([0.45, 1.0, 0.35])
+    scene.meshcat.SetCameraPose(centre + 3.2 * radius * direction, centre)
+
+
+def model_path(model: str) -> Path:
+    """The description file for a built-in name (Drake's shipped example) or a user's file, checked."""
+    if model in BUILTINS:
+        from underact.plants.drake import BUILTIN_FILES, drake_examples_dir
+
+        return drake_examples_dir() / BUILTIN_FILES[model]
+    path = Path(model)
+    if not path.exists():
+        raise UnderactError(f"{model!r} is neither a built-in model ({', '.join(BUILTINS)}) nor an existing file")
+    if path.is_dir():
+        raise UnderactError(f"{path}: is a directory; give a .urdf, .sdf or MJCF .xml file")
+    if path.suffix.lower() not in FILE_SUFFIXES:
+        raise UnderactError(f"{path}: unknown file type {path.suffix!r}; expected .urdf, .sdf, .xml or .mjcf")
+    return path
+
+
+def build_scene(model: str, base: str = "auto", publish_period: float | None = None) -> RobotScene:
+    """The robot `model` (built-in name or file) in a Drake diagram drawn by a new `Meshcat` (no browser needed).
+
+    `publish_period`: the visualizer's period, which sets a recording's frame rate (default: Drake's, 1/64 s)."""
+    from pydrake.geometry import Meshcat, MeshcatVisualizer, MeshcatVisualizerParams, Role
+    from pydrake.multibody.plant import AddMultibodyPlantSceneGraph
+    from pydrake.systems.framework import DiagramBuilder
+
+    from underact.plants.files import check_base
+
+    check_base(base)
+    if model in BUILTINS and base != "auto":
+        raise UnderactError(f"{model} is bolted to the world; --base applies to description files")
+    path = model_path(model)
+    description = parse_description(path, base)
+    warnings = [] if model in BUILTINS else list(description.warnings)  # a built-in's are notes, not problems
+    builder = DiagramBuilder()
+    plant, scene_graph = AddMultibodyPlantSceneGraph(builder, 0.0)
+    meshes = tempfile.TemporaryDirectory(prefix="underact-view-")  # OBJ copies of STL meshes, read at publish
+    warnings += _add_model(plant, path, FILE_SUFFIXES[path.suffix.lower()], base, Path(meshes.name))
+    with _drake_log(logging.ERROR):  # Drake warns that recolouring needs a visualizer reset; none exists yet
+        link_status = _colour_links(plant, scene_graph, description)
+    with _drake_log(logging.WARNING):  # Meshcat announces its (unused) port at INFO
+        meshcat = Meshcat()
+    params = MeshcatVisualizerParams()
+    params.role = Role.kIllustration
+    params.prefix = "visual"
+    if publish_period is not None:
+        params.publish_period = publish_period
+    visualizer = MeshcatVisualizer.AddToBuilder(builder, scene_graph, meshcat, params)
+    name = model if model in BUILTINS else description.name or path.stem
+    return RobotScene(name, description, builder.Build(), plant, meshcat, visualizer, link_status, warnings, meshes)
+
+
+@contextmanager
+def _drake_log(level: int) -> Iterator[None]:
+    """Drake's log messages below `level` dropped while the block runs."""
+    logger = logging.getLogger("drake")
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _add_model(plant, path: Path, kind: str, base: str, obj_dir: Path) -> list[str]:
+    """Parses the vetted file into `plant` with the base mode applied and finalizes; returns mesh warnings.
+    A URDF's STL meshes are converted to OBJ files in `obj_dir`."""
+    from pydrake.multibody.parsing import Parser
+
+    from underact.plants.drake import _first_line, _free_bodies
+    from underact.plants.files import MIN_MASS, massless_with_inertia, read_vetted, urdf_with_base
+
+    read_vetted(path)
+    warnings: list[str] = []
+    try:
+        if kind == "urdf":
+            root, warnings = _urdf_with_stand_ins(path, obj_dir)
+            if base == "floating":
+                root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
+            massless_with_inertia(root, MIN_MASS)
+            Parser(plant).AddModelsFromString(ET.tostring(root, encoding="unicode"), "urdf")
+        else:
+            if base == "floating":
+                raise UnderactError(f"{path}: --base floating is supported for URDF files; use auto or fixed")
+            Parser(plant).AddModels(str(path))
+        if base == "fixed":
+            for body in _free_bodies(plant):
+                plant.WeldFrames(plant.world_frame(), body.body_frame())
+        plant.Finalize()
+    except UnderactError:
+        raise
+    except (Exception, SystemExit) as exc:  # pydrake raises RuntimeError/ValueError/SystemExit, multi-line
+        raise UnderactError(f"{path}: Drake could not load the model: {_first_line(exc)}") from None
+    return warnings
+
+
+def _urdf_with_stand_ins(path: Path, obj_dir: Path) -> tuple[ET.Element, list[str]]:
+    """`engine_urdf(path)` (unloadable meshes removed) without collision geometry, with a sphere and rods drawn
+    for each removed visual mesh and STL meshes converted to OBJ in `obj_dir`; returns the tree and a warning
+    naming what was replaced."""
+    from underact.description import safe_parse
+    from underact.description.sanitize import engine_urdf, removed_geometry
+
+    root = ET.fromstring(engine_urdf(path))
+    for link in root.findall("link"):  # a page draws visuals only (Drake hulls collision meshes, .stl refused)
+        for collision in link.findall("collision"):
+            link.remove(collision)
+    missing = set(removed_geometry(path))
+    for link in root.findall("link"):
+        for visual in link.findall("visual"):
+            mesh = visual.find("geometry/mesh")
+            if mesh is not None and not _drawable(mesh, obj_dir):
+                link.remove(visual)
+                missing.add(mesh.get("filename"))
+    if not missing:
+        return root, []
+    links = {link.get("name"): link for link in root.findall("link")}
+    child_offsets: dict[str, list[list[float]]] = {}
+    for joint in root.findall("joint"):
+        parent, origin = joint.find("parent"), joint.find("origin")
+        if parent is not None:
+            xyz = _floats(origin.get("xyz") if origin is not None else None, 3)
+            child_offsets.setdefault(parent.get("link"), []).append(xyz)
+    drawn = []
+    for link in safe_parse(path).findall("link"):
+        removed = [v for v in link.findall("visual") if v.find("geometry/mesh") is not None
+                   and v.find("geometry/mesh").get("filename", "") in missing]
+        target = links.get(link.get("name"))
+        if not removed or target is None:
+            continue
+        drawn.append(link.get("name"))
+        for visual in removed:
+            origin = visual.find("origin")
+            target.append(_visual(origin.get("xyz", "0 0 0") if origin is not None else "0 0 0", "0 0 0",
+                                  ET.Element("sphere", radius=f"{STAND_IN_RADIUS}")))
+        for xyz in child_offsets.get(link.get("name"), []):
+            rod = _rod(xyz)
+            if rod is not None:
+                target.append(rod)
+    shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return root, [f"{len(missing)} mesh file(s) cannot be loaded ({shown}); links {', '.join(drawn)} are drawn "
+                  "as spheres and rods"]
+
+
+def _drawable(mesh: ET.Element, obj_dir: Path) -> bool:
+    """Points `mesh` (an absolute file name from `engine_urdf`) at a file Meshcat draws, as a file:// URI (Drake
+    parsing a string wants URIs): an STL is converted to OBJ in `obj_dir`. False for an STL that cannot be read."""
+    from underact.view.stl import read_stl, write_obj
+
+    source = Path(mesh.get("filename", ""))
+    if source.suffix.lower() == ".stl":
+        try:
+            triangles = read_stl(source)
+        except (OSError, ValueError):
+            return False
+        target = obj_dir / f"{len(list(obj_dir.iterdir()))}_{source.stem}.obj"
+        write_obj(triangles, target)
+        source = target
+    mesh.set("filename", source.resolve().as_uri())
+    return True
+
+
+def _floats(text: str | None, n: int) -> list[float]:
+    try:
+        values = [float(x) for x in (text or "").split()]
+    except ValueError:
+        return [0.0] * n
+    return values if len(values) == n else [0.0] * n
+
+
+def _visual(xyz: str, rpy: str, shape: ET.Element) -> ET.Element:
+    visual = ET.Element("visual")
+    ET.SubElement(visual, "origin", xyz=xyz, rpy=rpy)
+    ET.SubElement(visual, "geometry").append(shape)
+    return visual
+
+
+def _rod(xyz: list[float]) -> ET.Element | None:
+    """A thin cylinder from the link frame's origin to `xyz` (a child joint's origin), or None if they coincide.
+
+    URDF's cylinder lies along z; rpy = (0, pitch, yaw) turns z onto the direction d: Rz(yaw)·Ry(pitch)·z = d."""
+    length = math.dist(xyz, (0.0, 0.0, 0.0))
+    if length < 1e-6:
+        return None
+    x, y, z = xyz
+    pitch, yaw = math.atan2(math.hypot(x, y), z), math.atan2(y, x)
+    radius = min(max(0.1 * length, 0.005), STAND_IN_RADIUS / 2)
+    return _visual(f"{x / 2} {y / 2} {z / 2}", f"0 {pitch} {yaw}",
+                   ET.Element("cylinder", radius=f"{radius}", length=f"{length}"))
+
+
+def _joint_status(plant, description: Description) -> dict[str, str]:
+    """Each movable Drake joint → "actuated" or "passive", by the file's actuation (a mimic joint as its master);
+    a joint the description does not name (a floating base) is passive unless Drake gave it an actuator."""
+    from pydrake.multibody.tree import JointActuatorIndex, JointIndex
+
+    actuated = set(description.actuated_joints)
+    mimic = {j.name: j.mimic for j in description.joints if j.mimic}
+    known = {j.name for j in description.joints}
+    drake_actuated = {plant.get_joint_actuator(JointActuatorIndex(i)).joint().name()
+                      for i in range(plant.num_actuators())}
+    status = {}
+    for i in range(plant.num_joints()):
+        joint = plant.get_joint(JointIndex(i))
+        if joint.num_velocities() == 0:
+            continue
+        name = mimic.get(joint.name(), joint.name())
+        is_actuated = name in actuated if name in known else joint.name() in drake_actuated
+        status[joint.name()] = "actuated" if is_actuated else "passive"
+    return status
+
+
+def _colour_links(plant, scene_graph, description: Description) -> dict[str, str]:
+    """Recolours every link's illustration geometry by the joint that moves it; returns body name → status."""
+    from pydrake.geometry import IllustrationProperties, Rgba, RoleAssign
+    from pydrake.multibody.tree import BodyIndex, JointIndex
+
+    joint_status = _joint_status(plant, description)
+    inbound = {}
+    for i in range(plant.num_joints()):
+        joint = plant.get_joint(JointIndex(i))
+        inbound[joint.child_body().index()] = joint
+    colours = {"actuated": ACTUATED, "passive": PASSIVE, "fixed": FIXED}
+    inspector = scene_graph.model_inspector()
+    link_status = {}
+    for i in range(1, plant.num_bodies()):
+        body = plant.get_body(BodyIndex(i))
+        status, walker = "fixed", body
+        while walker.index() in inbound:
+            joint = inbound[walker.index()]
+            if joint.name() in joint_status:
+                status = joint_status[joint.name()]
+                break
+            walker = joint.parent_body()
+        link_status[body.name()] = status
+        for geometry in plant.GetVisualGeometriesForBody(body):
+            props = IllustrationProperties(inspector.GetIllustrationProperties(geometry))
+            props.UpdateProperty("phong", "diffuse", Rgba(*colours[status]))
+            scene_graph.AssignRole(plant.get_source_id(), geometry, props, RoleAssign.kReplace)
+    return link_status
