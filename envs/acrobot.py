@@ -63,6 +63,11 @@ class AcrobotSystem(System):
         tip = -p.l1 * np.cos(x[:, 0]) - p.l2 * np.cos(x[:, 0] + x[:, 1])
         return tip / (p.l1 + p.l2)
 
+    def fallen(self, x):
+        """The tip below cos(fall_angle) of the reach: the elbow may bend as far as balancing needs (a sampled-data
+        LQR swings it by up to 1.6 rad), but a folded or leaning acrobot is down."""
+        return self.height(x) < np.cos(self.fall_angle)
+
     def segments(self, x, fixed_camera=False):
         p = self.params
         n = len(x)
@@ -116,14 +121,22 @@ class AcrobotEnv(UnderactEnv):
     [−reset_noise, reset_noise]. `reset(options={"state": x0})` starts exactly at x0 = (θ1, θ2, θ̇1, θ̇2).
 
     ## Episode End
-    Termination: a joint spins faster than `max_speed` (8π rad/s by default; both tasks), or (balance) |θ1 − π|
-    or |θ2| (wrapped) exceeds `fall_angle`. Truncation: 500 steps (25 s; dt = 0.05 s, two RK4 steps of 25 ms).
+    Termination: a joint spins faster than `max_speed` (8π rad/s by default; both tasks), or (balance) the tip's
+    height h falls below cos(`fall_angle`) (1.0 rad by default, h < 0.54: the tip more than 57° from upright, or the
+    acrobot folded). The joint angles themselves are not bounded: balancing needs elbow excursions of 1.6 rad.
+    Truncation: 500 steps (25 s; dt = 0.05 s, two RK4 steps of 25 ms).
     A step whose state leaves the finite numbers (NaN, infinite or beyond ±1e10, or flagged by MuJoCo or Drake)
     raises `underact.errors.DivergenceError` on every backend; the environment never resets on its own.
 
+    ## Reference controller
+    `underact.envs.reference.reference_controller(env)`, from observations at dt = 0.05 s, over 100 seeded starts:
+    balance, a sampled-data LQR: 500.0 ± 0.0 (every episode truncates at 500); swing-up, Spong's energy shaping then
+    that LQR: 437.6 ± 87.4 (a few episodes spin past `max_speed` while pumping). Registered `reward_threshold`:
+    475 (balance), 400 (swing-up).
+
     ## Arguments
     `gymnasium.make("underact/AcrobotSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    fall_angle=0.4, reset_noise=0.05, max_speed=8π, width=64, height=64, **params)`
+    fall_angle=1.0, reset_noise=0.05, max_speed=8π, width=64, height=64, **params)`
 
     - `backend`: "analytic" (closed form + RK4, default, fastest), "drake" (RK4 on the Drake plant's terms;
       Drake's shipped model, so only `u_limit` may change) or "mujoco" (`mj_step`, RK4 integrator).
@@ -144,7 +157,7 @@ class AcrobotEnv(UnderactEnv):
         backend: str = "analytic",
         render_mode: str | None = None,
         actuator_gain: float = 1.0,
-        fall_angle: float = 0.4,
+        fall_angle: float = 1.0,
         reset_noise: float = 0.05,
         max_speed: float = MAX_SPEED,
         width: int = 64,

@@ -151,6 +151,11 @@ class CartPoleEnv(UnderactEnv):
     ±1e10, or flagged by MuJoCo or Drake) raises `underact.errors.DivergenceError` on every backend; the
     environment never resets on its own.
 
+    ## Reference controller
+    `underact.envs.reference.reference_controller(env)`, from observations at dt = 0.02 s, over 100 seeded starts:
+    balance, a sampled-data LQR: 500.0 ± 0.0 (every episode truncates at 500); swing-up, pole energy shaping with a
+    cart term, then that LQR: 443.6 ± 5.2. Registered `reward_threshold`: 475 (balance), 430 (swing-up).
+
     ## Arguments
     `gymnasium.make("underact/CartPoleBalance-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
     fall_angle=0.2, reset_noise=0.05, max_speed=8π, x_limit=2.4, width=64, height=64, follow=None, **params)`

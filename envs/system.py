@@ -128,15 +128,19 @@ class System(ABC):
         return np.abs(wrap_angle(q[:, angular] - self.upright[angular])).max(axis=1)
 
     def terminated(self, x: np.ndarray) -> np.ndarray:
-        """A joint spinning faster than `max_speed`; for balance also an angle more than `fall_angle` from upright.
+        """A joint spinning faster than `max_speed`; for balance also `fallen(x)`.
 
         The speed limit keeps the fixed-step RK4 accurate (a constant maximal torque would otherwise spin the
         acrobot up until the integration fails) and stands for the hardware's limits. Subclasses add their own.
         """
         ended = np.abs(x[:, 2:][:, self.angular_mask]).max(axis=1) > self.max_speed
         if self.task == "balance":
-            ended |= self.angle_error(x) > self.fall_angle
+            ended |= self.fallen(x)
         return ended
+
+    def fallen(self, x: np.ndarray) -> np.ndarray:
+        """Balance tasks end here (N,): an angle more than `fall_angle` from upright (systems may redefine it)."""
+        return self.angle_error(x) > self.fall_angle
 
     def start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n start states (n, 4): hanging rest (swing-up) or upright (balance), plus uniform noise on q and v."""

@@ -175,7 +175,7 @@ class AcrobotVectorEnv(UnderactVectorEnv):
         backend: str = "analytic",
         render_mode: str | None = None,
         actuator_gain: float = 1.0,
-        fall_angle: float = 0.4,
+        fall_angle: float = 1.0,
         reset_noise: float = 0.05,
         max_speed: float = MAX_SPEED,
         width: int = 64,

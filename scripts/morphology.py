@@ -4,8 +4,9 @@ Najarro & Risi (2020) report that Hebbian networks, whose weights self-organise 
 working when the body changes. Scaled down: train an `ABCD_lr` Hebbian agent and a `static` agent (same
 network size, same ES settings and budget) on our cart-pole and acrobot with nominal parameters, then
 evaluate both, with fresh episodes, on unseen variants: pole / link length × 0.5 … 2, masses × 0.5 … 2, and
-a damaged actuator delivering a fraction of the commanded force. Prints a table, writes morphology.csv and
-morphology.png into --out.
+a damaged actuator delivering a fraction of the commanded force. The task's reference controller
+(`underact.envs.reference`), designed for the nominal body, is the third column: what a textbook controller that
+does not know the change scores. Prints a table, writes morphology.csv and morphology.png into --out.
 
     python scripts/morphology.py --out runs/morph                       # both systems, balance tasks
     python scripts/morphology.py --systems cartpole --generations 60 --out runs/morph-cp
@@ -22,6 +23,8 @@ import matplotlib
 import numpy as np
 
 from underact.agents.trainer import TrainConfig, evaluate_genome, is_run, load_genome, read_config, train
+from underact.envs.reference import evaluate as evaluate_reference
+from underact.plants.analytic import PARAMS
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -98,10 +101,13 @@ def main() -> None:
                 config.env_kwargs = dict(kwargs)
                 returns = evaluate_genome(config, genome, args.eval_episodes, args.seed + 1)
                 row[f"{rule}_mean"], row[f"{rule}_std"] = float(returns.mean()), float(returns.std())
+            returns = evaluate_reference(env_id, args.eval_episodes, args.seed + 1, design=PARAMS[system](), **kwargs)
+            row["reference_mean"], row["reference_std"] = float(returns.mean()), float(returns.std())
             rows.append(row)
             print(
                 f"{system:9s} {label:22s} Hebbian {row['ABCD_lr_mean']:8.1f} ± {row['ABCD_lr_std']:6.1f}   "
-                f"static {row['static_mean']:8.1f} ± {row['static_std']:6.1f}",
+                f"static {row['static_mean']:8.1f} ± {row['static_std']:6.1f}   "
+                f"reference {row['reference_mean']:8.1f} ± {row['reference_std']:6.1f}",
                 flush=True,
             )
 
@@ -114,11 +120,16 @@ def main() -> None:
     for ax, system in zip(axes[:, 0], systems, strict=True):
         sub = [r for r in rows if r["system"] == system]
         x = np.arange(len(sub))
-        for shift, rule, name in ((-0.2, "ABCD_lr", "Hebbian ABCD_lr"), (0.2, "static", "static weights")):
+        bars = (
+            (-0.27, "ABCD_lr", "Hebbian ABCD_lr"),
+            (0.0, "static", "static weights"),
+            (0.27, "reference", "reference controller (nominal design)"),
+        )
+        for shift, rule, name in bars:
             ax.bar(
                 x + shift,
                 [r[f"{rule}_mean"] for r in sub],
-                0.4,
+                0.27,
                 yerr=[r[f"{rule}_std"] for r in sub],
                 label=name,
                 capsize=2,

@@ -228,9 +228,12 @@ def test_rewards_termination_and_truncation():
     off_rail = gym.make("underact/CartPoleSwingUp-v0")
     off_rail.reset(options={"state": [2.39, 0.0, 1.0, 0.0]})
     assert off_rail.step(np.zeros(1, dtype=np.float32))[2]
-    acro = gym.make("underact/AcrobotBalance-v0")
-    acro.reset(options={"state": [math.pi, 0.45, 0.0, 0.0]})
-    assert acro.step(np.zeros(1, dtype=np.float32))[2]
+    # Acrobot balance ends when the tip's height (−l1 cos θ1 − l2 cos(θ1+θ2)) / (l1 + l2) < cos(1.0): a bent elbow
+    # alone (θ2 = 1: h = (1 + 2 cos 1) / 3 = 0.69) does not end it, a leaning (h = cos 1.2) or folded one does.
+    for state, ends in [([math.pi, 1.0], False), ([math.pi + 1.2, 0.0], True), ([math.pi, math.pi], True)]:
+        acro = gym.make("underact/AcrobotBalance-v0")
+        acro.reset(options={"state": [*state, 0.0, 0.0]})
+        assert acro.step(np.zeros(1, dtype=np.float32))[2] == ends, state
 
     env = gym.make("underact/AcrobotSwingUp-v0")
     env.reset(seed=0)

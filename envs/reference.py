@@ -1,0 +1,87 @@
+"""Reference controllers: the textbook controller of each task, acting through the Gymnasium API at the task's dt.
+
+A task is only as good as the controller that solves it. Each environment has one here, and a test runs it through
+`gymnasium.make` on 100 seeded starts:
+
+- balance: a sampled-data LQR (`underact.control.DiscreteLQRController`: exact zero-order hold at the environment's
+  dt, discrete Riccati gain) about upright;
+- swing-up: the system's energy-shaping swing-up (Spong's for the acrobot, the cart-pole's pole energy with a cart
+  term), handing over to that LQR where the continuous LQR's cost-to-go x̃ᵀSx̃ is below the threshold tuned for
+  it (`underact.control.switching.THRESHOLDS`).
+
+The policy sees only the observation: angles come back from their (cos, sin) pair, velocities are observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from underact.control import DiscreteLQRController, LQRController
+from underact.control.swingup import AcrobotSwingUp, CartPoleSwingUp
+from underact.control.switching import THRESHOLDS, SwingUpAndBalance
+from underact.plants.analytic import PLANTS
+
+SWING_UPS = {"acrobot": AcrobotSwingUp, "cartpole": CartPoleSwingUp}
+
+
+class _SampledSwingUpAndBalance(SwingUpAndBalance):
+    """Switches where the continuous LQR's cost-to-go is below the threshold tuned for it (`switching.THRESHOLDS`),
+    then balances with the sampled-data gain."""
+
+    def __init__(self, swing_up, lqr: DiscreteLQRController, threshold: float):
+        super().__init__(swing_up, lqr, threshold)
+        self.switch = LQRController(lqr.plant, u_limit=lqr.u_limit)
+
+    def balancing(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return self.switch.cost(q, v) < self.threshold
+
+
+def state_from_observation(system: str, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(q, v) from an observation: acrobot (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2), cart-pole (x, cos θ, sin θ,
+    ẋ, θ̇)."""
+    obs = np.asarray(obs, dtype=np.float64)
+    if system == "acrobot":
+        q = np.array([np.arctan2(obs[1], obs[0]), np.arctan2(obs[3], obs[2])])
+        return q, obs[4:6]
+    return np.array([obs[0], np.arctan2(obs[2], obs[1])]), obs[3:5]
+
+
+def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]:
+    """policy(obs) -> action for an `underact/…-v0` environment (its system, task and dt).
+
+    `design`: the parameters the controller is designed for (`underact.plants.analytic` params); by default the
+    environment's own. Pass the nominal ones to see how the controller copes with a body it was not designed for."""
+    system = env.unwrapped.system
+    plant = PLANTS[system.name](system.params if design is None else design)
+    lqr = DiscreteLQRController(plant, system.dt, u_limit=plant.u_limit)
+    if system.task == "balance":
+        controller = lqr
+    else:
+        swing_up = SWING_UPS[system.name](plant, u_limit=plant.u_limit)
+        controller = _SampledSwingUpAndBalance(swing_up, lqr, THRESHOLDS[system.name])
+
+    def policy(obs: np.ndarray) -> np.ndarray:
+        q, v = state_from_observation(system.name, obs)
+        return np.asarray(controller(0.0, q, v), dtype=np.float32).reshape(1)
+
+    return policy
+
+
+def evaluate(env_id: str, episodes: int = 100, seed: int = 0, design=None, **kwargs) -> np.ndarray:
+    """Returns of the reference controller over `episodes` seeded starts (seeds seed, seed + 1, …)."""
+    import gymnasium
+
+    env = gymnasium.make(env_id, **kwargs)
+    returns = np.empty(episodes)
+    for k in range(episodes):
+        obs, _ = env.reset(seed=seed + k)
+        policy, total, done = reference_controller(env, design), 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += float(reward)
+            done = terminated or truncated
+        returns[k] = total
+    env.close()
+    return returns
