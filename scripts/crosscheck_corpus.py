@@ -85,6 +85,9 @@ def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
             row[backend] = "ok"
         except BaseException as exc:  # noqa: BLE001 - a row per file, whatever the engine raised
             row[backend] = _one_line(exc)
+    if "drake" in plants and plants["drake"].nv == 0:  # e.g. a xacro stub: nothing moves, nothing to compare
+        row["drake"], row["mujoco"] = "empty", "empty"
+        return row
     if len(plants) == 2:
         try:
             diffs = crosscheck(plants["drake"], plants["mujoco"], states, seed, atol, rtol)
@@ -136,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                              "worst": None})
     elapsed = time.perf_counter() - start
     print_table(rows, [str(f) for f in folders])
+    print_summary(rows, [str(f) for f in folders])
     print(f"\n{len(rows)} files in {elapsed:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
@@ -155,19 +159,25 @@ def print_table(rows: list[dict], roots: list[str]) -> None:
         mj = r["mujoco"] if r["mujoco"] == "ok" else f"no: {r['mujoco']}"
         verdict = f"{r['verdict'] or '-'}  {r['worst'] or ''}"
         print(f"{_short(r['path'], roots)[-70:]:<70} {'ok' if r['drake'] == 'ok' else 'no':<6} {mj[:40]:<40} {verdict}")
-    by_kind = Counter()
+
+def print_summary(rows: list[dict], roots: list[str]) -> None:
+    """Counts per source folder and format; files Drake loads as empty (no joints) are left out of the shares."""
+    counts = Counter()
     for r in rows:
-        kind = Path(r["path"]).suffix.lower().lstrip(".")
-        by_kind[(kind, "files")] += 1
-        by_kind[(kind, "drake")] += r["drake"] == "ok"
-        by_kind[(kind, "drake+mujoco")] += r["drake"] == "ok" and r["mujoco"] == "ok"
-        by_kind[(kind, "agree")] += r["verdict"] == "agree"
-    print("\n| format | files | Drake loads | MuJoCo loads too | agree | agree / Drake loads |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for kind in sorted({k for k, _ in by_kind}):
-        d, both, agree = by_kind[(kind, "drake")], by_kind[(kind, "drake+mujoco")], by_kind[(kind, "agree")]
+        source = next((Path(root).name for root in roots if r["path"].startswith(root)), "")
+        key = (source, Path(r["path"]).suffix.lower().lstrip("."))
+        counts[key + ("files",)] += 1
+        counts[key + ("empty",)] += r["drake"] == "empty"
+        counts[key + ("drake",)] += r["drake"] == "ok"
+        counts[key + ("both",)] += r["drake"] == "ok" and r["mujoco"] == "ok"
+        counts[key + ("agree",)] += r["verdict"] == "agree"
+    print("\n| source | format | files | Drake loads | MuJoCo loads too | engines agree | agree / Drake loads |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for key in sorted({k[:2] for k in counts}):
+        d, both, agree = counts[key + ("drake",)], counts[key + ("both",)], counts[key + ("agree",)]
         share = f"{100 * agree / d:.0f} %" if d else "-"
-        print(f"| {kind} | {by_kind[(kind, 'files')]} | {d} | {both} | {agree} | {share} |")
+        empty = f" ({counts[key + ('empty',)]} empty)" if counts[key + ("empty",)] else ""
+        print(f"| {key[0]} | {key[1]} | {counts[key + ('files',)]}{empty} | {d} | {both} | {agree} | {share} |")
     reasons = Counter(r["mujoco"] for r in rows if r["drake"] == "ok" and r["mujoco"] != "ok")
     if reasons:
         print("\nMuJoCo refusals among files Drake loads:")
