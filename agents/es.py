@@ -45,13 +45,17 @@ def centered_ranks(fitness: np.ndarray) -> np.ndarray:
     Sharing matters: many individuals tie at an episode-length cap, and breaking ties by position would
     push the center along the noise of whichever mirrored half comes first.
     """
-    from scipy.stats import rankdata
-
     fitness = np.asarray(fitness, dtype=np.float64)
     n = fitness.size
     if n < 2:
         return np.zeros(n)
-    return (rankdata(fitness, method="average") - 1) / (n - 1) - 0.5
+    order = np.argsort(fitness, kind="stable")
+    ordered = fitness[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first position of each run of ties
+    ends = np.r_[starts[1:], n]
+    ranks = np.empty(n)
+    ranks[order] = np.repeat((starts + ends - 1) / 2, ends - starts)  # a run's average 0-based rank
+    return ranks / (n - 1) - 0.5
 
 
 class OpenAIES:

@@ -32,7 +32,7 @@ Batch shapes: an agent is (individual p, episode e). Weights are [P, E, out, in]
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -72,12 +72,6 @@ class LayerTerms:
         terms = (self.a, self.b, self.c, self.d)
         zeros = np.zeros(self.a.shape, dtype=np.float32) if any(t is None for t in terms) else None
         return tuple(zeros if t is None else t.numpy() for t in terms)
-
-    def select(self, index: torch.Tensor) -> LayerTerms:
-        """The terms of individuals `index` (a 1-D index into the population axis)."""
-        pick = {f.name: getattr(self, f.name) for f in fields(self)}
-        pick = {k: (v.index_select(0, index) if v is not None else None) for k, v in pick.items()}
-        return LayerTerms(**pick)
 
 
 class PlasticNet:
@@ -160,21 +154,36 @@ class PlasticNet:
     def step(self, weights: list[torch.Tensor], terms: list[LayerTerms], x: torch.Tensor) -> torch.Tensor:
         """One forward pass of x [P, E, in] and, for plastic rules, the Hebbian update of `weights` in place.
 
-        Each layer is one fused sweep (`underact.agents.kernels`, threads set by `kernels.use_threads`). Weights must
-        be contiguous float32 CPU tensors (as `initial_weights` makes them). Returns the output layer's tanh
-        activations [P, E, out].
+        Weights must be contiguous float32 CPU tensors (as `initial_weights` makes them). Returns the output
+        layer's tanh activations [P, E, out]. The tensor form of `step_arrays`.
         """
-        pre = np.array(x.detach().cpu().numpy(), dtype=np.float32, order="C")  # a fresh writable copy: one kernel type
-        for w, t in zip(weights, terms, strict=True):
+        for w in weights:
             if not w.is_contiguous() or w.dtype != torch.float32:
                 raise ValueError(f"weights must be contiguous float32 tensors, got {w.dtype}, strides {w.stride()}")
-            wn = w.numpy()  # shares memory: the kernel updates the tensor in place
-            post = np.empty(wn.shape[:3], dtype=np.float32)
-            if self.plastic:
-                kernels.plastic_layer(wn, pre, *t.kernel_args, post)
-                if self.norm:
-                    w.div_(w.abs().amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12))
+        coefficients = [t.kernel_args for t in terms] if self.plastic else None
+        pre = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
+        return torch.from_numpy(self.step_arrays([w.numpy() for w in weights], coefficients, pre))
+
+    def step_arrays(
+        self,
+        weights: list[np.ndarray],
+        coefficients: list[tuple[np.ndarray, ...]] | None,
+        x: np.ndarray,
+    ) -> np.ndarray:
+        """`step` on numpy arrays, as rollouts call it every environment step: x [P, E, in] float32 (C order),
+        weights [P, E, out, in] float32 (C order, updated in place), coefficients the layers' `kernel_args` (None
+        for `static`). Returns the output layer's activations [P, E, out].
+
+        Each layer is one fused sweep (`underact.agents.kernels`, threads set by `kernels.use_threads`).
+        """
+        pre = x
+        for layer, w in enumerate(weights):
+            post = np.empty(w.shape[:3], dtype=np.float32)
+            if coefficients is None:
+                kernels.static_layer(w, pre, post)
             else:
-                kernels.static_layer(wn, pre, post)
+                kernels.plastic_layer(w, pre, *coefficients[layer], post)
+                if self.norm:
+                    w /= np.maximum(np.abs(w).max(axis=(-2, -1), keepdims=True), np.float32(1e-12))
             pre = post
-        return torch.from_numpy(pre)
+        return pre

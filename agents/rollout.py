@@ -1,7 +1,7 @@
 """Population rollouts: every agent of a population slice steps together in one vector environment.
 
 An agent is (individual p, episode e); agent p·E + e drives environment copy p·E + e. Per environment step
-there is one batched forward pass and Hebbian update for all agents (`PlasticNet.step`) and one vector
+there is one batched forward pass and Hebbian update for all agents (`PlasticNet.step_arrays`) and one vector
 environment step. Episodes end at different times: each copy's done flag is tracked, its later rewards are
 ignored, and the loop ends when every agent is done (copies that autoreset keep stepping, unused).
 
@@ -24,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from underact.agents import kernels
 from underact.agents.hebbian import PlasticNet
 
 
@@ -35,13 +36,24 @@ def import_our_envs() -> None:
         pass
 
 
+def _registered(env_id: str) -> gym.envs.registration.EnvSpec | None:
+    try:
+        return gym.spec(env_id)
+    except gym.error.Error:
+        return None
+
+
 def derived_seed(*keys: int) -> int:
     """A 32-bit seed derived from integer keys (numpy SeedSequence), stable across runs and machines."""
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
 
 
 def check_env_id(env_id: str) -> gym.envs.registration.EnvSpec:
-    """The registered spec of `env_id`, or ValueError naming the id."""
+    """The registered spec of `env_id`, or ValueError naming the id. Our environments are imported only for an
+    id Gymnasium does not know yet (importing them costs ~0.5 s that a CartPole-v1 run need not pay)."""
+    spec = _registered(env_id)
+    if spec is not None:
+        return spec
     import_our_envs()
     try:
         return gym.spec(env_id)
@@ -149,6 +161,7 @@ class PopulationEvaluator:
         self.env_spec, self.net, self.total, self.episodes, self.seed = env, net, total, episodes, seed
         self.native = env.mode() == "native"
         self._envs: dict[int, gym.vector.VectorEnv] = {}
+        kernels.load(net.plastic)
 
     def _env(self, n: int) -> gym.vector.VectorEnv:
         if n not in self._envs:
@@ -162,11 +175,12 @@ class PopulationEvaluator:
 
     def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
         """Returns of individuals offset … offset+len(genomes)−1: ([P, E] float64, env steps taken)."""
-        p, e = len(genomes), self.episodes
-        terms = self.net.terms(torch.from_numpy(np.asarray(genomes, dtype=np.float32)))
+        p, e, net = len(genomes), self.episodes, self.net
+        terms = net.terms(torch.from_numpy(np.asarray(genomes, dtype=np.float32)))
         keys = range(offset, offset + p)
         gens = [torch.Generator().manual_seed(derived_seed(self.seed, generation, k)) for k in keys]
-        weights = self.net.initial_weights(terms, gens, e)
+        weights = [w.numpy() for w in net.initial_weights(terms, gens, e)]  # [P, E, out, in] per layer
+        coefficients = [t.kernel_args for t in terms] if net.plastic else None  # [P, 1, out, in] each
         env_seed = derived_seed(self.seed, generation, 2**31 - 1)
         if self.native:
             env, first, reset_seed = self._env(self.total * e), offset * e, env_seed
@@ -174,26 +188,26 @@ class PopulationEvaluator:
             env, first, reset_seed = self._env(p * e), 0, env_seed + offset * e
         mine = slice(first, first + p * e)
         obs, _ = env.reset(seed=reset_seed)
-        actions = idle_action(env.single_action_space, env.num_envs)
+        space = env.single_action_space
+        actions = idle_action(space, env.num_envs)
         returns = np.zeros(p * e)
         done = np.zeros(p * e, dtype=bool)
-        batch = np.arange(p)  # individuals of the slice still in the batched tensors
+        batch = np.arange(p)  # individuals of the slice still in the batched arrays
+        rows: slice | np.ndarray = mine  # their environment copies, in the same order
         steps = 0
-        with torch.no_grad():
-            while not done.all():
+        while not done.all():
+            x = np.asarray(obs[rows], dtype=np.float32).reshape(len(batch), e, -1)
+            out = net.step_arrays(weights, coefficients, np.ascontiguousarray(x))
+            actions[rows] = to_actions(out.reshape(len(batch) * e, -1), space)
+            obs, reward, terminated, truncated, _ = env.step(actions)
+            steps += p * e - int(np.count_nonzero(done))
+            np.add(returns, np.asarray(reward[mine], dtype=np.float64), out=returns, where=~done)
+            done |= np.asarray(terminated[mine]) | np.asarray(truncated[mine])
+            running = ~done.reshape(p, e).all(axis=1)[batch]
+            if 4 * np.count_nonzero(running) <= 3 * len(batch):  # drop finished individuals once a quarter are
+                batch = batch[running]
                 rows = first + (batch[:, None] * e + np.arange(e)).ravel()
-                x = torch.from_numpy(np.asarray(obs[rows], dtype=np.float32)).view(len(batch), e, -1)
-                out = self.net.step(weights, terms, x).reshape(len(batch) * e, -1).numpy()
-                actions[rows] = to_actions(out, env.single_action_space)
-                obs, reward, terminated, truncated, _ = env.step(actions)
-                live = ~done
-                steps += int(live.sum())
-                returns += np.where(live, np.asarray(reward[mine], dtype=np.float64), 0.0)
-                done |= np.asarray(terminated[mine]) | np.asarray(truncated[mine])
-                running = ~done.reshape(p, e).all(axis=1)[batch]
-                if 4 * running.sum() <= 3 * len(batch):  # drop finished individuals once a quarter are
-                    keep = torch.from_numpy(np.flatnonzero(running))
-                    batch = batch[running]
-                    weights = [w.index_select(0, keep) for w in weights]
-                    terms = [t.select(keep) for t in terms]
+                weights = [w[running] for w in weights]
+                if coefficients is not None:
+                    coefficients = [tuple(c[running] for c in layer) for layer in coefficients]
         return returns.reshape(p, e), steps

@@ -1,24 +1,34 @@
-"""Benchmark: batched Hebbian population rollouts against a reference-style loop, and memory bandwidth.
+"""Benchmark: batched Hebbian rollouts against the cache-bandwidth ceiling and a reference-style loop.
 
 Ours: the whole population steps together (one vector environment; per step, one fused numba kernel per
 layer does the batched forward pass and Hebbian update, float32). Reference (the structure of Najarro &
 Risi's code): a multiprocessing pool with one worker per core, one individual per task, one environment
 each, stepped one step at a time with numpy per-agent matrices. Both play the same genomes from the same
-initial states; both count the env steps of live agents. The script prints steps/s of each, their ratio,
-and the fraction of this machine's memory bandwidth the batched update reaches: each agent-step streams its
-coefficients (read) and weights (read and write), bandwidth measured by a large numpy copy (DRAM) and a
-cache-sized one (L3).
+initial states and count the env steps of live agents (= agent-steps), measured in the same run.
 
-    python scripts/bench_agents.py                      # (128, 64), population 64 x 4 episodes, acrobot
-    python scripts/bench_agents.py --hidden 32 --population 128 --repeats 5
+Two populations are measured: random genomes (short episodes on CartPole) and copies of a trained genome
+(long episodes: the case that exercises the kernel), the trained genome read from `--genome RUN` or trained
+here first with the default ES settings. The kernel-alone figure feeds the network the observations of real
+episodes (not zeros: tanh(0) is the C library's fast path and flattered the old kernel).
+
+Ceiling: per agent-step the kernel reads the individual's four coefficient arrays (η folded in, shared by its
+E episodes) and reads and writes the agent's weights, 4·(4N/E + 2N) bytes for N synapses (≈ 106 kB at
+(128, 64)); the population's working set (≈ 18 MB) stays in L3, whose bandwidth a cache-sized numpy copy
+measures. The ceiling is that bandwidth divided by the bytes per agent-step.
+
+    python scripts/bench_agents.py                       # (128, 64), population 64 x 4 episodes, CartPole-v1
+    python scripts/bench_agents.py --genome runs/big --no-ray --json out.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -110,19 +120,51 @@ def bench_reference(env_id: str, net: PlasticNet, genomes: np.ndarray, episodes:
     return best, mean
 
 
-def kernel_rate(net: PlasticNet, genomes: np.ndarray, episodes: int, repeats: int = 50) -> float:
-    """Agent-steps/s of the batched forward pass + Hebbian update alone (no environment)."""
+def real_inputs(env_id: str, net: PlasticNet, genomes: np.ndarray, episodes: int, steps: int) -> list[np.ndarray]:
+    """The observations [P, E, in] the population sees over its first `steps` steps (finished copies autoreset)."""
     terms = net.terms(torch.from_numpy(genomes))
-    gens = [torch.Generator().manual_seed(k) for k in range(len(genomes))]
-    weights = net.initial_weights(terms, gens, episodes)
-    x = torch.zeros(len(genomes), episodes, net.sizes[0])
-    with torch.no_grad():
-        for _ in range(5):
-            net.step(weights, terms, x)
+    gens = [torch.Generator().manual_seed(derived_seed(SEED, GENERATION, k)) for k in range(len(genomes))]
+    weights = [w.numpy() for w in net.initial_weights(terms, gens, episodes)]
+    coefficients = [t.kernel_args for t in terms]
+    env = EnvSpec(env_id).make(len(genomes) * episodes)
+    obs, _ = env.reset(seed=SEED)
+    seen = []
+    for _ in range(steps):
+        x = np.ascontiguousarray(obs, dtype=np.float32).reshape(len(genomes), episodes, -1)
+        seen.append(x)
+        out = net.step_arrays(weights, coefficients, x)
+        obs = env.step(to_actions(out.reshape(len(obs), -1), env.single_action_space))[0]
+    env.close()
+    return seen
+
+
+def kernel_rate(net: PlasticNet, genomes: np.ndarray, episodes: int, inputs: list[np.ndarray], repeats: int) -> float:
+    """Agent-steps/s of the batched forward pass + Hebbian update alone (no environment), on recorded real
+    inputs, best of `repeats` passes over them (fresh weights each pass)."""
+    terms = net.terms(torch.from_numpy(genomes))
+    coefficients = [t.kernel_args for t in terms]
+    best = 0.0
+    for r in range(repeats + 1):
+        gens = [torch.Generator().manual_seed(derived_seed(SEED, GENERATION, k)) for k in range(len(genomes))]
+        weights = [w.numpy() for w in net.initial_weights(terms, gens, episodes)]
         t = time.perf_counter()
-        for _ in range(repeats):
-            net.step(weights, terms, x)
-    return repeats * len(genomes) * episodes / (time.perf_counter() - t)
+        for x in inputs:
+            net.step_arrays(weights, coefficients, x)
+        if r:  # the first pass warms up
+            best = max(best, len(inputs) * len(genomes) * episodes / (time.perf_counter() - t))
+    return best
+
+
+def trained_genome(env_id: str, hidden: tuple[int, ...], run: str | None) -> tuple[np.ndarray, str]:
+    """(genome, where it came from): the best genome of run folder `run`, or one trained here (default ES)."""
+    from underact.agents.trainer import TrainConfig, load_genome, train
+
+    if run is not None:
+        return load_genome(Path(run)), run
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = train(TrainConfig(env=env_id, hidden=hidden), out=Path(tmp) / "run", progress=False)
+        genome = load_genome(Path(tmp) / "run")
+    return genome, f"trained here: {summary['generations']} generations, evaluated {summary['eval_mean_return']:.1f}"
 
 
 def copy_bandwidth(nbytes: int, repeats: int = 5) -> float:
@@ -138,21 +180,40 @@ def copy_bandwidth(nbytes: int, repeats: int = 5) -> float:
     return 2 * src.nbytes / best
 
 
+def measure(args, net: PlasticNet, hidden: tuple, genomes: np.ndarray, bytes_per_step: float, l3: float) -> dict:
+    """Every figure for one population of genomes."""
+    ref, ref_mean = bench_reference(args.env, net, genomes, args.episodes, args.reference_repeats, args.workers)
+    ours, ours_mean = bench_ours(args.env, net, genomes, args.episodes, args.repeats)
+    inputs = real_inputs(args.env, net, genomes, args.episodes, args.kernel_steps)
+    kernel = kernel_rate(net, genomes, args.episodes, inputs, args.repeats)
+    row = {
+        "reference": ref,
+        "reference_mean_return": ref_mean,
+        "ours": ours,
+        "ours_mean_return": ours_mean,
+        "kernel": kernel,
+        "ceiling": l3 / bytes_per_step,
+    }
+    if not args.no_ray:
+        row["ray"], _ = bench_ours_ray(args.env, hidden, genomes, args.episodes, args.repeats, args.workers)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--env",
-        default="underact/AcrobotSwingUp-v0",
-        help="Gymnasium id (default: our acrobot swing-up, whose 500-step episodes rarely end early)",
-    )
+    ap.add_argument("--env", default="CartPole-v1", help="Gymnasium id (default CartPole-v1)")
     ap.add_argument("--hidden", default="128,64", help="hidden layer sizes (default: the paper's 128,64)")
     ap.add_argument("--population", type=int, default=64)
     ap.add_argument("--episodes", type=int, default=4, help="episodes per individual (default 4, as training)")
+    ap.add_argument("--genome", metavar="RUN", help="run folder whose best genome is the trained one")
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray-backend measurement")
-    ap.add_argument("--repeats", type=int, default=3, help="timed repetitions; the best is reported")
+    ap.add_argument("--repeats", type=int, default=3, help="timed repetitions of ours; the best is reported")
+    ap.add_argument("--reference-repeats", type=int, default=1, help="timed repetitions of the reference")
+    ap.add_argument("--kernel-steps", type=int, default=200, help="recorded real inputs for the kernel figure")
     ap.add_argument("--workers", type=int, default=os.cpu_count(), help="reference pool size (default: cores)")
     ap.add_argument("--threads", type=int, default=1, help="threads for ours (default 1, as training uses)")
     ap.add_argument("--scale", type=float, default=0.05, help="std of the random genomes")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -160,44 +221,52 @@ def main() -> None:
     n_in, n_out = space_sizes(args.env)
     hidden = tuple(int(h) for h in args.hidden.split(",") if h)
     net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
-    genomes = np.random.default_rng(1).normal(0, args.scale, (args.population, net.num_params)).astype(np.float32)
-
-    ref, ref_mean = bench_reference(args.env, net, genomes, args.episodes, args.repeats, args.workers)
-    ours, ours_mean = bench_ours(args.env, net, genomes, args.episodes, args.repeats)
-    if not args.no_ray:
-        ray_rate, ray_mean = bench_ours_ray(args.env, hidden, genomes, args.episodes, args.repeats, args.workers)
-    kernel = kernel_rate(net, genomes, args.episodes)
-    n_weights = net.num_params // 5
-    # coefficients are read once per individual and step, weights read and written once per agent and step
-    per_agent_step = 4 * (5 * n_weights / args.episodes + 2 * n_weights)
-    working_set = args.population * 4 * (5 + args.episodes) * n_weights
-    dram, cache = copy_bandwidth(1 << 30), copy_bandwidth(max(working_set // 2, 1 << 20))
+    n = sum(o * i for o, i in net.shapes)  # synapses
+    bytes_per_step = 4 * (4 * n / args.episodes + 2 * n)
+    working_set = 4 * args.population * (4 + args.episodes) * n
+    l3 = copy_bandwidth(max(working_set // 2, 1 << 20))
+    trained, source = trained_genome(args.env, hidden, args.genome)
+    populations = {
+        "random": np.random.default_rng(1).normal(0, args.scale, (args.population, net.num_params)).astype(np.float32),
+        "trained": np.repeat(trained[None].astype(np.float32), args.population, axis=0),
+    }
+    results = {
+        "env": args.env,
+        "sizes": net.sizes,
+        "population": args.population,
+        "episodes": args.episodes,
+        "threads": args.threads,
+        "workers": args.workers,
+        "trained_genome": source,
+        "bytes_per_agent_step": bytes_per_step,
+        "working_set_bytes": working_set,
+        "l3_copy_bandwidth": l3,
+        "dram_copy_bandwidth": copy_bandwidth(1 << 30),
+        "populations": {name: measure(args, net, hidden, g, bytes_per_step, l3) for name, g in populations.items()},
+    }
 
     print(
         f"{args.env}  sizes {net.sizes}  population {args.population} x {args.episodes} episodes  ABCD_lr  "
-        f"torch threads {torch.get_num_threads()}  reference pool {args.workers} processes"
+        f"threads {args.threads}  reference pool {args.workers} processes  trained genome: {source}"
     )
-    print(f"reference loop ({args.workers} proc)   {ref:10.0f} env steps/s   (mean return {ref_mean:.2f})")
     print(
-        f"batched, 1 process       {ours:10.0f} env steps/s   (mean return {ours_mean:.2f})   "
-        f"{ours / ref:6.2f} x reference"
+        f"bytes per agent-step {bytes_per_step / 1e3:.1f} kB, working set {working_set / 2**20:.1f} MiB; "
+        f"copy bandwidth: cache-sized {l3 / 1e9:.1f} GB/s, DRAM {results['dram_copy_bandwidth'] / 1e9:.1f} GB/s"
     )
-    if not args.no_ray:
+    for name, r in results["populations"].items():
+        print(f"-- {name} genomes (ours: mean return {r['ours_mean_return']:.1f})")
+        print(f"   reference ({args.workers} proc)   {r['reference']:10.0f} agent-steps/s")
+        print(f"   ours, 1 process     {r['ours']:10.0f} agent-steps/s   {r['ours'] / r['reference']:6.2f} x reference")
+        if "ray" in r:
+            scaling = r["ray"] / r["ours"]
+            print(f"   ours, Ray {args.workers} workers {r['ray']:10.0f} agent-steps/s   {scaling:6.2f} x 1 process")
+        print(f"   kernel alone        {r['kernel']:10.0f} agent-steps/s (real inputs)")
         print(
-            f"batched, Ray {args.workers} workers    {ray_rate:10.0f} env steps/s   (mean return {ray_mean:.2f})   "
-            f"{ray_rate / ref:6.2f} x reference"
+            f"   ceiling             {r['ceiling']:10.0f} agent-steps/s   reached: "
+            f"rollout {r['ours'] / r['ceiling']:6.1%}, kernel {r['kernel'] / r['ceiling']:6.1%}"
         )
-    print(f"update kernel    {kernel:12.0f} agent-steps/s without the environment")
-    print(
-        f"bytes per agent-step {per_agent_step:.0f} (coefficients {5 * n_weights * 4} per individual, "
-        f"weights 2 x {n_weights * 4}); "
-        f"working set {working_set / 2**20:.1f} MiB"
-    )
-    for name, bw in (("DRAM (1 GiB copy)", dram), (f"cache-sized copy ({working_set / 2**21:.0f} MiB)", cache)):
-        print(
-            f"bandwidth {name:28s} {bw / 1e9:6.2f} GB/s   reached: end-to-end "
-            f"{ours * per_agent_step / bw:6.1%}, kernel {kernel * per_agent_step / bw:6.1%}"
-        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,17 @@ def test_centered_ranks_are_linear_in_rank_and_share_ties():
     np.testing.assert_allclose(centered_ranks(np.array([500.0, 20.0, 500.0, 500.0])), [1 / 6, -0.5, 1 / 6, 1 / 6])
 
 
+def test_centered_ranks_equal_scipy_average_ranks_bitwise():
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(4)
+    for n in (2, 3, 68, 257):
+        for fitness in (rng.normal(size=n), rng.integers(0, 5, n).astype(float), np.full(n, 500.0)):
+            expected = (rankdata(fitness, method="average") - 1) / (n - 1) - 0.5
+            np.testing.assert_array_equal(centered_ranks(fitness), expected)
+    np.testing.assert_array_equal(centered_ranks(np.array([3.0])), [0.0])
+
+
 def test_antithetic_pairs_are_mirrored_about_the_center():
     es = OpenAIES(5, ESConfig(population=6, sigma=0.5, init_std=1.0, seed=2))
     pop = es.ask().astype(np.float64)
