@@ -78,10 +78,9 @@ class TrainConfig:
         self.hidden = tuple(int(h) for h in self.hidden)
 
     def validate(self) -> None:
-        """ValueError naming the first bad setting: types, finite numbers in range, sizes whose memory this
-        machine has, and an environment (and encoder) that can be made with these settings."""
-        from underact.agents.rollout import EnvSpec, check_memory, evaluation_bytes, space_sizes
-
+        """ValueError naming the first bad setting: types, names, finite numbers in range. Only the values are
+        checked; whether the environment can be made, the encoder loaded and the sizes fit in memory is checked
+        where a run starts (`underact.agents.backends.check_resources`)."""
         check_types(self)
         if self.rule not in RULES:
             raise ValueError(f"unknown rule {self.rule!r}; expected one of {', '.join(RULES)}")
@@ -113,21 +112,6 @@ class TrainConfig:
             self.to_json()
         except ValueError:
             raise ValueError(f"env_kwargs must hold finite numbers only, got {self.env_kwargs}") from None
-        mode = EnvSpec(self.env, self.env_kwargs, self.vectorization).mode()
-        if self.encoder is None:
-            space_sizes(self.env, self.env_kwargs)
-        net = self.net()  # with an encoder: loads the encoder file and makes the wrapped environment once
-        es_bytes = 8 * net.num_params * (3 + 2 * self.population)  # center, Adam moments, the noise ε
-        check_memory(
-            f"population {self.population} x {self.episodes} episodes of a {net.num_params}-parameter network",
-            es_bytes + evaluation_bytes(net, mode, self.population + 4, self.episodes),
-            "use a smaller --hidden, --population or --episodes",
-        )
-        check_memory(
-            f"the final evaluation over {self.eval_episodes} episodes",
-            evaluation_bytes(net, mode, 1, self.eval_episodes),
-            "use fewer --eval-episodes",
-        )
 
     def target(self) -> float | None:
         """The center return at which training stops early, or None."""
@@ -145,34 +129,16 @@ class TrainConfig:
         return ESConfig(**{k: v for k, v in asdict(self).items() if k in names})
 
     def env_spec(self) -> EnvSpec:
-        """The environments the agents act in; with an encoder, wrapped by it (an `EncodedEnvSpec`)."""
-        from underact.agents.rollout import EnvSpec
+        """`underact.agents.backends.make_env_spec(self)` (loads the encoder file, if any)."""
+        from underact.agents.backends import make_env_spec
 
-        if self.encoder is None:
-            return EnvSpec(self.env, dict(self.env_kwargs), self.vectorization)
-        from underact.agents.perception.encoded import EncodedEnvSpec
-        from underact.agents.perception.pipeline import load_encoder
-
-        encoder = load_encoder(self.encoder)
-        clash = {k for k, v in encoder.env_kwargs.items() if k in self.env_kwargs and self.env_kwargs[k] != v}
-        if clash:
-            raise ValueError(
-                f"env_kwargs {sorted(clash)} differ from the ones encoder {self.encoder} was trained with "
-                f"({ {k: encoder.env_kwargs[k] for k in sorted(clash)} }); leave them out"
-            )
-        kwargs = {**self.env_kwargs, **encoder.env_kwargs}
-        return EncodedEnvSpec(self.env, kwargs, self.vectorization, wrap=encoder.wrap)
+        return make_env_spec(self)
 
     def net(self) -> PlasticNet:
-        """The plastic network; its input size is the (wrapped) environment's observation size."""
-        from underact.agents.hebbian import PlasticNet
-        from underact.agents.rollout import space_sizes
+        """`underact.agents.backends.make_net(self)` (makes an environment to read its sizes)."""
+        from underact.agents.backends import make_net
 
-        if self.encoder is None:
-            n_in, n_out = space_sizes(self.env, self.env_kwargs)
-        else:
-            n_in, n_out = encoded_sizes(self.env_spec())
-        return PlasticNet((n_in, *self.hidden, n_out), self.rule, self.norm, self.init_scale)
+        return make_net(self)
 
     def to_json(self) -> str:
         """The config as config.json holds it; ValueError for non-finite numbers (JSON has none)."""
@@ -220,18 +186,3 @@ def check_types(config: TrainConfig) -> None:
         if not _type_ok(value, hints[f.name]):
             raise ValueError(f"{f.name} must be {hints[f.name]}, got {value!r}".replace("typing.", ""))
 
-
-def encoded_sizes(spec: EnvSpec) -> tuple[int, int]:
-    """(observation size, network output size) of one copy of `spec`'s wrapped vector environment."""
-    import gymnasium as gym
-
-    env = spec.make(1)
-    try:
-        obs, act = env.single_observation_space, env.single_action_space
-    finally:
-        env.close()
-    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
-        raise ValueError(f"{spec.env_id}: the encoder must give flat feature vectors, got {obs}")
-    if isinstance(act, gym.spaces.Discrete):
-        return obs.shape[0], int(act.n)
-    return obs.shape[0], act.shape[0]

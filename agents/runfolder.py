@@ -12,14 +12,14 @@ A run folder holds
 - `lock`  an advisory `flock` held by the `underact train` that writes the folder, for its whole lifetime
   (the file holds that process's id).
 
-Every checkpoint's `sha256` covers its arrays (names, dtypes, shapes, bytes) and every other metadata entry, so
-no setting, counter or generator state can change unnoticed. Every file is replaced atomically (temporary file
-`.NAME.XXXX.tmp` in the same folder, fsync, `os.replace`). Each generation writes metrics.csv, then
-best.safetensors (when the center improved), then latest.safetensors **last**: the latest checkpoint is the
-commit point. A kill between those writes leaves metrics.csv one row ahead (dropped on resume, the rows up to
-the checkpoint verified against the manifest) or best.safetensors from the unfinished generation (accepted:
-the resumed run recomputes that generation bit for bit and writes the same file). A folder without
-latest.safetensors was killed before its first checkpoint: `--out` reuses it, `--resume` says so.
+Both checkpoints are files of the one format of `underact.agents.checkpoint`, whose `sha256` covers their arrays
+and metadata, so no setting, counter or generator state can change unnoticed. Every file is replaced atomically
+(`underact.files`: temporary file `.NAME.XXXX.tmp` in the same folder, fsync, `os.replace`). Each generation
+writes metrics.csv, then best.safetensors (when the center improved), then latest.safetensors **last**: the
+latest checkpoint is the commit point. A kill between those writes leaves metrics.csv one row ahead (dropped on
+resume, the rows up to the checkpoint verified against the manifest) or best.safetensors from the unfinished
+generation (accepted: the resumed run recomputes that generation bit for bit and writes the same file). A folder
+without latest.safetensors was killed before its first checkpoint: `--out` reuses it, `--resume` says so.
 """
 
 from __future__ import annotations
@@ -27,20 +27,19 @@ from __future__ import annotations
 import csv
 import errno
 import fcntl
-import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from underact.agents.checkpoint import load_checkpoint, save_checkpoint, sha256
 from underact.agents.config import TrainConfig
+from underact.files import atomic_write, temporary_pattern
 
-FORMAT = "underact-es-checkpoint-2"
 CONFIG, METRICS, LATEST, BEST, CURVE, LOCK = (
     "config.json",
     "metrics.csv",
@@ -61,84 +60,6 @@ METRICS_COLUMNS = (
     "lr",
     "verified_return",
 )
-
-
-# --- atomic files and checksums ---------------------------------------------------------------------
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` so that a reader sees the old or the new file, never a partial one; an OSError
-    (read-only folder, full disk) names `path`, not the temporary file."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _digest(arrays: dict[str, np.ndarray], meta: dict[str, str]) -> str:
-    """SHA-256 over every array (name, dtype, shape, bytes) and every metadata entry but the digest itself."""
-    h = hashlib.sha256()
-    for k in sorted(arrays):
-        a = np.ascontiguousarray(arrays[k])
-        h.update(json.dumps([k, a.dtype.str, list(a.shape)]).encode())
-        h.update(a.tobytes())
-    h.update(json.dumps({k: v for k, v in meta.items() if k != "sha256"}, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, str]) -> str:
-    """Atomically writes a safetensors file with a format tag and a SHA-256 of its arrays and metadata in the
-    metadata; returns that checksum."""
-    from safetensors.numpy import save
-
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    meta = {**meta, "format": FORMAT}
-    meta["sha256"] = _digest(arrays, meta)
-    atomic_write(path, save(arrays, metadata=meta))
-    return meta["sha256"]
-
-
-def load_checkpoint(path: Path, kind: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(arrays, metadata) of a checkpoint; ValueError naming the file if it is missing, corrupted, or (with
-    `kind`) holds something else."""
-    from safetensors import safe_open
-
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no checkpoint there")
-    try:
-        with safe_open(str(path), framework="numpy") as f:
-            meta = dict(f.metadata() or {})
-            arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open is not a dict
-    except Exception as exc:  # safetensors raises several types for malformed files
-        raise ValueError(f"{path}: corrupted checkpoint ({type(exc).__name__})") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an underact checkpoint of format {FORMAT} (format tag {meta.get('format')!r})")
-    if meta.get("sha256") != _digest(arrays, meta):
-        raise ValueError(f"{path}: corrupted checkpoint (checksum mismatch)")
-    if kind is not None and meta.get("kind") != kind:
-        raise ValueError(f"{path}: holds a {meta.get('kind')!r} checkpoint, expected {kind!r} (files swapped?)")
-    return arrays, meta
 
 
 # --- metrics ----------------------------------------------------------------------------------------
@@ -205,7 +126,7 @@ def locked(folder: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         for name in WRITTEN:
-            for tmp in folder.glob(f".{name}.*.tmp"):
+            for tmp in folder.glob(temporary_pattern(name)):
                 tmp.unlink(missing_ok=True)
         yield
     finally:
@@ -226,6 +147,41 @@ def new_run_problem(folder: Path) -> str | None:
     if names and (LATEST in names or not names <= leftovers):
         return f"{folder} already exists and is not empty; use --resume {folder} or another --out"
     return None
+
+
+# --- writing a run ----------------------------------------------------------------------------------
+
+
+def config_bytes(config: TrainConfig) -> bytes:
+    return (config.to_json() + "\n").encode()
+
+
+def write_config(folder: Path, config: TrainConfig) -> None:
+    atomic_write(Path(folder) / CONFIG, config_bytes(config))
+
+
+def save_best(folder: Path, genome: np.ndarray, generation: int, center_return: float) -> str:
+    """Writes best.safetensors (kind "best-genome"); returns its checksum for the manifest."""
+    meta = {"kind": "best-genome", "generation": str(generation), "center_return": repr(center_return)}
+    return save_checkpoint(Path(folder) / BEST, {"genome": genome.astype(np.float32)}, meta)
+
+
+def commit(
+    folder: Path,
+    rows: list[dict[str, str]],
+    es_state: tuple[dict[str, np.ndarray], dict[str, str]],
+    progress: dict,
+    manifest: dict[str, str],
+) -> None:
+    """Writes metrics.csv, then latest.safetensors (the commit point: the ES state `es_state` of
+    `OpenAIES.state_dict()`, the `progress`, and `manifest` naming the config, these metrics and the best genome)."""
+    folder = Path(folder)
+    metrics = metrics_bytes(rows)
+    atomic_write(folder / METRICS, metrics)
+    manifest["metrics_sha256"] = sha256(metrics)
+    arrays, strings = es_state
+    meta = {**strings, "kind": "es-state", "progress": json.dumps(progress), "manifest": json.dumps(manifest)}
+    save_checkpoint(folder / LATEST, arrays, meta)
 
 
 # --- reading a run ----------------------------------------------------------------------------------
@@ -275,10 +231,6 @@ def read_config(folder: Path, manifest: dict[str, str] | None = None) -> TrainCo
         raise ValueError(f"{path}: unreadable run config ({exc})") from None
 
 
-def config_bytes(config: TrainConfig) -> bytes:
-    return (config.to_json() + "\n").encode()
-
-
 def best_checkpoint(folder: Path, manifest: dict[str, str], generation: int) -> tuple[np.ndarray, dict] | None:
     """(genome, metadata) of best.safetensors, or None if the run has none yet. It must be the one the manifest
     names, or one written by the generation after the checkpoint (`generation`, interrupted by a kill)."""
@@ -314,7 +266,9 @@ def load_genome(folder: Path, which: str = "best") -> np.ndarray:
 
 def check_genome(genome: np.ndarray, config: TrainConfig, where: Path) -> None:
     """ValueError unless `genome` is a finite vector of the size `config`'s network needs."""
-    size = config.net().num_params
+    from underact.agents.backends import make_net
+
+    size = make_net(config).num_params
     if genome.ndim != 1 or genome.size != size:
         raise ValueError(f"{where}: holds {genome.shape} parameters, the run's network needs ({size},)")
     if not np.all(np.isfinite(genome)):

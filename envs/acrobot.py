@@ -3,25 +3,67 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
 from underact.envs.render import View
 from underact.envs.system import MAX_SPEED, System
-from underact.plants.analytic import AcrobotParams, make_params
+from underact.plants.analytic import AcrobotParams, acrobot_points, acrobot_vdot, make_params
+from underact.simulate.rk4 import rk4_components
+
+
+def observe(q1, q2, v1, v2) -> tuple:
+    """The observation's entries: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
+    return np.cos(q1), np.sin(q1), np.cos(q2), np.sin(q2), v1, v2
+
+
+def outcome(q1, q2, v1, v2, k) -> tuple:
+    """(reward, terminated) with k = (balance, max_speed, cos fall_angle, l1, l2); h = tip height / reach.
+
+    Swing-up: reward (1 + h) / 2; balance: 1, and the episode also ends when h < cos(fall_angle): the elbow may
+    bend as far as balancing needs (a sampled-data LQR swings it by up to 1.6 rad), but a folded or leaning
+    acrobot is down. Both end when a joint spins faster than max_speed.
+    """
+    h = acrobot_points(k[3], k[4], q1, q2)[3] / (k[3] + k[4])
+    spinning = (np.abs(v1) > k[1]) | (np.abs(v2) > k[1])
+    if k[0] > 0.0:
+        return h * 0.0 + 1.0, spinning | (h < k[2])
+    return 0.5 * (1.0 + h), spinning
+
+
+for function in (acrobot_points, observe, outcome):
+    register_jitable(function)
+
+
+@njit(cache=True, parallel=True)
+def compiled_batch(x, u, c, k, h, substeps, out, obs, reward, terminated):  # pragma: no cover - compiled
+    """RK4 (`rk4_components`), observation and outcome of every copy, in one parallel pass."""
+    per_c, per_k = c.shape[0] > 1, k.shape[0] > 1
+    for i in prange(x.shape[0]):
+        ki = k[i] if per_k else k[0]
+        q1, q2, v1, v2 = rk4_components(
+            acrobot_vdot, x[i, 0], x[i, 1], x[i, 2], x[i, 3], u[i], c[i] if per_c else c[0], h, substeps
+        )
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = q1, q2, v1, v2
+        obs[i, 0], obs[i, 1], obs[i, 2], obs[i, 3], obs[i, 4], obs[i, 5] = observe(q1, q2, v1, v2)
+        reward[i], terminated[i] = outcome(q1, q2, v1, v2, ki)
+
+
+@njit(cache=True)
+def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
+    """The single environment's step: next state (4,), observation (6,) float32, reward, terminated."""
+    q1, q2, v1, v2 = rk4_components(acrobot_vdot, x[0], x[1], x[2], x[3], u, c, h, substeps)
+    reward, terminated = outcome(q1, q2, v1, v2, k)
+    return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
 
 
 class AcrobotSystem(System):
-    """Spong's acrobot in closed form (Tedrake, "Underactuated Robotics", ch. 3.1), q = (θ1, θ2), θ2 relative.
-
-        M = [[I1 + I2 + m2 l1² + 2 m2 l1 lc2 c2,  I2 + m2 l1 lc2 c2],
-             [I2 + m2 l1 lc2 c2,                  I2              ]]       I1 = Ic1 + m1 lc1², I2 = Ic2 + m2 lc2²
-        Cv = [−2 m2 l1 lc2 s2 θ̇1 θ̇2 − m2 l1 lc2 s2 θ̇2²,  m2 l1 lc2 s2 θ̇1²]
-        τg = [−m1 g lc1 s1 − m2 g (l1 s1 + lc2 s12),  −m2 g lc2 s12],   B = [0, 1]ᵀ,   damping −b ⊙ θ̇
-
-    The 2 × 2 system M v̇ = τg − Cv − b ⊙ v + B u is solved with the explicit inverse.
-    """
+    """Spong's acrobot (`underact.plants.analytic.acrobot_vdot`), q = (θ1, θ2), θ2 relative."""
 
     name = "acrobot"
+    compiled_batch = staticmethod(compiled_batch)
+    compiled_step = staticmethod(compiled_step)
     dt = 0.05
     substeps = 2
     obs_dim = 6
@@ -33,48 +75,17 @@ class AcrobotSystem(System):
     radii = np.array([2.0, 2.0, 1.5])
     colors = np.array([[40, 90, 200], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
 
-    def __init__(self, params: AcrobotParams, task: str, fall_angle: float, reset_noise: float, max_speed: float):
-        super().__init__(params, task, fall_angle, reset_noise, max_speed)
+    def task_constants(self):
         p = self.params
-        self._I2 = p.Ic2 + p.m2 * p.lc2**2
-        self._M11_0 = p.Ic1 + p.m1 * p.lc1**2 + self._I2 + p.m2 * p.l1**2
-        self._h = p.m2 * p.l1 * p.lc2
-        self._g1 = (p.m1 * p.lc1 + p.m2 * p.l1) * p.gravity
-        self._g2 = p.m2 * p.lc2 * p.gravity
+        return float(self.task == "balance"), self.max_speed, np.cos(self.fall_angle), p.l1, p.l2
 
-    def vdot(self, th1, th2, w1, w2, force):
-        p = self.params
-        hc2, hs2 = self._h * np.cos(th2), self._h * np.sin(th2)
-        m11 = self._M11_0 + 2.0 * hc2
-        m12 = self._I2 + hc2
-        g2 = self._g2 * np.sin(th1 + th2)
-        r1 = hs2 * w2 * (2.0 * w1 + w2) - self._g1 * np.sin(th1) - g2 - p.b1 * w1  # τg − Cv − b θ̇, row 1
-        r2 = force - hs2 * w1 * w1 - g2 - p.b2 * w2  # row 2, plus the elbow torque
-        det = m11 * self._I2 - m12 * m12
-        return (self._I2 * r1 - m12 * r2) / det, (m11 * r2 - m12 * r1) / det
-
-    def observe(self, x):
-        th1, th2 = x[:, 0], x[:, 1]
-        obs = np.stack([np.cos(th1), np.sin(th1), np.cos(th2), np.sin(th2), x[:, 2], x[:, 3]], axis=1)
-        return obs.astype(np.float32)
-
-    def height(self, x):
-        p = self.params
-        tip = -p.l1 * np.cos(x[:, 0]) - p.l2 * np.cos(x[:, 0] + x[:, 1])
-        return tip / (p.l1 + p.l2)
-
-    def fallen(self, x):
-        """The tip below cos(fall_angle) of the reach: the elbow may bend as far as balancing needs (a sampled-data
-        LQR swings it by up to 1.6 rad), but a folded or leaning acrobot is down."""
-        return self.height(x) < np.cos(self.fall_angle)
+    def components(self, x):
+        q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+        return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
 
     def segments(self, x, fixed_camera=False):
-        p = self.params
-        n = len(x)
-        elbow = np.stack([p.l1 * np.sin(x[:, 0]), -p.l1 * np.cos(x[:, 0])], axis=1)
-        a12 = x[:, 0] + x[:, 1]
-        tip = elbow + np.stack([p.l2 * np.sin(a12), -p.l2 * np.cos(a12)], axis=1)
-        origin = np.zeros((n, 2))
+        ex, ey, tx, ty = acrobot_points(self.params.l1, self.params.l2, x[:, 0], x[:, 1])
+        elbow, tip, origin = np.stack([ex, ey], 1), np.stack([tx, ty], 1), np.zeros((len(x), 2))
         return np.stack(
             [np.stack([origin, elbow], 1), np.stack([elbow, tip], 1), np.stack([origin, origin], 1)], axis=1
         )

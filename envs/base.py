@@ -8,24 +8,58 @@ step that diverges raises `underact.errors.DivergenceError` (see `underact.simul
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from underact.envs.backends import make_stepper
+from underact import load
 from underact.envs.system import System, check_state, real_array
+from underact.errors import UnderactError
+from underact.plants import BACKENDS
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 
 
-def check_action(action, u_limit: float) -> np.ndarray:
-    """The action as float64 (1,), clipped to ±u_limit; ValueError for a wrong shape, type or non-finite value."""
-    arr = real_array(action, "action").reshape(-1)
-    if arr.shape != (1,):
-        raise ValueError(f"action must be one force (shape (1,)); got shape {np.shape(action)}")
-    if not np.isfinite(arr[0]):
-        raise ValueError(f"action must be a finite force in [-{u_limit}, {u_limit}]; got {arr[0]}")
-    return np.clip(arr, -u_limit, u_limit)
+def check_action(action, u_limit: float) -> float:
+    """The action as a float clipped to ±u_limit; ValueError for a wrong shape, type or non-finite value."""
+    if type(action) is np.ndarray and action.shape == (1,) and action.dtype.kind == "f":  # the common case, fast
+        u = float(action[0])
+    else:
+        arr = real_array(action, "action").reshape(-1)
+        if arr.shape != (1,):
+            raise ValueError(f"action must be one force (shape (1,)); got shape {np.shape(action)}")
+        u = float(arr[0])
+    if not math.isfinite(u):
+        raise ValueError(f"action must be a finite force in [-{u_limit}, {u_limit}]; got {u}")
+    return min(max(u, -u_limit), u_limit)
+
+
+def make_stepper(system: System, backend: str, params: dict[str, float]):
+    """The engine's stepper for `backend` (`step(x, force) -> (x, why)`), None for the analytic closed form; Drake's
+    built-ins are the shipped example files, so only u_limit may change there."""
+    if backend == "analytic":
+        return None  # the system's compiled step (`System.step_one`), observation and outcome included
+    if backend == "mujoco":
+        from underact.simulate.mujoco import MujocoStepper
+
+        try:
+            return MujocoStepper(load(system.name, backend="mujoco", **params), system.dt, system.substeps)
+        except UnderactError as exc:
+            raise ValueError(str(exc)) from None
+    if backend == "drake":
+        changed = sorted(set(params) - {"u_limit"})
+        if changed:
+            raise ValueError(
+                f"backend='drake' simulates Drake's shipped {system.name} model, whose parameters are fixed; "
+                f"{changed} can be changed on backend='analytic' or 'mujoco'"
+            )
+        from underact.simulate.drake import DrakeStepper
+
+        plant = load(system.name, backend="drake")
+        plant.u_limit = np.array([system.u_limit])
+        return DrakeStepper(plant, system.dt, system.substeps)
+    raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
 
 
 def action_box(u_limit: float) -> gym.spaces.Box:
@@ -98,17 +132,22 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action):
         u = check_action(action, self.system.u_limit)
-        x, why = self._stepper.step(self._x, self.actuator_gain * float(u[0]))
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
+            if self._stepper is None:
+                x, obs, reward, terminated = self.system.step_one(self._x, self.actuator_gain * u)
+                why = None
+            else:
+                x, why = self._stepper.step(self._x, self.actuator_gain * u)
         if why is not None or not bounded(x):
             t, x0 = self._steps * self.dt, self._x
-            why = f"{why or OUT_OF_BOUNDS} (action {u[0]:g})"
+            why = f"{why or OUT_OF_BOUNDS} (action {u:g})"
             raise divergence(self.backend, self.system.name, t, self._steps, x0[:2], x0[2:], why)
         self._x = x
         self._steps += 1
-        batch = x[None]
-        reward = float(self.system.reward(batch)[0])
-        terminated = bool(self.system.terminated(batch)[0])
-        return self._obs(), reward, terminated, False, {}
+        if self._stepper is not None:
+            batch = x[None]
+            obs, reward, terminated = self._obs(), self.system.reward(batch)[0], self.system.terminated(batch)[0]
+        return obs, float(reward), bool(terminated), False, {}
 
     def render(self) -> np.ndarray | None:
         """An (height, width, 3) uint8 frame in `rgb_array` mode, else None."""

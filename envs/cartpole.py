@@ -3,27 +3,70 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
 from underact.envs.render import View
 from underact.envs.system import MAX_SPEED, System
-from underact.plants.analytic import CartPoleParams, make_params
+from underact.plants.analytic import CartPoleParams, cartpole_vdot, make_params, pole_tip
+from underact.simulate.rk4 import rk4_components
 
 TICK_SPACING = 0.3  # m between the rail's ticks
 TICK_HEIGHT = 0.06  # m above and below the rail
 TICK_COLOR = np.array([110, 110, 110], dtype=np.float32)
 
 
-class CartPoleSystem(System):
-    """The cart-pole in closed form (Tedrake, "Underactuated Robotics", ch. 3.2), q = (x, θ), θ = 0 hanging.
+def observe(x, theta, xd, thetad) -> tuple:
+    """The observation's entries: (x, cos θ, sin θ, ẋ, θ̇)."""
+    return x, np.cos(theta), np.sin(theta), xd, thetad
 
-        M = [[mc + mp, mp l c], [mp l c, mp l²]],   Cv = [−mp l s θ̇², 0],   τg = [0, −mp g l s],   B = [1, 0]ᵀ
-        damping −(b_x ẋ, b_theta θ̇)
 
-    The 2 × 2 system is solved with the explicit inverse. The cart must stay within ±x_limit.
+def outcome(x, theta, xd, thetad, k) -> tuple:
+    """(reward, terminated) with k = (balance, max_speed, fall_angle, x_limit).
+
+    Swing-up: reward (1 − cos θ) / 2; balance: 1, and the episode also ends when |θ − π| (wrapped) exceeds
+    fall_angle. Both end when the cart leaves the rail (|x| > x_limit) or the pole spins faster than max_speed.
     """
+    ended = (np.abs(thetad) > k[1]) | (np.abs(x) > k[3])
+    if k[0] > 0.0:
+        return theta * 0.0 + 1.0, ended | (np.abs((theta - np.pi + np.pi) % (2 * np.pi) - np.pi) > k[2])
+    return 0.5 * (1.0 - np.cos(theta)), ended
+
+
+for function in (observe, outcome):
+    register_jitable(function)
+
+
+@njit(cache=True, parallel=True)
+def compiled_batch(x, u, c, k, h, substeps, out, obs, reward, terminated):  # pragma: no cover - compiled
+    """RK4 (`rk4_components`), observation and outcome of every copy, in one parallel pass."""
+    per_c, per_k = c.shape[0] > 1, k.shape[0] > 1
+    for i in prange(x.shape[0]):
+        ki = k[i] if per_k else k[0]
+        q1, q2, v1, v2 = rk4_components(
+            cartpole_vdot, x[i, 0], x[i, 1], x[i, 2], x[i, 3], u[i], c[i] if per_c else c[0], h, substeps
+        )
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = q1, q2, v1, v2
+        obs[i, 0], obs[i, 1], obs[i, 2], obs[i, 3], obs[i, 4] = observe(q1, q2, v1, v2)
+        reward[i], terminated[i] = outcome(q1, q2, v1, v2, ki)
+
+
+@njit(cache=True)
+def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
+    """The single environment's step: next state (4,), observation (5,) float32, reward, terminated."""
+    q1, q2, v1, v2 = rk4_components(cartpole_vdot, x[0], x[1], x[2], x[3], u, c, h, substeps)
+    reward, terminated = outcome(q1, q2, v1, v2, k)
+    return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
+
+
+class CartPoleSystem(System):
+    """The cart-pole (`underact.plants.analytic.cartpole_vdot`), q = (x, θ), θ = 0 hanging; the cart must stay
+    within ±x_limit."""
 
     name = "cartpole"
+    compiled_batch = staticmethod(compiled_batch)
+    compiled_step = staticmethod(compiled_step)
     dt = 0.02
     substeps = 1
     obs_dim = 5
@@ -58,34 +101,19 @@ class CartPoleSystem(System):
         self.ticks = TICK_SPACING * (np.arange(n_ticks) - n_ticks // 2)
         self.radii = np.insert(self.radii, 1, np.full(n_ticks, self.radii[0]))
         self.colors = np.insert(self.colors, 1, np.tile(TICK_COLOR, (n_ticks, 1)), axis=0)
-        p = self.params
-        self._m11, self._m22, self._mpl = p.mc + p.mp, p.mp * p.l**2, p.mp * p.l
 
-    def vdot(self, x, th, xd, thd, force):
-        p = self.params
-        s, c = np.sin(th), np.cos(th)
-        m12 = self._mpl * c
-        r1 = force + self._mpl * s * thd * thd - p.b_x * xd  # τg − Cv − b v + B u, row 1
-        r2 = -self._mpl * p.gravity * s - p.b_theta * thd  # row 2
-        det = self._m11 * self._m22 - m12 * m12
-        return (self._m22 * r1 - m12 * r2) / det, (self._m11 * r2 - m12 * r1) / det
+    def task_constants(self):
+        return float(self.task == "balance"), self.max_speed, self.fall_angle, self.x_limit
 
-    def observe(self, x):
-        th = x[:, 1]
-        return np.stack([x[:, 0], np.cos(th), np.sin(th), x[:, 2], x[:, 3]], axis=1).astype(np.float32)
-
-    def height(self, x):
-        return -np.cos(x[:, 1])
-
-    def terminated(self, x):
-        """Off the rail (|x| > x_limit) for both tasks; balance also ends when the pole falls."""
-        return super().terminated(x) | (np.abs(x[:, 0]) > self.x_limit)
+    def components(self, x):
+        q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+        return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
 
     def segments(self, x, fixed_camera=False):
         p = self.params
         n = len(x)
         cart = np.stack([x[:, 0], np.zeros(n)], axis=1)
-        tip = cart + np.stack([p.l * np.sin(x[:, 1]), -p.l * np.cos(x[:, 1])], axis=1)
+        tip = np.stack(pole_tip(p.l, x[:, 0], x[:, 1]), axis=1)
         half = 0.25 * np.array([1.0, 0.0])
         rail = np.broadcast_to(np.array([[-self.x_limit, 0.0], [self.x_limit, 0.0]]), (n, 2, 2))
         segments = np.stack(

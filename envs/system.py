@@ -1,27 +1,25 @@
 """What an environment needs from a system, batched over a leading axis: dynamics, observation, reward, end, drawing.
 
 A `System` holds one system's physical parameters (floats, or one value per copy for vector environments) and one
-task ("swingup" or "balance"). States are float64 arrays (N, 4) laid out q then v; actions are forces (N, 1)
-already scaled by the actuator gain. The closed-form dynamics (`vdot`) and the fixed-step RK4 (`rk4`, `step`) here
-are both the single environment's analytic backend and the vector environments' engine: one implementation.
+task ("swingup" or "balance"). States are float64 arrays (N, 4) laid out q then v; actions are forces (N,)
+already scaled by the actuator gain. The dynamics are the closed form of `underact.plants.analytic`, stepped by the
+compiled RK4 of `underact.simulate.rk4` (`kernel`): the single environment's analytic backend and the vector
+environments' engine.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import cached_property
 
 import numpy as np
 
 from underact.envs.render import View, draw_capsules
+from underact.simulate.rk4 import Kernel, parallel_threads, table
 
 TASKS = ("swingup", "balance")
 #: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `System.terminated`).
 MAX_SPEED = 8 * np.pi
-
-
-def wrap_angle(a: np.ndarray) -> np.ndarray:
-    """Angles mapped to [−π, π)."""
-    return (a + np.pi) % (2 * np.pi) - np.pi
 
 
 class System(ABC):
@@ -62,18 +60,21 @@ class System(ABC):
         self.reset_noise = float(reset_noise)
         self.max_speed = float(max_speed)
         self.u_limit = float(params.u_limit)
+        self.kernel = Kernel(self.name, params, self.dt, self.substeps)
+
+    @cached_property
+    def task_table(self) -> np.ndarray:
+        """`task_constants` as the compiled steps' (N or 1, K) table."""
+        return table(self.task_constants())
 
     @abstractmethod
-    def vdot(self, q1, q2, v1, v2, force):
-        """Accelerations (v̇1, v̇2) in closed form; every argument is a float or every one an (N,) array."""
+    def task_constants(self) -> tuple:
+        """The constants `outcome` reads (task, limits, lengths): floats, or arrays per copy."""
 
     @abstractmethod
-    def observe(self, x: np.ndarray) -> np.ndarray:
-        """Observations (N, obs_dim) float32."""
-
-    @abstractmethod
-    def height(self, x: np.ndarray) -> np.ndarray:
-        """How upright (N,): 1 at the goal, −1 hanging straight down."""
+    def components(self, x: np.ndarray) -> tuple:
+        """Observation entries, and (reward, terminated), from state components: `(observe, outcome)` of the system's
+        module, numpy here (the same functions run compiled in `compiled_step` and `compiled_batch`)."""
 
     @abstractmethod
     def segments(self, x: np.ndarray, fixed_camera: bool = False) -> np.ndarray:
@@ -84,63 +85,36 @@ class System(ABC):
     def view(self, width: int, height: int, fixed_camera: bool = False) -> View:
         """The camera for frames of this size (`fixed_camera`: the whole scene, ignoring a following camera)."""
 
-    def rk4(self, x: tuple, force) -> tuple:
-        """(q1, q2, v1, v2) after one environment step `dt`: `substeps` classic RK4 steps, force held constant.
-
-        Works on the state's four components, each a float (the single environment: no small-array overhead)
-        or each an (N,) array (the vector environment), with one code path.
-        """
-        h = self.dt / self.substeps
-        hh, h6 = 0.5 * h, h / 6.0
-        q1, q2, v1, v2 = x
-        for _ in range(self.substeps):
-            a1, a2 = self.vdot(q1, q2, v1, v2, force)  # k1 = (v1, v2, a1, a2)
-            u1, u2 = v1 + hh * a1, v2 + hh * a2
-            b1, b2 = self.vdot(q1 + hh * v1, q2 + hh * v2, u1, u2, force)  # k2 = (u1, u2, b1, b2)
-            w1, w2 = v1 + hh * b1, v2 + hh * b2
-            c1, c2 = self.vdot(q1 + hh * u1, q2 + hh * u2, w1, w2, force)  # k3 = (w1, w2, c1, c2)
-            z1, z2 = v1 + h * c1, v2 + h * c2
-            d1, d2 = self.vdot(q1 + h * w1, q2 + h * w2, z1, z2, force)  # k4 = (z1, z2, d1, d2)
-            q1 = q1 + h6 * (v1 + z1 + 2.0 * (u1 + w1))
-            q2 = q2 + h6 * (v2 + z2 + 2.0 * (u2 + w2))
-            v1 = v1 + h6 * (a1 + d1 + 2.0 * (b1 + c1))
-            v2 = v2 + h6 * (a2 + d2 + 2.0 * (b2 + c2))
-        return q1, q2, v1, v2
-
-    def step(self, x: np.ndarray, force: np.ndarray) -> np.ndarray:
-        """States (N, 4) after one environment step from x (N, 4) under forces (N, 1).
-
-        The result is the transpose of a (4, N) array, so each state component is contiguous in memory, which
-        is what the next step's column-wise arithmetic reads.
-        """
-        return np.stack(self.rk4(tuple(x.T), force[:, 0]), axis=0).T
+    def observe(self, x: np.ndarray) -> np.ndarray:
+        """Observations (N, obs_dim) float32."""
+        return np.stack(self.components(x)[0], axis=1).astype(np.float32)
 
     def reward(self, x: np.ndarray) -> np.ndarray:
-        """Swing-up: (1 + height) / 2 in [0, 1]; balance: 1 per step alive."""
-        if self.task == "balance":
-            return np.ones(len(x))
-        return 0.5 * (1.0 + self.height(x))
-
-    def angle_error(self, x: np.ndarray) -> np.ndarray:
-        """Largest wrapped angle distance (N,) of the joint angles from upright."""
-        q = x[:, :2]
-        angular = self.angular_mask
-        return np.abs(wrap_angle(q[:, angular] - self.upright[angular])).max(axis=1)
+        """Swing-up: (1 + height) / 2 in [0, 1], height 1 upright and −1 hanging; balance: 1 per step alive."""
+        return np.broadcast_to(self.components(x)[1][0], (len(x),)).astype(np.float64)
 
     def terminated(self, x: np.ndarray) -> np.ndarray:
-        """A joint spinning faster than `max_speed`; for balance also `fallen(x)`.
+        """A joint spinning faster than `max_speed`; for balance also a fall (each system says what that is).
 
         The speed limit keeps the fixed-step RK4 accurate (a constant maximal torque would otherwise spin the
-        acrobot up until the integration fails) and stands for the hardware's limits. Subclasses add their own.
+        acrobot up until the integration fails) and stands for the hardware's limits.
         """
-        ended = np.abs(x[:, 2:][:, self.angular_mask]).max(axis=1) > self.max_speed
-        if self.task == "balance":
-            ended |= self.fallen(x)
-        return ended
+        return self.components(x)[1][1]
 
-    def fallen(self, x: np.ndarray) -> np.ndarray:
-        """Balance tasks end here (N,): an angle more than `fall_angle` from upright (systems may redefine it)."""
-        return self.angle_error(x) > self.fall_angle
+    def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:
+        """One compiled pass over the batch: next states (N, 4), observations, rewards and terminations."""
+        n = len(x)
+        out, obs = np.empty((n, 4)), np.empty((n, self.obs_dim), dtype=np.float32)
+        reward, terminated = np.empty(n), np.empty(n, dtype=np.bool_)
+        k = self.kernel
+        with parallel_threads(n, threads):
+            self.compiled_batch(x, force, k.table, self.task_table, k.h, k.substeps, out, obs, reward, terminated)
+        return out, obs, reward, terminated
+
+    def step_one(self, x: np.ndarray, force: float) -> tuple:
+        """One compiled step of one state (shared parameters): next state (4,), observation, reward, terminated."""
+        k = self.kernel
+        return self.compiled_step(x, force, k.table[0], self.task_table[0], k.h, k.substeps)
 
     def start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n start states (n, 4): hanging rest (swing-up) or upright (balance), plus uniform noise on q and v."""

@@ -2,7 +2,9 @@
 
 `gymnasium.make_vec("underact/CartPoleBalance-v0", num_envs=N, vectorization_mode="vector_entry_point")`
 returns one of these. Each copy behaves exactly like the single environment with backend="analytic" (same
-`System`, same arithmetic); the vector version draws all start states from one generator seeded by `reset`.
+`System`, same compiled arithmetic: one fused RK4, observation and outcome pass over the batch, on every numba
+thread from `underact.simulate.rk4.PARALLEL_MIN` copies on); the vector version draws all start states from one
+generator seeded by `reset`.
 
 Bodies may differ between copies: any physical parameter except u_limit, and `actuator_gain`, may be a sequence
 of num_envs values (copy i gets value i), e.g. a population evaluated on pole lengths 0.25 … 1 m in one batch:
@@ -128,10 +130,11 @@ class UnderactVectorEnv(VectorEnv):
     def step(self, actions):
         u = self._check_actions(actions)
         with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
-            x = self.system.step(self._x, self.actuator_gain * u)
+            x, obs, reward, terminated = self.system.step_all(self._x, (self.actuator_gain * u)[:, 0])
         done = self._done
         if done.any():
             x[done] = self.system.start(self.np_random, int(done.sum()))
+            obs[done] = self.system.observe(x[done])
         if not bounded(x):
             i = first_unbounded(x)
             t, x0 = self._steps[i] * self.dt, self._x[i]
@@ -139,8 +142,6 @@ class UnderactVectorEnv(VectorEnv):
             raise divergence("analytic", f"{self.system.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
         self._x = x
         self._steps = np.where(done, 0, self._steps + 1)
-        reward = self.system.reward(x)
-        terminated = self.system.terminated(x)
         truncated = (
             self._steps >= self.max_episode_steps
             if self.max_episode_steps is not None
@@ -150,7 +151,7 @@ class UnderactVectorEnv(VectorEnv):
         terminated[done] = False
         truncated[done] = False
         self._done = terminated | truncated
-        return self.system.observe(x), reward, terminated, truncated, {}
+        return obs, reward, terminated, truncated, {}
 
     def frames(self) -> np.ndarray:
         """All copies drawn at once: (N, height, width, 3) uint8."""

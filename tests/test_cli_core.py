@@ -131,8 +131,9 @@ def test_hostile_flags_one_line(capsys, args, line):
 
 
 def test_equation_overflow_refused_without_json_too(capsys):
-    """Text output refuses the same state: printing nan would be a wrong answer."""
-    line = refused(capsys, "equation", "acrobot", "--backend", "analytic", "--v", "1e300,1e300")
+    """Text output refuses the same state: printing nan would be a wrong answer (at q = 0 the closed form's Cv is
+    exactly 0, since sin θ2 = 0 multiplies the velocities; at q2 ≠ 0 it overflows)."""
+    line = refused(capsys, "equation", "acrobot", "--backend", "analytic", "--q", "0.3,0.2", "--v", "1e300,1e300")
     assert "Cv not finite" in line
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
+from underact.agents import load_checkpoint, read_metrics, save_checkpoint, train
 from underact.agents.config import TrainConfig
 from underact.agents.perception import SupConEncoder
 from underact.agents.perception.pipeline import save_encoder
 from underact.agents.runfolder import locked
-from underact.agents.trainer import load_checkpoint, read_metrics, save_checkpoint, train
 from underact.cli import main
 
 TINY = ["--hidden", "4", "--population", "4", "--episodes", "1", "--eval-episodes", "2", "--quiet"]

@@ -140,8 +140,9 @@ def test_encoded_observations_feed_the_population_evaluator():
     import gymnasium as gym
 
     import underact.envs  # noqa: F401
+    from underact.agents.backends import evaluate_in
     from underact.agents.hebbian import PlasticNet
-    from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation, evaluate
+    from underact.agents.perception.encoded import EncodedEnvSpec, VectorEncodedObservation
     from underact.envs.wrappers import VectorHiddenVelocity
 
     def wrap(env):
@@ -156,7 +157,7 @@ def test_encoded_observations_feed_the_population_evaluator():
     with pytest.raises(ValueError, match=r"\[num_envs, feature_dim\] = \[2, 5\]"):
         bad.reset(seed=0)
     net = PlasticNet((3, 4, 1), "ABCD_lr")
-    returns = evaluate(spec, net, np.zeros(net.num_params, dtype=np.float32), episodes=3, seed=0)
+    returns = evaluate_in(spec, net, np.zeros(net.num_params, dtype=np.float32), episodes=3, seed=0)
     assert returns.shape == (3,) and np.all(returns >= 1)
 
 

@@ -14,10 +14,11 @@ import pytest
 import torch
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
+from underact.agents import read_config, read_metrics
+from underact.agents.backends import make_env_spec, make_net
 from underact.agents.config import TrainConfig
 from underact.agents.perception import SupConEncoder
 from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder
-from underact.agents.trainer import read_config, read_metrics
 from underact.cli import main
 
 ENV = "underact/CartPoleBalance-v0"
@@ -125,7 +126,7 @@ def test_train_with_encoder_writes_resumes_and_evaluates(tmp_path, supcon_file, 
     config = read_config(out)
     assert config.encoder == f"supcon:{path}"
     assert TrainConfig.from_json(json.dumps(json.loads((out / "config.json").read_text()))) == config
-    assert config.net().sizes[0] == 4  # the encoder's feature width, not the 5 state features
+    assert make_net(config).sizes[0] == 4  # the encoder's feature width, not the 5 state features
     assert main(["train", "--resume", str(out), "--generations", "3", "--quiet"]) == 0
     assert [int(r["generation"]) for r in read_metrics(out)] == [0, 1, 2]
     capsys.readouterr()
@@ -142,12 +143,13 @@ def test_train_with_encoder_writes_resumes_and_evaluates(tmp_path, supcon_file, 
     # The video: the whole rail from a fixed camera (320 x 160), and beside it what the agent saw, 10x larger.
     from PIL import Image
 
+    from underact.agents.backends import EVAL_KEY
     from underact.agents.render import render_episode
     from underact.agents.rollout import derived_seed
-    from underact.agents.trainer import EVAL_KEY, load_genome
+    from underact.agents.runfolder import load_genome
 
     frames = render_episode(config, load_genome(out), seed=0)
-    env = config.env_spec().make(1)
+    env = make_env_spec(config).make(1)
     env.reset(seed=derived_seed(0, EVAL_KEY, 1))
     scene = env.unwrapped.system.render(env.unwrapped.state, 320, 160, fixed_camera=True)[0]
     seen = env.unwrapped.frames()[0]

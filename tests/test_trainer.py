@@ -14,14 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from underact.agents.trainer import (
-    METRICS_COLUMNS,
-    TrainConfig,
-    load_checkpoint,
-    read_metrics,
-    save_checkpoint,
-    train,
-)
+from underact.agents import TrainConfig, load_checkpoint, read_metrics, save_checkpoint, train
+from underact.agents.runfolder import METRICS_COLUMNS
 from underact.cli import main
 
 TINY = [
@@ -122,7 +116,7 @@ def test_resume_can_extend_a_finished_run(tmp_path):
 
 _WRITER = """
 import sys, numpy as np
-from underact.agents.trainer import save_checkpoint
+from underact.agents.checkpoint import save_checkpoint
 path, i = sys.argv[1], 0
 while True:
     i += 1

@@ -1,15 +1,18 @@
 """Frozen encoders in front of the agents: vector environments whose observations are encoder features.
 
 `EncodedEnvSpec` is an `EnvSpec` (see `underact.agents.rollout`) whose environments pass through `wrap`, so
-`PopulationEvaluator` and the ES loop run unchanged on encoded observations:
+`PopulationEvaluator` and the trainer's ES loop (`underact.agents.trainer.evolve`) run unchanged on encoded
+observations:
 
     spec = EncodedEnvSpec("underact/CartPoleBalance-v0", {"render_mode": "rgb_array"},
                           wrap=lambda env: VectorEncodedObservation(VectorPixelObservation(env), encode, 16))
+
+`compare` runs that loop behind several observation choices with the same budget (the perception scripts).
 """
 
 from __future__ import annotations
 
-import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,10 +21,9 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorObservationWrapper
 from gymnasium.vector.utils import batch_space
 
-from underact.agents.es import ESConfig, OpenAIES
+from underact.agents.es import ESConfig
 from underact.agents.hebbian import PlasticNet
-from underact.agents.rollout import EnvSpec, PopulationEvaluator
-from underact.agents.trainer import set_threads
+from underact.agents.rollout import EnvSpec
 
 
 class VectorEncodedObservation(VectorObservationWrapper):
@@ -53,55 +55,6 @@ class EncodedEnvSpec(EnvSpec):
         return self.wrap(super().make(num_envs))
 
 
-def evolve(
-    spec: EnvSpec,
-    net: PlasticNet,
-    *,
-    generations: int,
-    population: int = 32,
-    episodes: int = 2,
-    sigma: float = 0.1,
-    lr: float = 0.05,
-    seed: int = 0,
-    progress: bool = True,
-) -> tuple[np.ndarray, list[float]]:
-    """OpenAI-ES on `net`'s genome in `spec`'s environments: (center genome, center return per generation).
-
-    The same building blocks as `underact.agents.trainer` (OpenAIES, PopulationEvaluator), without run folders,
-    so that a spec carrying an encoder can be used; the center is evaluated alongside the population each
-    generation as one extra individual. Like the trainer, it runs torch and the kernels on one thread.
-    """
-    from tqdm import tqdm
-
-    set_threads()
-    es = OpenAIES(net.num_params, ESConfig(population=population, sigma=sigma, lr=lr, seed=seed))
-    evaluator = PopulationEvaluator(spec, net, population + 1, episodes, seed)
-    curve: list[float] = []
-    try:
-        bar = tqdm(range(generations), desc="generation", disable=not progress, file=sys.stderr)
-        for generation in bar:
-            genomes = es.ask()
-            batch = np.vstack([genomes, es.center.astype(np.float32)[None]])
-            returns, _ = evaluator.evaluate(batch, 0, generation)
-            es.tell(returns[:population].mean(axis=1))
-            curve.append(float(returns[population].mean()))
-            bar.set_postfix(center=f"{curve[-1]:.0f}", best=f"{returns[:population].mean(axis=1).max():.0f}")
-    finally:
-        evaluator.close()
-    return es.center.astype(np.float32), curve
-
-
-def evaluate(spec: EnvSpec, net: PlasticNet, genome: np.ndarray, episodes: int, seed: int) -> np.ndarray:
-    """Returns [episodes] of one genome on fresh episodes (fresh plastic weights each)."""
-    set_threads()
-    evaluator = PopulationEvaluator(spec, net, 1, episodes, seed)
-    try:
-        returns, _ = evaluator.evaluate(genome[None], 0, 10**9)
-    finally:
-        evaluator.close()
-    return returns[0]
-
-
 def compare(
     agents: dict[str, tuple[EnvSpec, int]],
     *,
@@ -112,19 +65,22 @@ def compare(
     episodes: int,
     eval_episodes: int,
     seed: int,
+    sigma: float = 0.1,
+    lr: float = 0.05,
 ) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
     """Evolves the same plastic network (inputs, hidden, 1) behind each named (spec, inputs) with the same ES
-    budget and scores its center on `eval_episodes` fresh episodes: (learning curves, scores), printed as it goes."""
-    import time
+    budget (`underact.agents.trainer.evolve`, the trainer's ES loop) and scores its center on `eval_episodes`
+    fresh episodes: (learning curves, scores), printed as it goes."""
+    from underact.agents.backends import evaluate_in
+    from underact.agents.trainer import evolve
 
     curves, scores = {}, {}
     for name, (spec, n_in) in agents.items():
         net = PlasticNet((n_in, hidden, 1), rule)
         t0 = time.perf_counter()
-        center, curves[name] = evolve(
-            spec, net, generations=generations, population=population, episodes=episodes, seed=seed
-        )
-        scores[name] = evaluate(spec, net, center, eval_episodes, seed + 1)
+        es_config = ESConfig(population=population, sigma=sigma, lr=lr, seed=seed)
+        center, curves[name] = evolve(spec, net, es_config, generations, episodes)
+        scores[name] = evaluate_in(spec, net, center, eval_episodes, seed + 1)
         print(
             f"{name:>16}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
             f"{eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"

@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from gymnasium.vector import VectorEnv
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from underact.agents.checkpoint import load_checkpoint, save_checkpoint
 from underact.agents.perception.encoded import VectorEncodedObservation
 from underact.agents.perception.reformer import ReformerEncoder
 from underact.agents.perception.supcon import SupConEncoder
@@ -61,15 +60,20 @@ class VelocityEstimator(nn.Module):
 
 
 def save_encoder(model: SupConEncoder | VelocityEstimator, path: str | Path, recipe: dict) -> None:
-    """Writes weights, the model's configuration and the observation `recipe` to one safetensors file.
+    """Writes weights, the model's configuration and the observation `recipe` to one checkpoint file
+    (`underact.agents.checkpoint`: atomic, checksummed).
 
     SupCon recipe: {"history": k, "env_kwargs": {"width": W, "height": H, "follow": metres or None}};
     Reformer recipe: {} (the history length is the estimator's k).
     """
     kind = "supcon" if isinstance(model, SupConEncoder) else "reformer"
-    state = {k: v.contiguous() for k, v in model.state_dict().items()}
     meta = {"kind": kind, f"{kind}_config": json.dumps(model.config), RECIPE_KEY: json.dumps(recipe)}
-    save_file(state, str(path), metadata=meta)
+    save_checkpoint(path, state_arrays(model), meta)
+
+
+def state_arrays(model: nn.Module) -> dict[str, np.ndarray]:
+    """The model's state dict as numpy arrays, the form a checkpoint stores."""
+    return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
 
 
 @dataclass
@@ -92,16 +96,10 @@ def parse_encoder(text: str) -> tuple[str, Path]:
 
 
 def _read(path: Path, kind: str) -> tuple[dict, dict, dict[str, torch.Tensor]]:
-    if not path.is_file():
-        raise ValueError(f"{path}: no encoder file there")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = dict(f.metadata() or {})
-        state = load_file(str(path))
-    except Exception as exc:  # safetensors raises several types for malformed files
-        raise ValueError(f"{path}: corrupted encoder file ({type(exc).__name__})") from None
+    arrays, meta = load_checkpoint(path, legacy_keys=("kind", RECIPE_KEY), what="encoder file")
     if meta.get("kind") != kind or RECIPE_KEY not in meta:
         raise ValueError(f"{path}: not a {kind} encoder file (write one with save_encoder)")
+    state = {k: torch.from_numpy(v) for k, v in arrays.items()}
     parsed = []
     for key in (f"{kind}_config", RECIPE_KEY):
         try:

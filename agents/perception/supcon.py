@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from tqdm import tqdm
+
+from underact.agents.checkpoint import load_checkpoint, save_checkpoint
 
 
 def supcon_loss(features: Tensor, labels: Tensor | None = None, temperature: float = 0.1) -> Tensor:
@@ -213,18 +213,18 @@ class SupConEncoder(nn.Module):
         return history
 
     def save(self, path: str | Path) -> None:
-        """Weights and configuration in one safetensors file."""
-        state = {k: v.contiguous() for k, v in self.state_dict().items()}
-        save_file(state, str(path), metadata={"supcon_config": json.dumps(self.config)})
+        """Weights and configuration in one checkpoint file (`underact.agents.checkpoint`, kind "supcon"; an
+        encoder file for `underact train --encoder` also needs its observation recipe: `save_encoder`)."""
+        state = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
+        save_checkpoint(path, state, {"kind": "supcon", "supcon_config": json.dumps(self.config)})
 
     @classmethod
     def load(cls, path: str | Path) -> SupConEncoder:
-        """An encoder saved by `save`, in eval mode."""
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
+        """An encoder saved by `save` (or `save_encoder`), in eval mode; ValueError naming a file that is not one."""
+        arrays, meta = load_checkpoint(path, "supcon", legacy_keys=("supcon_config",), what="SupConEncoder file")
         if "supcon_config" not in meta:
             raise ValueError(f"{path}: not a SupConEncoder file (no 'supcon_config' metadata); save one with .save()")
         config = json.loads(meta["supcon_config"])
         encoder = cls(tuple(config.pop("input_shape")), **config)
-        encoder.load_state_dict(load_file(str(path)))
+        encoder.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
         return encoder.eval()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 from underact.analysis.linearize import check_equilibrium, check_mass_matrix, controllability_rank, linearize
 from underact.errors import UnderactError
+from underact.files import replacing
 from underact.plants.base import Plant
 
 #: Configurations per batched `terms` call while sampling; bounds memory for large models and sample counts.
@@ -136,24 +136,8 @@ class ActuationReport:
         if self.A_lin is not None:
             arrays |= {"A_lin": self.A_lin, "B_lin": self.B_lin}
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, _new_file_mode())
-            with os.fdopen(fd, "wb") as f:
-                scipy.io.savemat(f, arrays, oned_as="column")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-
-
-def _new_file_mode() -> int:
-    """The permissions `open(path, "w")` would give a new file (0o666 less the umask); mkstemp's are 0o600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+        with replacing(target) as tmp, open(tmp, "wb") as f:
+            scipy.io.savemat(f, arrays, oned_as="column")
 
 
 def check_mat_path(path: str | Path) -> Path:

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from underact.errors import UnderactError
+from underact.plants import BACKENDS, BUILTINS
 
-SYSTEMS = ("acrobot", "cartpole", "pendulum")
+SYSTEMS = BUILTINS
 CONTROLLERS = ("swingup", "lqr", "pinv", "none")
-BACKENDS = ("analytic", "drake", "mujoco")
 #: The pinv controller tracks a minimum-jerk swing from the start to upright over this many seconds.
 PINV_SWING_S = 3.0
 
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="folder for trajectory.npz, plot.png and animation.gif")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line (the last line)")
     p.add_argument(
-        "--html", default=None, metavar="FILE.html", help="also write an offline 3-D Meshcat replay (play, pause, scrub)"
+        "--html", default=None, metavar="FILE.html", help="also write an offline 3-D Meshcat replay (play/pause/scrub)"
     )
     p.set_defaults(func=run)
 

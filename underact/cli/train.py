@@ -1,7 +1,8 @@
 """`underact train` and `underact evaluate`: Hebbian-plasticity agents trained by evolution strategies.
 
-`train` writes a run folder (see `underact.agents.trainer`); `evaluate` loads its best (or latest) genome and
-plays episodes, each with freshly sampled random weights, optionally rendering one to a GIF.
+`train` writes a run folder (see `underact.agents.trainer` and `underact.agents.runfolder`); `evaluate` loads
+its best (or latest) genome and plays episodes, each with freshly sampled random weights, optionally rendering one
+to a GIF.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from underact.agents.trainer import evaluate_genome, load_genome, read_config
+    from underact.agents.backends import evaluate_genome
+    from underact.agents.runfolder import load_genome, read_config
 
     if args.episodes < 1:
         raise UnderactError(f"--episodes must be at least 1, got {args.episodes}")
@@ -231,9 +233,9 @@ def _write_episode_html(path: Path, config, genome: np.ndarray, seed: int) -> No
     """The episode `--render` plays, its states recorded instead of drawn, replayed in Meshcat at the env's dt."""
     import gymnasium as gym
 
+    from underact.agents.backends import EVAL_KEY
     from underact.agents.render import _play
     from underact.agents.rollout import derived_seed, to_actions
-    from underact.agents.trainer import EVAL_KEY
     from underact.view import write_replay_html
 
     if not config.env.startswith("underact/"):
@@ -270,7 +272,7 @@ def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
 
     from PIL import Image
 
-    from underact.agents.runfolder import atomic_write
+    from underact.files import atomic_write
 
     _check_gif_path(path)
     images = [Image.fromarray(f) for f in frames]

@@ -2,8 +2,9 @@
 
 The desired acceleration is the reference's plus PD feedback, q̈_d = q̈_r + kp (q_r − q) + kd (q̇_r − q̇), and
 `PseudoInverseController` returns the least-squares input. On a fully actuated plant the residual is zero and
-the reference is tracked; on an underactuated one `residual(t, q, v)` is the acceleration error f1 + f2 u − q̈_d
-that no input can remove (Tedrake, "Underactuated Robotics", ch. 1).
+the reference is tracked; on an underactuated one `residual(t, q, v)` (the same method as the pseudo-inverse
+controller's) is the acceleration error f1 + f2 u − q̈_d that no input can remove (Tedrake, "Underactuated
+Robotics", ch. 1).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ class PseudoInverseTracking:
         self.plant = plant
         self.reference = reference
         self.kp, self.kd = float(kp), float(kd)
-        self.pinv = PseudoInverseController(plant)
         self._angles = angle_mask(plant)
+        self.pinv = PseudoInverseController(plant, self.desired_acceleration)
 
     def desired_acceleration(self, t: float, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         q_r, qd_r, qdd_r = self.reference(t)
@@ -52,9 +53,7 @@ class PseudoInverseTracking:
 
     def residual(self, t: float, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Acceleration error f1 + f2 u − q̈_d (…, nv) of the unsaturated least-squares input."""
-        self.pinv.control(q, v, self.desired_acceleration(t, q, v))
-        return self.pinv.residual
+        return self.pinv.residual(t, q, v)
 
     def __call__(self, t: float, q: np.ndarray, v: np.ndarray) -> np.ndarray:
-        u = self.pinv.control(q, v, self.desired_acceleration(t, q, v))
-        return saturate(u, self.plant.u_limit)
+        return saturate(self.pinv(t, q, v), self.plant.u_limit)

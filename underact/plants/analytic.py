@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from underact.plants.base import Plant
+from underact.plants.base import Plant, as_batch
 from underact.terms import ManipulatorTerms
 
 GRAVITY = 9.81
@@ -97,10 +97,91 @@ def make_params(cls, overrides: dict, per_copy: bool = False):
     return cls(**{k: _check_param(system, k, v, per_copy and k != "u_limit") for k, v in overrides.items()})
 
 
+# --- the closed forms, once ---------------------------------------------------------------------------------
+# Each system's M, Cv and τg are written once, on state components (q1, q2, v1, v2), with the body's constants
+# cached in a tuple `c` (`*_constants`). The same functions serve a float, numpy arrays (a batch, or per-copy
+# constants as arrays) and, registered with numba by `underact.simulate.rk4`, the compiled step kernels.
+
+
+def solve2(m11, m12, m22, r1, r2):
+    """The 2 × 2 symmetric system [[m11, m12], [m12, m22]] a = r, solved with the explicit inverse."""
+    det = m11 * m22 - m12 * m12
+    return (m22 * r1 - m12 * r2) / det, (m11 * r2 - m12 * r1) / det
+
+
+def acrobot_constants(p: AcrobotParams) -> tuple:
+    """(I2, M11 at θ2 = π/2, m2 l1 lc2, (m1 lc1 + m2 l1) g, m2 lc2 g, b1, b2): floats, or arrays per copy."""
+    I2 = p.Ic2 + p.m2 * p.lc2**2  # inertia of link 2 about the elbow
+    M11_0 = p.Ic1 + p.m1 * p.lc1**2 + I2 + p.m2 * p.l1**2
+    g1, g2 = (p.m1 * p.lc1 + p.m2 * p.l1) * p.gravity, p.m2 * p.lc2 * p.gravity
+    return I2, M11_0, p.m2 * p.l1 * p.lc2, g1, g2, p.b1, p.b2
+
+
+def acrobot_terms(q1, q2, v1, v2, c):
+    """Tedrake ch. 3.1: (M11, M12, M22, Cv1, Cv2, τg1, τg2) of the acrobot; B = [0, 1]ᵀ.
+
+    M = [[I1 + I2 + m2 l1² + 2 m2 l1 lc2 c2,  I2 + m2 l1 lc2 c2], [I2 + m2 l1 lc2 c2,  I2]]
+    Cv = [−2 m2 l1 lc2 s2 θ̇1 θ̇2 − m2 l1 lc2 s2 θ̇2²,  m2 l1 lc2 s2 θ̇1²]
+    τg = [−m1 g lc1 s1 − m2 g (l1 s1 + lc2 s12),  −m2 g lc2 s12]
+    """
+    I2, M11_0, h, g1, g2 = c[0], c[1], c[2], c[3], c[4]
+    hc2, hs2 = h * np.cos(q2), h * np.sin(q2)
+    tg2 = -g2 * np.sin(q1 + q2)
+    return M11_0 + 2.0 * hc2, I2 + hc2, I2, -hs2 * v2 * (2.0 * v1 + v2), hs2 * v1 * v1, tg2 - g1 * np.sin(q1), tg2
+
+
+def acrobot_vdot(q1, q2, v1, v2, u, c):
+    """(θ̈1, θ̈2) = M⁻¹(τg − Cv − b ⊙ θ̇ + B u), u the elbow torque."""
+    m11, m12, m22, cv1, cv2, tg1, tg2 = acrobot_terms(q1, q2, v1, v2, c)
+    return solve2(m11, m12, m22, tg1 - cv1 - c[5] * v1, tg2 - cv2 - c[6] * v2 + u)
+
+
+def cartpole_constants(p: CartPoleParams) -> tuple:
+    """(mc + mp, mp l², mp l, mp l g, b_x, b_theta): floats, or arrays per copy."""
+    return p.mc + p.mp, p.mp * p.l**2, p.mp * p.l, p.mp * p.l * p.gravity, p.b_x, p.b_theta
+
+
+def cartpole_terms(x, theta, xd, thetad, c):
+    """Tedrake ch. 3.2: (M11, M12, M22, Cv1, Cv2, τg1, τg2) of the cart-pole; B = [1, 0]ᵀ.
+
+    M = [[mc + mp, mp l cos θ], [mp l cos θ, mp l²]],   Cv = [−mp l sin θ θ̇², 0],   τg = [0, −mp g l sin θ]
+    """
+    s = np.sin(theta)
+    return c[0], c[2] * np.cos(theta), c[1], -c[2] * s * thetad * thetad, 0.0, 0.0, -c[3] * s
+
+
+def cartpole_vdot(x, theta, xd, thetad, u, c):
+    """(ẍ, θ̈) = M⁻¹(τg − Cv − b ⊙ v + B u), u the force on the cart."""
+    m11, m12, m22, cv1, cv2, tg1, tg2 = cartpole_terms(x, theta, xd, thetad, c)
+    return solve2(m11, m12, m22, tg1 - cv1 - c[4] * xd + u, tg2 - cv2 - c[5] * thetad)
+
+
+def pendulum_constants(p: PendulumParams) -> tuple:
+    """(m l², m g l, b): floats, or arrays per copy."""
+    return p.m * p.l**2, p.m * p.gravity * p.l, p.b
+
+
+def pendulum_vdot(theta, thetad, u, c):
+    """Tedrake ch. 2: θ̈ = (−m g l sin θ − b θ̇ + u) / (m l²); M = m l², Cv = 0, τg = −m g l sin θ, B = 1."""
+    return (-c[1] * np.sin(theta) - c[2] * thetad + u) / c[0]
+
+
+def acrobot_points(l1, l2, q1, q2) -> tuple:
+    """Forward kinematics: elbow (x, y) and tip (x, y) in metres from the shoulder, y up; q = 0 hangs down."""
+    elbow_x, elbow_y = l1 * np.sin(q1), -l1 * np.cos(q1)
+    return elbow_x, elbow_y, elbow_x + l2 * np.sin(q1 + q2), elbow_y - l2 * np.cos(q1 + q2)
+
+
+def pole_tip(length, x, theta) -> tuple:
+    """Forward kinematics of a pole of `length` on a pin at (x, 0) (the cart-pole, or a pendulum at x = 0)."""
+    return x + length * np.sin(theta), -length * np.cos(theta)
+
+
 class _Analytic(Plant):
-    """Shared set-up of the closed-form plants."""
+    """Shared set-up of the closed-form plants: `vdot` reads the component closed form directly."""
 
     backend = "analytic"
+    constants: tuple
 
     def _set_common(self, nq: int, nu: int, vnames, anames, b, u_limit, upright, angles):
         self.nq = self.nv = nq
@@ -113,6 +194,16 @@ class _Analytic(Plant):
         self.q_rest = np.zeros(nq)
         self.angle_mask = np.array(angles, dtype=bool)
 
+    def vdot(self, q, v, u) -> np.ndarray:
+        """Forward dynamics v̇ = M⁻¹(τg − Cv + damping(v) + B u), batched like `terms` (explicit 2 × 2 inverse)."""
+        qb, single = as_batch(q, self.nq, "q")
+        vb, _ = as_batch(v, self.nv, "v")
+        if len(qb) != len(vb):
+            raise ValueError(f"q and v must have the same batch size; got {len(qb)} and {len(vb)}")
+        ub = np.broadcast_to(np.asarray(u, dtype=np.float64), (len(qb), self.nu))[:, 0]
+        a = np.stack(self._vdot(qb, vb, ub), axis=-1)
+        return a[0] if single else a
+
 
 class AcrobotPlant(_Analytic):
     """Two-link planar arm, shoulder passive, elbow actuated (Spong's acrobot). q = (θ1, θ2), θ2 relative."""
@@ -121,29 +212,14 @@ class AcrobotPlant(_Analytic):
         self.params = params or AcrobotParams()
         self.name = "acrobot"
         p = self.params
+        self.constants = acrobot_constants(p)
         self._set_common(2, 1, ["shoulder", "elbow"], ["elbow"], [p.b1, p.b2], p.u_limit, [np.pi, 0.0], [True, True])
 
+    def _vdot(self, q, v, u):
+        return acrobot_vdot(q[:, 0], q[:, 1], v[:, 0], v[:, 1], u, self.constants)
+
     def _terms(self, q, v):
-        p = self.params
-        I1 = p.Ic1 + p.m1 * p.lc1**2  # inertia about the shoulder
-        I2 = p.Ic2 + p.m2 * p.lc2**2  # inertia about the elbow
-        s1, s2 = np.sin(q[:, 0]), np.sin(q[:, 1])
-        c2 = np.cos(q[:, 1])
-        s12 = np.sin(q[:, 0] + q[:, 1])
-        h = p.m2 * p.l1 * p.lc2
-        n = len(q)
-        M = np.empty((n, 2, 2))
-        M[:, 0, 0] = I1 + I2 + p.m2 * p.l1**2 + 2 * h * c2
-        M[:, 0, 1] = M[:, 1, 0] = I2 + h * c2
-        M[:, 1, 1] = I2
-        v1, v2 = v[:, 0], v[:, 1]
-        Cv = np.stack([-2 * h * s2 * v1 * v2 - h * s2 * v2**2, h * s2 * v1**2], axis=-1)
-        g = p.gravity
-        tau_g = np.stack(
-            [-p.m1 * g * p.lc1 * s1 - p.m2 * g * (p.l1 * s1 + p.lc2 * s12), -p.m2 * g * p.lc2 * s12], axis=-1
-        )
-        B = np.broadcast_to(np.array([[0.0], [1.0]]), (n, 2, 1)).copy()
-        return ManipulatorTerms(M, Cv, tau_g, B)
+        return _terms2(acrobot_terms(q[:, 0], q[:, 1], v[:, 0], v[:, 1], self.constants), [[0.0], [1.0]], len(q))
 
     def _potential(self, q):
         p = self.params
@@ -159,20 +235,14 @@ class CartPolePlant(_Analytic):
         self.params = params or CartPoleParams()
         self.name = "cartpole"
         p = self.params
+        self.constants = cartpole_constants(p)
         self._set_common(2, 1, ["x", "theta"], ["x"], [p.b_x, p.b_theta], p.u_limit, [0.0, np.pi], [False, True])
 
+    def _vdot(self, q, v, u):
+        return cartpole_vdot(q[:, 0], q[:, 1], v[:, 0], v[:, 1], u, self.constants)
+
     def _terms(self, q, v):
-        p = self.params
-        s, c = np.sin(q[:, 1]), np.cos(q[:, 1])
-        n = len(q)
-        M = np.empty((n, 2, 2))
-        M[:, 0, 0] = p.mc + p.mp
-        M[:, 0, 1] = M[:, 1, 0] = p.mp * p.l * c
-        M[:, 1, 1] = p.mp * p.l**2
-        Cv = np.stack([-p.mp * p.l * s * v[:, 1] ** 2, np.zeros(n)], axis=-1)
-        tau_g = np.stack([np.zeros(n), -p.mp * p.gravity * p.l * s], axis=-1)
-        B = np.broadcast_to(np.array([[1.0], [0.0]]), (n, 2, 1)).copy()
-        return ManipulatorTerms(M, Cv, tau_g, B)
+        return _terms2(cartpole_terms(q[:, 0], q[:, 1], v[:, 0], v[:, 1], self.constants), [[1.0], [0.0]], len(q))
 
     def _potential(self, q):
         p = self.params
@@ -189,20 +259,31 @@ class PendulumPlant(_Analytic):
         self.params = params or PendulumParams()
         self.name = "pendulum"
         p = self.params
+        self.constants = pendulum_constants(p)
         self._set_common(1, 1, ["theta"], ["theta"], [p.b], p.u_limit, [np.pi], [True])
 
+    def _vdot(self, q, v, u):
+        return (pendulum_vdot(q[:, 0], v[:, 0], u, self.constants),)
+
     def _terms(self, q, v):
-        p = self.params
         n = len(q)
-        M = np.full((n, 1, 1), p.m * p.l**2)
-        Cv = np.zeros((n, 1))
-        tau_g = -p.m * p.gravity * p.l * np.sin(q)
-        B = np.ones((n, 1, 1))
-        return ManipulatorTerms(M, Cv, tau_g, B)
+        ml2, mgl = self.constants[0], self.constants[1]
+        return ManipulatorTerms(
+            np.full((n, 1, 1), ml2), np.zeros((n, 1)), -mgl * np.sin(q), np.ones((n, 1, 1))
+        )
 
     def _potential(self, q):
         p = self.params
         return p.m * p.gravity * p.l * (1 - np.cos(q[:, 0]))
+
+
+def _terms2(parts: tuple, B, n: int) -> ManipulatorTerms:
+    """ManipulatorTerms (batch n) of a two-DoF system from its closed form's (M11, M12, M22, Cv1, Cv2, τg1, τg2)."""
+    m11, m12, m22, cv1, cv2, tg1, tg2 = (np.broadcast_to(part, (n,)) for part in parts)
+    M = np.stack([np.stack([m11, m12], -1), np.stack([m12, m22], -1)], -2)
+    return ManipulatorTerms(
+        M, np.stack([cv1, cv2], -1), np.stack([tg1, tg2], -1), np.broadcast_to(np.array(B), (n, 2, 1)).copy()
+    )
 
 
 PARAMS = {"acrobot": AcrobotParams, "cartpole": CartPoleParams, "pendulum": PendulumParams}

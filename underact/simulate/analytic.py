@@ -1,4 +1,5 @@
-"""Fixed-step RK4 on the plant's forward dynamics, batched over initial states, input held over each step."""
+"""Fixed-step RK4 (`underact.simulate.rk4.rk4_step`) on the plant's forward dynamics, batched over initial states,
+input held over each step."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
+from underact.simulate.rk4 import rk4_step
 
 
 def rk4_rollout(plant: Plant, controller, q0, v0, duration: float, dt: float = 1e-3, record_every: int = 10):
@@ -36,15 +38,7 @@ def rk4_rollout(plant: Plant, controller, q0, v0, duration: float, dt: float = 1
             if k == steps:
                 break
             # Each stage's acceleration is checked before the next stage uses it, so no stage sees a non-finite state.
-            a1 = _stage(plant, q, v, u, k, dt, q, v)
-            v2 = v + 0.5 * dt * a1
-            a2 = _stage(plant, q + 0.5 * dt * v, v2, u, k, dt, q, v)
-            v3 = v + 0.5 * dt * a2
-            a3 = _stage(plant, q + 0.5 * dt * v2, v3, u, k, dt, q, v)
-            v4 = v + dt * a3
-            a4 = _stage(plant, q + dt * v3, v4, u, k, dt, q, v)
-            q_next = q + dt / 6 * (v + 2 * v2 + 2 * v3 + v4)
-            v_next = v + dt / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+            q_next, v_next = rk4_step(lambda qs, vs: _stage(plant, qs, vs, u, k, dt, q, v), q, v, dt)  # noqa: B023
             if not bounded(q_next, v_next):
                 raise _diverged(plant, k, dt, q, v, first_unbounded(q_next, v_next), OUT_OF_BOUNDS)
             q, v = q_next, v_next

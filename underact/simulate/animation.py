@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from underact.plants.analytic import PARAMS
+from underact.plants.analytic import PARAMS, acrobot_points, pole_tip
 from underact.simulate.trajectory import Trajectory
 
 SIZE = 240
@@ -18,14 +18,11 @@ def _points(name: str, q: np.ndarray) -> tuple[list[tuple[float, float]], float 
     """Joint and tip positions in metres (x right, y up) from the pivot, and the cart's x (None without cart)."""
     p = PARAMS[name]()
     if name == "acrobot":
-        t1, t12 = q[0], q[0] + q[1]
-        elbow = (p.l1 * np.sin(t1), -p.l1 * np.cos(t1))
-        tip = (elbow[0] + p.l2 * np.sin(t12), elbow[1] - p.l2 * np.cos(t12))
-        return [(0.0, 0.0), elbow, tip], None
+        ex, ey, tx, ty = acrobot_points(p.l1, p.l2, q[0], q[1])
+        return [(0.0, 0.0), (ex, ey), (tx, ty)], None
     if name == "cartpole":
-        x, th = q
-        return [(x, 0.0), (x + p.l * np.sin(th), -p.l * np.cos(th))], float(x)
-    return [(0.0, 0.0), (p.l * np.sin(q[0]), -p.l * np.cos(q[0]))], None
+        return [(q[0], 0.0), pole_tip(p.l, q[0], q[1])], float(q[0])
+    return [(0.0, 0.0), pole_tip(p.l, 0.0, q[0])], None
 
 
 def _frame(name: str, q: np.ndarray, t: float, scale: float, x_view: float) -> Image.Image:

@@ -16,8 +16,10 @@ from pydrake.systems.analysis import ResetIntegratorFromFlags, Simulator
 from pydrake.systems.framework import BasicVector, Context, DiagramBuilder, LeafSystem
 from pydrake.systems.primitives import LogVectorOutput
 
+from underact.errors import SingularMassMatrixError, UnderactError
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
+from underact.simulate.rk4 import rk4_step
 from underact.simulate.trajectory import Trajectory
 
 #: The integrator may take at most MAX_STEP_RATE · t + STEP_BURST steps by simulated time t. The built-ins' runs
@@ -112,3 +114,27 @@ def _error(plant: Plant, integrator, last: list, why: str):
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+class DrakeStepper:
+    """One environment step of a Drake plant: `substeps` fixed RK4 steps (`rk4_step`) on the plant's terms
+    (`CalcMassMatrix`, `CalcBiasTerm`, `CalcGravityGeneralizedForces`, joint damping), the force held."""
+
+    def __init__(self, plant: Plant, dt: float, substeps: int):
+        self.plant, self.h, self.substeps = plant, dt / substeps, substeps
+
+    def step(self, x: np.ndarray, force: float) -> tuple[np.ndarray, str | None]:
+        """The state (q then v) after one step from x, and why it diverged (None if it did not)."""
+        if not bounded(x):  # Drake's terms would refuse it with a less telling message
+            return x, OUT_OF_BOUNDS
+        nq, u = self.plant.nq, [force]
+        q, v = x[:nq], x[nq:]
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(self.substeps):
+                    q, v = rk4_step(lambda qs, vs: self.plant.vdot(qs, vs, u), q, v, self.h)
+        except SingularMassMatrixError:
+            raise
+        except (UnderactError, SystemExit) as exc:  # a stage left the finite numbers; Drake's asserts: SystemExit
+            return np.full(len(x), np.nan), f"an RK4 stage failed: {_first_line(exc)}"
+        return np.concatenate([q, v]), None

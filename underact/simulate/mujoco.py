@@ -1,8 +1,8 @@
 """MuJoCo: `mj_step` on a copy of the plant's model at a small RK4 timestep, the input held over each step.
 
-`prepare` and `step` are the one place that steps MuJoCo (the environments step through them too): MuJoCo's own
-reaction to a blow-up, resetting the state and counting a warning, is switched off and its counters are read
-instead, so a divergence raises `DivergenceError` (see `underact.simulate.divergence`) and nothing resets.
+`prepare` and `step` are the one place that steps MuJoCo (the environments step through `MujocoStepper`):
+MuJoCo's own reaction to a blow-up, resetting the state and counting a warning, is switched off and its counters are
+read instead, so a divergence raises `DivergenceError` (see `underact.simulate.divergence`) and nothing resets.
 """
 
 from __future__ import annotations
@@ -80,3 +80,23 @@ def simulate_mujoco(
             if why is not None:
                 raise divergence("mujoco", plant.name, k * dt, k, q_now, v_now, why)
     return Trajectory(t, q, v, u)
+
+
+class MujocoStepper:
+    """One environment step of a MuJoCo plant: `substeps` calls of `mj_step` at timestep dt / substeps with the
+    RK4 integrator, the control held (on the plant's own model and data, prepared by `prepare`)."""
+
+    def __init__(self, plant: Plant, dt: float, substeps: int):
+        self.plant, self.substeps = plant, substeps
+        plant.model.opt.timestep = dt / substeps
+        plant.model.opt.integrator = int(mujoco.mjtIntegrator.mjINT_RK4)
+        prepare(plant.model, plant.data)
+
+    def step(self, x: np.ndarray, force: float) -> tuple[np.ndarray, str | None]:
+        """The state (q then v) after one step from x, and why it diverged (None if it did not)."""
+        m, d = self.plant.model, self.plant.data
+        d.qpos[:] = x[: m.nq]
+        d.qvel[:] = x[m.nq :]
+        d.ctrl[:] = force
+        why = step(m, d, self.substeps)
+        return np.concatenate([d.qpos, d.qvel]), why

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from underact.errors import UnderactError
+from underact.files import atomic_write
 
 _STYLE = """
 <style>
@@ -78,19 +78,8 @@ def check_html_path(path: str | Path, flag: str) -> Path:
 
 
 def write_page(path: Path, text: str) -> None:
-    """Writes `text` to `path` through a temporary file in the same folder (atomic replace)."""
-    tmp = None
+    """Writes `text` to `path` atomically (`underact.files.atomic_write`); `UnderactError` naming it if that fails."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".html")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-        tmp = None
+        atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         raise UnderactError(f"could not write {path} ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)

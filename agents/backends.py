@@ -1,0 +1,218 @@
+"""Where a population is evaluated: in this process (`LocalBackend`) or on Ray actors (`RayBackend`).
+
+A backend answers one question per generation: the returns [individuals, episodes] of a batch of genomes, and
+the environment steps that took. Both wrap `PopulationEvaluator` (see `underact.agents.rollout`), whose seeds
+depend only on (seed, generation, individual), so the Ray backend, which hands each worker one contiguous slice
+of the population, gives the same numbers as the local backend.
+
+This module also builds what a `TrainConfig` describes: its environments (`make_env_spec`, wrapped by the
+encoder when there is one, which loads the encoder file) and its plastic network (`make_net`).
+"""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import torch
+
+from underact.agents import kernels
+from underact.agents.config import TrainConfig
+from underact.agents.hebbian import PlasticNet
+from underact.agents.rollout import EnvSpec, PopulationEvaluator, check_memory, evaluation_bytes, space_sizes
+
+EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
+RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to accept a connection
+
+
+def set_threads() -> None:
+    """One thread for torch and the fused kernels: on a machine shared with other jobs, OpenMP workers that
+    spin-wait for a busy core made a step up to 35× slower than one thread (measured on 2 cores).
+    Parallelism across cores comes from the Ray backend's worker processes."""
+    torch.set_num_threads(1)
+    kernels.use_threads(1)
+
+
+# --- what a config builds -----------------------------------------------------------------------------
+
+
+def make_env_spec(config: TrainConfig) -> EnvSpec:
+    """The environments the agents act in; with an encoder, wrapped by it (an `EncodedEnvSpec`; this loads the
+    encoder file). ValueError if the run's env_kwargs contradict the ones the encoder was trained with."""
+    if config.encoder is None:
+        return EnvSpec(config.env, dict(config.env_kwargs), config.vectorization)
+    from underact.agents.perception.encoded import EncodedEnvSpec
+    from underact.agents.perception.pipeline import load_encoder
+
+    encoder = load_encoder(config.encoder)
+    clash = {k for k, v in encoder.env_kwargs.items() if k in config.env_kwargs and config.env_kwargs[k] != v}
+    if clash:
+        raise ValueError(
+            f"env_kwargs {sorted(clash)} differ from the ones encoder {config.encoder} was trained with "
+            f"({ {k: encoder.env_kwargs[k] for k in sorted(clash)} }); leave them out"
+        )
+    kwargs = {**config.env_kwargs, **encoder.env_kwargs}
+    return EncodedEnvSpec(config.env, kwargs, config.vectorization, wrap=encoder.wrap)
+
+
+def make_net(config: TrainConfig, spec: EnvSpec | None = None) -> PlasticNet:
+    """The plastic network; its input size is the (wrapped) environment's observation size (`spec`, built
+    from `config` when not given)."""
+    if config.encoder is None:
+        n_in, n_out = space_sizes(config.env, config.env_kwargs)
+    else:
+        n_in, n_out = encoded_sizes(spec or make_env_spec(config))
+    return PlasticNet((n_in, *config.hidden, n_out), config.rule, config.norm, config.init_scale)
+
+
+def encoded_sizes(spec: EnvSpec) -> tuple[int, int]:
+    """(observation size, network output size) of one copy of `spec`'s wrapped vector environment."""
+    import gymnasium as gym
+
+    env = spec.make(1)
+    try:
+        obs, act = env.single_observation_space, env.single_action_space
+    finally:
+        env.close()
+    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
+        raise ValueError(f"{spec.env_id}: the encoder must give flat feature vectors, got {obs}")
+    if isinstance(act, gym.spaces.Discrete):
+        return obs.shape[0], int(act.n)
+    return obs.shape[0], act.shape[0]
+
+
+def check_resources(config: TrainConfig, individuals: int) -> None:
+    """ValueError unless the run can start: its environment can be made with these settings (and its encoder
+    loaded), and `individuals` agents × episodes, and the final evaluation, fit in this machine's memory."""
+    mode = EnvSpec(config.env, {}, config.vectorization).mode()  # the id and vectorization, before the encoder
+    spec = make_env_spec(config)
+    net = make_net(config, spec)
+    es_bytes = 8 * net.num_params * (3 + 2 * config.population)  # center, Adam moments, the noise ε
+    check_memory(
+        f"population {config.population} x {config.episodes} episodes of a {net.num_params}-parameter network",
+        es_bytes + evaluation_bytes(net, mode, individuals, config.episodes),
+        "use a smaller --hidden, --population or --episodes",
+    )
+    check_memory(
+        f"the final evaluation over {config.eval_episodes} episodes",
+        evaluation_bytes(net, mode, 1, config.eval_episodes),
+        "use fewer --eval-episodes",
+    )
+
+
+# --- backends -----------------------------------------------------------------------------------------
+
+
+class LocalBackend:
+    """Evaluates the whole population in this process, in one vector environment of `spec`."""
+
+    def __init__(self, spec: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int):
+        set_threads()
+        self.evaluator = PopulationEvaluator(spec, net, total, episodes, seed)
+
+    def evaluate(self, genomes: np.ndarray, generation: int) -> tuple[np.ndarray, int]:
+        """(returns [len(genomes), episodes], environment steps) of one generation's genomes [n, G]."""
+        return self.evaluator.evaluate(genomes, 0, generation)
+
+    def close(self) -> None:
+        self.evaluator.close()
+
+
+class _RayWorker:
+    """A Ray actor holding one `PopulationEvaluator`; evaluates one contiguous slice per call."""
+
+    def __init__(self, config_json: str, total: int):
+        set_threads()
+        config = TrainConfig.from_json(config_json)
+        spec = make_env_spec(config)
+        self.evaluator = PopulationEvaluator(spec, make_net(config, spec), total, config.episodes, config.seed)
+
+    def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
+        return self.evaluator.evaluate(genomes, offset, generation)
+
+
+class RayBackend:
+    """Evaluates contiguous population slices on `config.workers` Ray actors (`config.address` joins an
+    existing cluster); each actor rebuilds the environments and network from the config."""
+
+    def __init__(self, config: TrainConfig, total: int):
+        try:
+            import ray
+        except ImportError:
+            raise ValueError("the ray backend needs Ray: pip install 'ray[default]'") from None
+        if not ray.is_initialized():
+            if config.address:
+                check_reachable(config.address)
+            try:
+                if config.address:
+                    ray.init(address=config.address, log_to_driver=False)
+                else:
+                    ray.init(num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
+            except Exception as exc:  # Ray raises several types (ConnectionError, RuntimeError, ...)
+                where = f"the cluster at {config.address}" if config.address else "a local Ray instance"
+                raise ValueError(f"could not start or join {where}: {str(exc).splitlines()[0]}") from None
+        self.ray = ray
+        worker = ray.remote(num_cpus=1)(_RayWorker)
+        n = min(config.workers, total)
+        text = config.to_json()
+        self.actors = [worker.remote(text, total) for _ in range(n)]
+        self.bounds = np.linspace(0, total, n + 1).round().astype(int)
+
+    def evaluate(self, genomes: np.ndarray, generation: int) -> tuple[np.ndarray, int]:
+        """(returns [len(genomes), episodes], environment steps), the slices evaluated in parallel."""
+        futures = [
+            actor.evaluate.remote(genomes[a:b], int(a), generation)
+            for actor, a, b in zip(self.actors, self.bounds[:-1], self.bounds[1:], strict=True)
+        ]
+        parts = self.ray.get(futures)
+        return np.concatenate([r for r, _ in parts]), sum(s for _, s in parts)
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
+
+
+def check_reachable(address: str, timeout: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """ValueError unless HOST:PORT accepts a TCP connection within `timeout` seconds (Ray itself retries for
+    minutes); other address forms ("auto", "ray://...") are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(
+            f"could not reach the Ray cluster at {address}: {reason} (TCP connect, {timeout:g} s timeout); "
+            "check the address and that `ray start --head` runs there"
+        ) from None
+
+
+def make_backend(config: TrainConfig, total: int) -> LocalBackend | RayBackend:
+    """The backend `config.backend` names, for `total` individuals per generation."""
+    if config.backend == "ray":
+        return RayBackend(config, total)
+    spec = make_env_spec(config)
+    return LocalBackend(spec, make_net(config, spec), total, config.episodes, config.seed)
+
+
+def evaluate_genome(
+    config: TrainConfig, genome: np.ndarray, episodes: int, seed: int, key: int = EVAL_KEY
+) -> np.ndarray:
+    """Returns [episodes] of one genome, each episode with freshly sampled weights, batched in one vector env;
+    ValueError when that batch would not fit in memory."""
+    spec = make_env_spec(config)
+    return evaluate_in(spec, make_net(config, spec), genome, episodes, seed, key)
+
+
+def evaluate_in(
+    spec: EnvSpec, net: PlasticNet, genome: np.ndarray, episodes: int, seed: int, key: int = EVAL_KEY
+) -> np.ndarray:
+    """`evaluate_genome` for environments and a network given directly (scripts comparing observations)."""
+    check_memory(f"{episodes} episodes at once", evaluation_bytes(net, spec.mode(), 1, episodes), "use fewer episodes")
+    backend = LocalBackend(spec, net, 1, episodes, seed)
+    try:
+        returns, _ = backend.evaluate(genome[None, :], key)
+    finally:
+        backend.close()
+    return returns[0]

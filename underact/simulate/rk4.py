@@ -1,0 +1,120 @@
+"""The classic fourth-order Runge–Kutta step, once in numpy and once compiled, the numpy form the oracle of the other.
+
+- `rk4_step(f, q, v, h)`: one step of q̇ = v, v̇ = f(q, v) on floats or numpy arrays of any shape (a batch, any
+  number of coordinates). `rk4_rollout`, the Drake stepper and the environments' plain-numpy batched path use it.
+- `rk4_components`: the same Butcher tableau written on the four state components (q1, q2, v1, v2) of a two-DoF
+  built-in, registered with numba so compiled kernels inline it around a system's closed form
+  (`underact.plants.analytic`). The environments' kernels (`underact.envs.acrobot.compiled_batch`, ...) run it
+  over a batch with `prange` (each copy computed alone, so results are bitwise the same for any thread count)
+  and for one state. `Kernel.numpy` is their plain-numpy oracle; `tests/test_rk4.py` checks they agree to 1e-12.
+
+The force u is held constant over the step (zero-order hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+from numba.extending import register_jitable
+
+from underact.plants.analytic import (
+    acrobot_constants,
+    acrobot_terms,
+    acrobot_vdot,
+    cartpole_constants,
+    cartpole_terms,
+    cartpole_vdot,
+    solve2,
+)
+
+#: Batches at least this large run on every numba thread; smaller ones on one (the launch would cost more).
+PARALLEL_MIN = 1024
+
+
+def rk4_step(f: Callable, q, v, h: float):
+    """(q, v) after one RK4 step of length h of q̇ = v, v̇ = f(q, v); q, v floats or arrays of one shape."""
+    a1 = f(q, v)
+    v2 = v + 0.5 * h * a1
+    a2 = f(q + 0.5 * h * v, v2)
+    v3 = v + 0.5 * h * a2
+    a3 = f(q + 0.5 * h * v2, v3)
+    v4 = v + h * a3
+    a4 = f(q + h * v3, v4)
+    return q + h / 6 * (v + 2 * v2 + 2 * v3 + v4), v + h / 6 * (a1 + 2 * a2 + 2 * a3 + a4)
+
+
+def rk4_components(vdot, q1, q2, v1, v2, u, c, h, substeps):
+    """`substeps` RK4 steps of length h of a two-DoF system on its components, v̇ = vdot(q1, q2, v1, v2, u, c).
+
+    The tableau of `rk4_step`, stage for stage: k1 = (v, a1), k2 = (v2, a2) at (q + h/2 v, v2), and so on.
+    """
+    for _ in range(substeps):
+        a11, a12 = vdot(q1, q2, v1, v2, u, c)
+        v21, v22 = v1 + 0.5 * h * a11, v2 + 0.5 * h * a12
+        a21, a22 = vdot(q1 + 0.5 * h * v1, q2 + 0.5 * h * v2, v21, v22, u, c)
+        v31, v32 = v1 + 0.5 * h * a21, v2 + 0.5 * h * a22
+        a31, a32 = vdot(q1 + 0.5 * h * v21, q2 + 0.5 * h * v22, v31, v32, u, c)
+        v41, v42 = v1 + h * a31, v2 + h * a32
+        a41, a42 = vdot(q1 + h * v31, q2 + h * v32, v41, v42, u, c)
+        q1, q2 = q1 + h / 6 * (v1 + 2 * v21 + 2 * v31 + v41), q2 + h / 6 * (v2 + 2 * v22 + 2 * v32 + v42)
+        v1, v2 = v1 + h / 6 * (a11 + 2 * a21 + 2 * a31 + a41), v2 + h / 6 * (a12 + 2 * a22 + 2 * a32 + a42)
+    return q1, q2, v1, v2
+
+
+# The Python functions stay as they are; compiled callers get a compiled copy.
+for function in (solve2, acrobot_terms, acrobot_vdot, cartpole_terms, cartpole_vdot, rk4_components):
+    register_jitable(function)
+
+
+#: Per system: its closed form and the constants it reads.
+_SYSTEMS = {"acrobot": (acrobot_vdot, acrobot_constants), "cartpole": (cartpole_vdot, cartpole_constants)}
+
+
+def table(constants: tuple) -> np.ndarray:
+    """Constants (floats, or (N,) arrays per copy) as a contiguous (N or 1, K) float64 table for the kernels."""
+    n = max(np.size(k) for k in constants)
+    return np.ascontiguousarray(np.stack([np.broadcast_to(np.asarray(k, np.float64), (n,)) for k in constants], 1))
+
+
+@contextmanager
+def parallel_threads(n: int, threads: int | None = None):
+    """numba runs the next kernel on `threads` threads (default: all from `PARALLEL_MIN` copies on, else one)."""
+    if threads is None:
+        threads = numba.get_num_threads() if n >= PARALLEL_MIN else 1
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+class Kernel:
+    """Fixed-step RK4 of one two-DoF built-in: `substeps` steps of dt / substeps per call, the force held.
+
+    `params` may hold one value per copy (arrays of length N); the closed form's constants are computed once here,
+    as floats or arrays (`constants`, for numpy) and as a table (`table`, for the compiled steps, which each
+    system's environment module fuses with its observation and reward: `underact.envs.acrobot.compiled_batch`).
+    """
+
+    def __init__(self, system: str, params, dt: float, substeps: int):
+        self.vdot, constants = _SYSTEMS[system]
+        self.h, self.substeps = dt / substeps, int(substeps)
+        self.constants = constants(params)
+        self.table = table(self.constants)
+
+    def numpy(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """States x (N, 4) after one call under forces u (N,), in plain numpy (`rk4_step` on (N, 2) arrays): the
+        oracle of the compiled steps."""
+        c = self.constants
+
+        def f(q, v):
+            return np.stack(self.vdot(q[:, 0], q[:, 1], v[:, 0], v[:, 1], u, c), axis=1)
+
+        q, v = x[:, :2], x[:, 2:]
+        for _ in range(self.substeps):
+            q, v = rk4_step(f, q, v, self.h)
+        return np.concatenate([q, v], axis=1)
