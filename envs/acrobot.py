@@ -142,7 +142,7 @@ class AcrobotEnv(UnderactEnv):
     ## Reference controller
     `underact.envs.reference.reference_controller(env)`, from observations at dt = 0.05 s, over 100 seeded starts:
     balance, a sampled-data LQR: 500.0 ± 0.0 (every episode truncates at 500); swing-up, Spong's energy shaping then
-    that LQR: 437.6 ± 87.4 (a few episodes spin past `max_speed` while pumping). Registered `reward_threshold`:
+    that LQR: 438.0 ± 86.6 (a few episodes spin past `max_speed` while pumping). Registered `reward_threshold`:
     475 (balance), 400 (swing-up).
 
     ## Arguments
