@@ -19,7 +19,7 @@ import torch
 from underact.agents import kernels
 from underact.agents.config import TrainConfig
 from underact.agents.hebbian import PlasticNet
-from underact.agents.rollout import EnvSpec, PopulationEvaluator, check_memory, evaluation_bytes, space_sizes
+from underact.agents.rollout import EnvSpec, check_memory, evaluation_bytes, population_evaluator, space_sizes
 
 EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
 RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to accept a connection
@@ -87,6 +87,12 @@ def check_resources(config: TrainConfig, individuals: int) -> None:
     mode = EnvSpec(config.env, {}, config.vectorization).mode()  # the id and vectorization, before the encoder
     spec = make_env_spec(config)
     net = make_net(config, spec)
+    for body in config.morphologies:  # each body can be made and fits the network
+        sizes = space_sizes(config.env, {**config.env_kwargs, **body})
+        if config.encoder is None and sizes != (net.sizes[0], net.sizes[-1]):
+            raise ValueError(f"morphology {body} has (observation, action) sizes {sizes}; the others have "
+                             f"{(net.sizes[0], net.sizes[-1])}")
+    individuals *= max(1, len(config.morphologies))
     es_bytes = 8 * net.num_params * (3 + 2 * config.population)  # center, Adam moments, the noise ε
     check_memory(
         f"population {config.population} x {config.episodes} episodes of a {net.num_params}-parameter network",
@@ -106,9 +112,11 @@ def check_resources(config: TrainConfig, individuals: int) -> None:
 class LocalBackend:
     """Evaluates the whole population in this process, in one vector environment of `spec`."""
 
-    def __init__(self, spec: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int):
+    def __init__(
+        self, spec: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int, morphologies: list | tuple = ()
+    ):
         set_threads()
-        self.evaluator = PopulationEvaluator(spec, net, total, episodes, seed)
+        self.evaluator = population_evaluator(spec, net, total, episodes, seed, morphologies)
 
     def evaluate(self, genomes: np.ndarray, generation: int) -> tuple[np.ndarray, int]:
         """(returns [len(genomes), episodes], environment steps) of one generation's genomes [n, G]."""
@@ -125,7 +133,8 @@ class _RayWorker:
         set_threads()
         config = TrainConfig.from_json(config_json)
         spec = make_env_spec(config)
-        self.evaluator = PopulationEvaluator(spec, make_net(config, spec), total, config.episodes, config.seed)
+        net = make_net(config, spec)
+        self.evaluator = population_evaluator(spec, net, total, config.episodes, config.seed, config.morphologies)
 
     def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
         return self.evaluator.evaluate(genomes, offset, generation)
@@ -193,24 +202,31 @@ def make_backend(config: TrainConfig, total: int) -> LocalBackend | RayBackend:
     if config.backend == "ray":
         return RayBackend(config, total)
     spec = make_env_spec(config)
-    return LocalBackend(spec, make_net(config, spec), total, config.episodes, config.seed)
+    return LocalBackend(spec, make_net(config, spec), total, config.episodes, config.seed, config.morphologies)
 
 
 def evaluate_genome(
     config: TrainConfig, genome: np.ndarray, episodes: int, seed: int, key: int = EVAL_KEY
 ) -> np.ndarray:
-    """Returns [episodes] of one genome, each episode with freshly sampled weights, batched in one vector env;
-    ValueError when that batch would not fit in memory."""
+    """Returns [episodes] of one genome, each episode with freshly sampled weights, batched in one vector env
+    (with morphologies: [bodies × episodes], the same episodes on each body); ValueError when that batch would
+    not fit in memory."""
     spec = make_env_spec(config)
-    return evaluate_in(spec, make_net(config, spec), genome, episodes, seed, key)
+    return evaluate_in(spec, make_net(config, spec), genome, episodes, seed, key, config.morphologies)
 
 
 def evaluate_in(
-    spec: EnvSpec, net: PlasticNet, genome: np.ndarray, episodes: int, seed: int, key: int = EVAL_KEY
+    spec: EnvSpec,
+    net: PlasticNet,
+    genome: np.ndarray,
+    episodes: int,
+    seed: int,
+    key: int = EVAL_KEY,
+    morphologies: list | tuple = (),
 ) -> np.ndarray:
     """`evaluate_genome` for environments and a network given directly (scripts comparing observations)."""
     check_memory(f"{episodes} episodes at once", evaluation_bytes(net, spec.mode(), 1, episodes), "use fewer episodes")
-    backend = LocalBackend(spec, net, 1, episodes, seed)
+    backend = LocalBackend(spec, net, 1, episodes, seed, morphologies)
     try:
         returns, _ = backend.evaluate(genome[None, :], key)
     finally:

@@ -10,13 +10,9 @@ import json
 import math
 import types
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, get_args, get_origin, get_type_hints
+from typing import get_args, get_origin, get_type_hints
 
 from underact.agents.es import ESConfig
-
-if TYPE_CHECKING:
-    from underact.agents.hebbian import PlasticNet
-    from underact.agents.rollout import EnvSpec
 
 RULE_COEFFICIENTS: dict[str, tuple[str, ...]] = {
     "static": ("W",),
@@ -72,6 +68,8 @@ class TrainConfig:
     workers: int = 2
     vectorization: str = "auto"
     env_kwargs: dict = field(default_factory=dict)
+    # bodies: make() kwargs over env_kwargs; each individual's fitness is its mean return over all of them
+    morphologies: list = field(default_factory=list)
     encoder: str | None = None  # "supcon:PATH" or "reformer:PATH": a frozen encoder and its observation wrappers
 
     def __post_init__(self) -> None:
@@ -108,6 +106,8 @@ class TrainConfig:
                 raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
         elif not math.isfinite(self.target_return):
             raise ValueError(f"target_return must be a finite number, 'auto' or 'none', got {self.target_return}")
+        if not all(isinstance(m, dict) for m in self.morphologies):
+            raise ValueError(f"morphologies must be a list of JSON objects (make() kwargs), got {self.morphologies}")
         try:
             self.to_json()
         except ValueError:
@@ -127,18 +127,6 @@ class TrainConfig:
     def es_config(self) -> ESConfig:
         names = {f.name for f in fields(ESConfig)}
         return ESConfig(**{k: v for k, v in asdict(self).items() if k in names})
-
-    def env_spec(self) -> EnvSpec:
-        """`underact.agents.backends.make_env_spec(self)` (loads the encoder file, if any)."""
-        from underact.agents.backends import make_env_spec
-
-        return make_env_spec(self)
-
-    def net(self) -> PlasticNet:
-        """`underact.agents.backends.make_net(self)` (makes an environment to read its sizes)."""
-        from underact.agents.backends import make_net
-
-        return make_net(self)
 
     def to_json(self) -> str:
         """The config as config.json holds it; ValueError for non-finite numbers (JSON has none)."""

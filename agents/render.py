@@ -1,54 +1,73 @@
-"""Renders one episode of a trained agent to RGB frames (for `underact evaluate --render`).
+"""Renders one episode of a trained agent to RGB frames and a GIF (for `underact evaluate --render`).
 
-The environment's own `rgb_array` rendering is used. Gymnasium's classic-control cart-pole needs pygame to
-render; without it, its frames are drawn here in numpy from the state (cart, pole, track). Runs trained with an
-encoder play in the encoder's wrapped environment (one copy of the vector environment); each frame shows the
-whole scene from a fixed camera and, for pixel encoders, what the agent saw (its newest frame) beside it.
+Frames come from the one renderer, `underact.render`, wherever it can draw the scene: underact environments
+show their whole scene from a fixed camera (their system's `scene_size`), and Gymnasium's classic-control
+CartPole-v1, Acrobot-v1 and Pendulum-v1 are drawn from their state as the matching built-in scene (their own
+drawing needs pygame). Any other environment renders itself (`render_mode="rgb_array"`). Runs trained with an
+encoder play in the encoder's wrapped environment (one copy of the vector environment); for pixel encoders each
+frame shows what the agent saw (its newest frame) beside the scene. The GIF plays at the environment's
+`metadata["render_fps"]`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium.envs.classic_control import AcrobotEnv, CartPoleEnv, PendulumEnv
 
+from underact.agents.backends import EVAL_KEY, make_env_spec, make_net
+from underact.agents.config import TrainConfig
 from underact.agents.rollout import derived_seed, to_actions
-from underact.agents.trainer import EVAL_KEY, TrainConfig
+from underact.envs.task import Task
+from underact.render import AcrobotScene, CartPoleScene, PendulumScene, write_gif
+
+#: Frames per second of the GIF of an environment whose metadata has no "render_fps".
+DEFAULT_FPS = 30.0
 
 
-def draw_cartpole(x: float, theta: float, pole_half_length: float = 0.5, size: int = 200) -> np.ndarray:
-    """An RGB frame [size, 1.5·size, 3] of a cart at x (m) with its pole at angle theta (rad, 0 = up)."""
-    h, w = size, int(1.5 * size)
-    img = np.full((h, w, 3), 255, dtype=np.uint8)
-    scale = w / 4.8  # the track spans x ∈ [−2.4, 2.4]
-    ground = int(0.7 * h)
-    img[ground, :] = 0
-    cx = int(w / 2 + x * scale)
-    cart_w, cart_h = int(0.12 * w), int(0.06 * h)
-    img[max(ground - cart_h, 0) : ground, max(cx - cart_w // 2, 0) : max(min(cx + cart_w // 2, w), 0)] = (40, 40, 40)
-    pivot_y = ground - cart_h
-    s = np.linspace(0.0, 2 * pole_half_length * scale, 200)
-    px = (cx + s * np.sin(theta)).astype(int)
-    py = (pivot_y - s * np.cos(theta)).astype(int)
-    for dx in (-2, -1, 0, 1, 2):
-        ok = (px + dx >= 0) & (px + dx < w) & (py >= 0) & (py < h)
-        img[py[ok], px[ok] + dx] = (202, 152, 101)
-    return img
+def _classic_drawing(base: gym.Env) -> Callable[[], np.ndarray] | None:
+    """Draws Gymnasium's classic-control cart-pole, acrobot or pendulum from its state, None for other envs.
+
+    Their angles map onto the built-ins' (0 hanging): the cart-pole's pole angle θ (0 up) is π − θ and its pole
+    is 2 · `length` long; the acrobot's angles are the same; the pendulum's θ (0 up) is π + θ.
+    """
+    if isinstance(base, CartPoleEnv):
+        scene, configuration = CartPoleScene(2 * base.length, base.x_threshold), lambda s: [s[0], np.pi - s[2]]
+    elif isinstance(base, AcrobotEnv):
+        scene, configuration = AcrobotScene(base.LINK_LENGTH_1, base.LINK_LENGTH_2), lambda s: s[:2]
+    elif isinstance(base, PendulumEnv):
+        scene, configuration = PendulumScene(base.l), lambda s: [np.pi + s[0]]
+    else:
+        return None
+    width, height = scene.size
+    return lambda: scene.render(np.array([configuration(base.state)], dtype=np.float64), width, height)[0]
 
 
-def _frame(env: gym.Env, fallback: bool) -> np.ndarray:
-    if not fallback:
-        return np.asarray(env.render())
+def _drawing(env: gym.Env) -> Callable[[], np.ndarray]:
+    """The function drawing `env`'s current frame (see the module docstring)."""
     base = env.unwrapped
-    return draw_cartpole(float(base.state[0]), float(base.state[2]), float(base.length))
+    if isinstance(getattr(base, "task", None), Task):  # an underact environment
+        width, height = base.task.scene_size
+        return lambda: base.task.render(base.state[None], width, height, fixed_camera=True)[0]
+    classic = _classic_drawing(base)
+    if classic is not None:
+        return classic
+    try:
+        env.render()
+    except gym.error.DependencyNotInstalled:
+        raise ValueError(f"{env.spec.id} cannot render here: a rendering dependency is missing") from None
+    return lambda: np.asarray(env.render())
 
 
 def _play(config: TrainConfig, genome: np.ndarray, seed: int, obs, step, frame, max_frames: int) -> list[np.ndarray]:
     """Frames of one episode with fresh weights: the agent acts on `obs`; `step(outputs [1, out]) -> (obs, done)`
     advances the environment and `frame()` draws it."""
-    net = config.net()
+    net = make_net(config)
     with torch.no_grad():
         terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
         gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
@@ -62,30 +81,39 @@ def _play(config: TrainConfig, genome: np.ndarray, seed: int, obs, step, frame, 
     return frames
 
 
-def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500) -> list[np.ndarray]:
-    """Plays one episode with fresh weights and returns its frames (at most `max_frames`)."""
+def _episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int) -> tuple[list[np.ndarray], float]:
+    """The frames of one episode with fresh weights, and the environment's frame rate."""
     if config.encoder is not None:
-        return _render_encoded(config, genome, seed, max_frames)
+        return _encoded_episode(config, genome, seed, max_frames)
     os.environ.setdefault("MUJOCO_GL", "osmesa")  # software rendering for MuJoCo tasks (read at first import)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     env = gym.make(config.env, render_mode="rgb_array", **config.env_kwargs)
     try:
         obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
-        fallback = False
-        try:
-            env.render()
-        except gym.error.DependencyNotInstalled:
-            if not hasattr(env.unwrapped, "length") or not hasattr(env.unwrapped, "state"):
-                raise ValueError(f"{config.env} cannot render here: a rendering dependency is missing") from None
-            fallback = True
+        frame = _drawing(env)
 
         def step(out: np.ndarray) -> tuple[np.ndarray, bool]:
             obs, _, terminated, truncated, _ = env.step(to_actions(out, env.action_space)[0])
             return obs, terminated or truncated
 
-        return _play(config, genome, seed, obs, step, lambda: _frame(env, fallback), max_frames)
+        frames = _play(config, genome, seed, obs, step, frame, max_frames)
+        return frames, float(env.metadata.get("render_fps", DEFAULT_FPS))
     finally:
         env.close()
+
+
+def render_episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500) -> list[np.ndarray]:
+    """Plays one episode with fresh weights and returns its frames (at most `max_frames`)."""
+    return _episode(config, genome, seed, max_frames)[0]
+
+
+def write_episode_gif(
+    path: str | Path, config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int = 500
+) -> None:
+    """Plays one episode with fresh weights and writes its frames as a GIF at the environment's frame rate,
+    atomically (`underact.render.write_gif`; an OSError names `path`)."""
+    frames, fps = _episode(config, genome, seed, max_frames)
+    write_gif(path, frames, fps)
 
 
 def _side_by_side(scene: np.ndarray, seen: np.ndarray, gap: int = 6) -> np.ndarray:
@@ -100,21 +128,23 @@ def _side_by_side(scene: np.ndarray, seen: np.ndarray, gap: int = 6) -> np.ndarr
     return canvas
 
 
-def _render_encoded(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int) -> list[np.ndarray]:
+def _encoded_episode(
+    config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int
+) -> tuple[list[np.ndarray], float]:
     """One episode through the run's encoder (one copy of its wrapped vector environment): frames of the scene
-    from a fixed camera, with the agent's own view beside it for pixel (`supcon:`) encoders."""
-    spec = config.env_spec()
+    from a fixed camera, with the agent's own view beside it for pixel (`supcon:`) encoders; and the frame rate."""
+    spec = make_env_spec(config)
     spec.env_kwargs = {**spec.env_kwargs, "render_mode": "rgb_array"}
     pixels = config.encoder.startswith("supcon:")
     env = spec.make(1)
     try:
         base = env.unwrapped
-        if not hasattr(base, "system"):
+        if not isinstance(getattr(base, "task", None), Task):
             raise ValueError(f"{config.env} cannot render here: encoder runs render underact environments only")
-        width, height = base.system.scene_size
+        width, height = base.task.scene_size
 
         def frame() -> np.ndarray:
-            scene = base.system.render(base.state, width, height, fixed_camera=True)[0]
+            scene = base.task.render(base.state, width, height, fixed_camera=True)[0]
             return _side_by_side(scene, base.frames()[0]) if pixels else scene
 
         def step(out: np.ndarray) -> tuple[np.ndarray, bool]:  # a finished copy is reset on the next step only
@@ -122,6 +152,7 @@ def _render_encoded(config: TrainConfig, genome: np.ndarray, seed: int, max_fram
             return obs, bool(terminated[0] or truncated[0])
 
         obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))
-        return _play(config, genome, seed, obs, step, frame, max_frames)
+        frames = _play(config, genome, seed, obs, step, frame, max_frames)
+        return frames, float(env.metadata.get("render_fps", DEFAULT_FPS))
     finally:
         env.close()

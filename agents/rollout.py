@@ -18,7 +18,7 @@ worker):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import gymnasium as gym
 import numpy as np
@@ -154,12 +154,23 @@ def idle_action(space: gym.Space, n: int) -> np.ndarray:
     return np.tile(np.clip(np.zeros(space.shape), space.low, space.high).astype(space.dtype), (n, 1))
 
 
+def seeds_each_copy(env_id: str) -> bool:
+    """Whether `env_id`'s native vector environment seeds copy i with seed + i (its class sets
+    `SEEDS_EACH_COPY = True`, as `underact.envs.ant.AntVectorEnv`): then a slice builds only its own copies,
+    as with sync."""
+    entry = check_env_id(env_id).vector_entry_point
+    if entry is None:
+        return False
+    creator = gym.envs.registration.load_env_creator(entry) if isinstance(entry, str) else entry
+    return bool(getattr(creator, "SEEDS_EACH_COPY", False))
+
+
 class PopulationEvaluator:
     """Evaluates genome slices of a population of `total` individuals, `episodes` episodes each."""
 
     def __init__(self, env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int):
         self.env_spec, self.net, self.total, self.episodes, self.seed = env, net, total, episodes, seed
-        self.native = env.mode() == "native"
+        self.native = env.mode() == "native" and not seeds_each_copy(env.env_id)
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         kernels.load(net.plastic)
 
@@ -211,3 +222,33 @@ class PopulationEvaluator:
                 if coefficients is not None:
                     coefficients = [tuple(c[running] for c in layer) for layer in coefficients]
         return returns.reshape(p, e), steps
+
+
+class MorphologyEvaluator:
+    """`PopulationEvaluator`s of one population on several bodies: `morphologies` are make() kwargs laid over
+    the spec's. Returns are placed side by side, [P, bodies × E], so an individual's mean return is its mean over
+    the bodies (each with the same episodes, fresh weights and start seeds)."""
+
+    def __init__(self, env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int, morphologies: list):
+        self.parts = [
+            PopulationEvaluator(replace(env, env_kwargs={**env.env_kwargs, **body}), net, total, episodes, seed)
+            for body in morphologies
+        ]
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
+
+    def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
+        """([P, bodies × E] float64, env steps taken) of individuals offset … offset+len(genomes)−1."""
+        results = [part.evaluate(genomes, offset, generation) for part in self.parts]
+        return np.concatenate([r for r, _ in results], axis=1), sum(s for _, s in results)
+
+
+def population_evaluator(
+    env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int, morphologies: list | tuple = ()
+) -> PopulationEvaluator | MorphologyEvaluator:
+    """A `MorphologyEvaluator` when bodies are given, else a `PopulationEvaluator`."""
+    if morphologies:
+        return MorphologyEvaluator(env, net, total, episodes, seed, list(morphologies))
+    return PopulationEvaluator(env, net, total, episodes, seed)

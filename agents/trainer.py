@@ -57,7 +57,6 @@ from underact.agents.runfolder import (
     check_genome,
     commit,
     config_bytes,
-    is_run,  # noqa: F401 - scripts/morphology.py imports it from here
     load_genome,
     locked,
     new_run_problem,

@@ -69,3 +69,5 @@ __all__ = [
     "CartPoleVectorEnv",
     "UnderactVectorEnv",
 ]
+
+from underact.envs import ant  # noqa: E402,F401 - registers underact/AntDamaged-v0

@@ -7,9 +7,9 @@ from numba import njit, prange
 from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
-from underact.envs.render import View
-from underact.envs.system import MAX_SPEED, System
+from underact.envs.task import MAX_SPEED, Task
 from underact.plants.analytic import AcrobotParams, acrobot_points, acrobot_vdot, make_params
+from underact.render import AcrobotScene
 from underact.simulate.rk4 import rk4_components
 
 
@@ -58,7 +58,7 @@ def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
     return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
 
 
-class AcrobotSystem(System):
+class AcrobotTask(Task):
     """Spong's acrobot (`underact.plants.analytic.acrobot_vdot`), q = (θ1, θ2), θ2 relative."""
 
     name = "acrobot"
@@ -72,27 +72,17 @@ class AcrobotSystem(System):
     upright = np.array([np.pi, 0.0])
     q_rest = np.zeros(2)
     angular_mask = np.array([True, True])
-    radii = np.array([2.0, 2.0, 1.5])
-    colors = np.array([[40, 90, 200], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
 
     def task_constants(self):
         p = self.params
-        return float(self.task == "balance"), self.max_speed, np.cos(self.fall_angle), p.l1, p.l2
+        return float(self.goal == "balance"), self.max_speed, np.cos(self.fall_angle), p.l1, p.l2
 
     def components(self, x):
         q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
         return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
 
-    def segments(self, x, fixed_camera=False):
-        ex, ey, tx, ty = acrobot_points(self.params.l1, self.params.l2, x[:, 0], x[:, 1])
-        elbow, tip, origin = np.stack([ex, ey], 1), np.stack([tx, ty], 1), np.zeros((len(x), 2))
-        return np.stack(
-            [np.stack([origin, elbow], 1), np.stack([elbow, tip], 1), np.stack([origin, origin], 1)], axis=1
-        )
-
-    def view(self, width, height, fixed_camera=False):
-        reach = 1.1 * float(np.max(self.params.l1 + self.params.l2))
-        return View((0.0, 0.0), min(width, height) / (2 * reach), width, height)
+    def make_scene(self):
+        return AcrobotScene(self.params.l1, self.params.l2)
 
 
 class AcrobotEnv(UnderactEnv):
@@ -175,7 +165,7 @@ class AcrobotEnv(UnderactEnv):
         height: int = 64,
         **params: float,
     ):
-        system = AcrobotSystem(
+        env_task = AcrobotTask(
             make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
         )
-        super().__init__(system, backend, params, render_mode, actuator_gain, width, height)
+        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)

@@ -1,6 +1,6 @@
 """The single Gymnasium environment shared by the acrobot and the cart-pole: spaces, step, reset, render.
 
-Subclasses (`AcrobotEnv`, `CartPoleEnv`) pick the `System` and document themselves; this class owns the
+Subclasses (`AcrobotEnv`, `CartPoleEnv`) pick the `Task` and document themselves; this class owns the
 Gymnasium contract: the action is the actuator force itself (N·m or N) in a `Box` bounded by the actuator
 limit, out-of-range actions saturate at the limit, NaN, infinite or non-real actions raise `ValueError`, and a
 step that diverges raises `underact.errors.DivergenceError` (see `underact.simulate.divergence`) on every backend.
@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from underact import load
-from underact.envs.system import System, check_state, real_array
+from underact.envs.task import Task, check_state, real_array
 from underact.errors import UnderactError
 from underact.plants import BACKENDS
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
@@ -35,30 +35,30 @@ def check_action(action, u_limit: float) -> float:
     return min(max(u, -u_limit), u_limit)
 
 
-def make_stepper(system: System, backend: str, params: dict[str, float]):
+def make_stepper(task: Task, backend: str, params: dict[str, float]):
     """The engine's stepper for `backend` (`step(x, force) -> (x, why)`), None for the analytic closed form; Drake's
     built-ins are the shipped example files, so only u_limit may change there."""
     if backend == "analytic":
-        return None  # the system's compiled step (`System.step_one`), observation and outcome included
+        return None  # the task's compiled step (`Task.step_one`), observation and outcome included
     if backend == "mujoco":
         from underact.simulate.mujoco import MujocoStepper
 
         try:
-            return MujocoStepper(load(system.name, backend="mujoco", **params), system.dt, system.substeps)
+            return MujocoStepper(load(task.name, backend="mujoco", **params), task.dt, task.substeps)
         except UnderactError as exc:
             raise ValueError(str(exc)) from None
     if backend == "drake":
         changed = sorted(set(params) - {"u_limit"})
         if changed:
             raise ValueError(
-                f"backend='drake' simulates Drake's shipped {system.name} model, whose parameters are fixed; "
+                f"backend='drake' simulates Drake's shipped {task.name} model, whose parameters are fixed; "
                 f"{changed} can be changed on backend='analytic' or 'mujoco'"
             )
         from underact.simulate.drake import DrakeStepper
 
-        plant = load(system.name, backend="drake")
-        plant.u_limit = np.array([system.u_limit])
-        return DrakeStepper(plant, system.dt, system.substeps)
+        plant = load(task.name, backend="drake")
+        plant.u_limit = np.array([task.u_limit])
+        return DrakeStepper(plant, task.dt, task.substeps)
     raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
 
 
@@ -66,22 +66,23 @@ def action_box(u_limit: float) -> gym.spaces.Box:
     return gym.spaces.Box(-u_limit, u_limit, shape=(1,), dtype=np.float32)
 
 
-def observation_box(system: System) -> gym.spaces.Box:
+def observation_box(task: Task) -> gym.spaces.Box:
     """cos/sin entries in [−1, 1], everything else unbounded."""
-    low = np.full(system.obs_dim, -np.inf, dtype=np.float32)
-    bounded = system.trig_obs
+    low = np.full(task.obs_dim, -np.inf, dtype=np.float32)
+    bounded = task.trig_obs
     low[bounded] = -1.0
     return gym.spaces.Box(low, -low, dtype=np.float32)
 
 
 class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
-    """A single environment around a `System` and a backend stepper (see the subclasses' docstrings)."""
+    """A single environment: a `Task` (on the plant's parameters) composed with a backend stepper (see the
+    subclasses' docstrings)."""
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
 
     def __init__(
         self,
-        system: System,
+        task: Task,
         backend: str,
         params: dict[str, float],
         render_mode: str | None,
@@ -95,21 +96,21 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"actuator_gain must be a finite number >= 0; got {actuator_gain!r}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
-        if system.copies is not None:
+        if task.copies is not None:
             raise ValueError(
                 "parameters with one value per copy need the vector environment: "
                 "gymnasium.make_vec(..., vectorization_mode='vector_entry_point')"
             )
-        self.system = system
+        self.task = task
         self.backend = backend
-        self._stepper = make_stepper(system, backend, params)
+        self._stepper = make_stepper(task, backend, params)
         self.render_mode = render_mode
         self.actuator_gain = float(actuator_gain)
         self.width, self.height = int(width), int(height)
-        self.dt = system.dt
-        self.action_space = action_box(system.u_limit)
-        self.observation_space = observation_box(system)
-        self._x = system.start(np.random.default_rng(0), 1)[0]
+        self.dt = task.dt
+        self.action_space = action_box(task.u_limit)
+        self.observation_space = observation_box(task)
+        self._x = task.start(np.random.default_rng(0), 1)[0]
         self._steps = 0  # since the last reset, for divergence messages
 
     @property
@@ -117,8 +118,13 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         """The state (4,) float64: q then v."""
         return self._x.copy()
 
+    @property
+    def system(self) -> Task:
+        """The task, under its former name (`env.unwrapped.system` keeps working)."""
+        return self.task
+
     def _obs(self) -> np.ndarray:
-        return self.system.observe(self._x[None])[0]
+        return self.task.observe(self._x[None])[0]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start state drawn from the task's distribution, or exactly `options["state"]` (q then v) if given."""
@@ -126,27 +132,27 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         if options and "state" in options:
             self._x = check_state(options["state"])
         else:
-            self._x = self.system.start(self.np_random, 1)[0]
+            self._x = self.task.start(self.np_random, 1)[0]
         self._steps = 0
         return self._obs(), {}
 
     def step(self, action):
-        u = check_action(action, self.system.u_limit)
+        u = check_action(action, self.task.u_limit)
         with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
             if self._stepper is None:
-                x, obs, reward, terminated = self.system.step_one(self._x, self.actuator_gain * u)
+                x, obs, reward, terminated = self.task.step_one(self._x, self.actuator_gain * u)
                 why = None
             else:
                 x, why = self._stepper.step(self._x, self.actuator_gain * u)
         if why is not None or not bounded(x):
             t, x0 = self._steps * self.dt, self._x
             why = f"{why or OUT_OF_BOUNDS} (action {u:g})"
-            raise divergence(self.backend, self.system.name, t, self._steps, x0[:2], x0[2:], why)
+            raise divergence(self.backend, self.task.name, t, self._steps, x0[:2], x0[2:], why)
         self._x = x
         self._steps += 1
         if self._stepper is not None:
             batch = x[None]
-            obs, reward, terminated = self._obs(), self.system.reward(batch)[0], self.system.terminated(batch)[0]
+            obs, reward, terminated = self._obs(), self.task.reward(batch)[0], self.task.terminated(batch)[0]
         return obs, float(reward), bool(terminated), False, {}
 
     def render(self) -> np.ndarray | None:
@@ -154,4 +160,4 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         if self.render_mode is None:
             gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
             return None
-        return self.system.render(self._x[None], self.width, self.height)[0]
+        return self.task.render(self._x[None], self.width, self.height)[0]

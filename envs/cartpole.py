@@ -7,14 +7,10 @@ from numba import njit, prange
 from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
-from underact.envs.render import View
-from underact.envs.system import MAX_SPEED, System
-from underact.plants.analytic import CartPoleParams, cartpole_vdot, make_params, pole_tip
+from underact.envs.task import MAX_SPEED, Task
+from underact.plants.analytic import CartPoleParams, cartpole_vdot, make_params
+from underact.render import CartPoleScene, View
 from underact.simulate.rk4 import rk4_components
-
-TICK_SPACING = 0.3  # m between the rail's ticks
-TICK_HEIGHT = 0.06  # m above and below the rail
-TICK_COLOR = np.array([110, 110, 110], dtype=np.float32)
 
 
 def observe(x, theta, xd, thetad) -> tuple:
@@ -60,7 +56,7 @@ def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
     return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
 
 
-class CartPoleSystem(System):
+class CartPoleTask(Task):
     """The cart-pole (`underact.plants.analytic.cartpole_vdot`), q = (x, θ), θ = 0 hanging; the cart must stay
     within ±x_limit."""
 
@@ -75,9 +71,6 @@ class CartPoleSystem(System):
     upright = np.array([0.0, np.pi])
     q_rest = np.zeros(2)
     angular_mask = np.array([False, True])
-    radii = np.array([0.6, 1.8, 1.2, 0.9])
-    colors = np.array([[170, 170, 170], [60, 60, 60], [205, 75, 50], [30, 30, 30]], dtype=np.float32)
-    scene_size = (320, 160)
 
     def __init__(
         self,
@@ -89,41 +82,27 @@ class CartPoleSystem(System):
         x_limit: float,
         follow: float | None = None,
     ):
-        super().__init__(params, task, fall_angle, reset_noise, max_speed)
         if not (np.isfinite(x_limit) and x_limit > 0):
             raise ValueError(f"x_limit must be a positive number of metres; got {x_limit!r}")
         if follow is not None and not (np.isfinite(follow) and follow > 0):
             raise ValueError(f"follow must be None or a positive view width in metres; got {follow!r}")
         self.x_limit = float(x_limit)
         self.follow = None if follow is None else float(follow)
-        # Ticks on the rail, so that the cart's motion shows even when a following camera keeps the cart centred.
-        n_ticks = 2 * int(np.floor(self.x_limit / TICK_SPACING)) + 1
-        self.ticks = TICK_SPACING * (np.arange(n_ticks) - n_ticks // 2)
-        self.radii = np.insert(self.radii, 1, np.full(n_ticks, self.radii[0]))
-        self.colors = np.insert(self.colors, 1, np.tile(TICK_COLOR, (n_ticks, 1)), axis=0)
+        super().__init__(params, task, fall_angle, reset_noise, max_speed)
+
+    def make_scene(self):
+        # The rail's ticks show the cart's motion even when a following camera keeps the cart centred.
+        return CartPoleScene(self.params.l, self.x_limit)
 
     def task_constants(self):
-        return float(self.task == "balance"), self.max_speed, self.fall_angle, self.x_limit
+        return float(self.goal == "balance"), self.max_speed, self.fall_angle, self.x_limit
 
     def components(self, x):
         q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
         return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
 
     def segments(self, x, fixed_camera=False):
-        p = self.params
-        n = len(x)
-        cart = np.stack([x[:, 0], np.zeros(n)], axis=1)
-        tip = np.stack(pole_tip(p.l, x[:, 0], x[:, 1]), axis=1)
-        half = 0.25 * np.array([1.0, 0.0])
-        rail = np.broadcast_to(np.array([[-self.x_limit, 0.0], [self.x_limit, 0.0]]), (n, 2, 2))
-        segments = np.stack(
-            [rail, np.stack([cart - half, cart + half], 1), np.stack([cart, tip], 1), np.stack([cart, cart], 1)],
-            axis=1,
-        )
-        ticks = np.zeros((n, len(self.ticks), 2, 2))
-        ticks[..., 0] = self.ticks[None, :, None]
-        ticks[:, :, 0, 1], ticks[:, :, 1, 1] = -TICK_HEIGHT, TICK_HEIGHT
-        segments = np.concatenate([segments[:, :1], ticks, segments[:, 1:]], axis=1)
+        segments = self.scene.segments(x)
         if self.follow is not None and not fixed_camera:  # a camera riding with the cart: the world moves by -x
             segments[..., 0] -= x[:, 0, None, None]
         return segments
@@ -131,10 +110,7 @@ class CartPoleSystem(System):
     def view(self, width, height, fixed_camera=False):
         if self.follow is not None and not fixed_camera:
             return View((0.0, 0.0), width / self.follow, width, height)
-        longest = float(np.max(self.params.l))
-        half_width = self.x_limit + max(longest, 0.25) + 0.1
-        scale = min(width / (2 * half_width), height / (2.2 * longest))
-        return View((0.0, 0.0), scale, width, height)
+        return self.scene.view(width, height)
 
 
 class CartPoleEnv(UnderactEnv):
@@ -219,7 +195,7 @@ class CartPoleEnv(UnderactEnv):
         follow: float | None = None,
         **params: float,
     ):
-        system = CartPoleSystem(
+        env_task = CartPoleTask(
             make_params(CartPoleParams, params, per_copy=True),
             task,
             fall_angle,
@@ -228,4 +204,4 @@ class CartPoleEnv(UnderactEnv):
             x_limit,
             follow,
         )
-        super().__init__(system, backend, params, render_mode, actuator_gain, width, height)
+        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)

@@ -53,17 +53,17 @@ def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]
 
     `design`: the parameters the controller is designed for (`underact.plants.analytic` params); by default the
     environment's own. Pass the nominal ones to see how the controller copes with a body it was not designed for."""
-    system = env.unwrapped.system
-    plant = PLANTS[system.name](system.params if design is None else design)
-    lqr = DiscreteLQRController(plant, system.dt, u_limit=plant.u_limit)
-    if system.task == "balance":
+    task = env.unwrapped.task
+    plant = PLANTS[task.name](task.params if design is None else design)
+    lqr = DiscreteLQRController(plant, task.dt, u_limit=plant.u_limit)
+    if task.goal == "balance":
         controller = lqr
     else:
-        swing_up = SWING_UPS[system.name](plant, u_limit=plant.u_limit)
-        controller = _SampledSwingUpAndBalance(swing_up, lqr, THRESHOLDS[system.name])
+        swing_up = SWING_UPS[task.name](plant, u_limit=plant.u_limit)
+        controller = _SampledSwingUpAndBalance(swing_up, lqr, THRESHOLDS[task.name])
 
     def policy(obs: np.ndarray) -> np.ndarray:
-        q, v = state_from_observation(system.name, obs)
+        q, v = state_from_observation(task.name, obs)
         return np.asarray(controller(0.0, q, v), dtype=np.float32).reshape(1)
 
     return policy

@@ -2,7 +2,7 @@
 
 `gymnasium.make_vec("underact/CartPoleBalance-v0", num_envs=N, vectorization_mode="vector_entry_point")`
 returns one of these. Each copy behaves exactly like the single environment with backend="analytic" (same
-`System`, same compiled arithmetic: one fused RK4, observation and outcome pass over the batch, on every numba
+`Task`, same compiled arithmetic: one fused RK4, observation and outcome pass over the batch, on every numba
 thread from `underact.simulate.rk4.PARALLEL_MIN` copies on); the vector version draws all start states from one
 generator seeded by `reset`.
 
@@ -28,10 +28,10 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from underact.envs.acrobot import AcrobotSystem
+from underact.envs.acrobot import AcrobotTask
 from underact.envs.base import action_box, observation_box
-from underact.envs.cartpole import CartPoleSystem
-from underact.envs.system import MAX_SPEED, System, real_array
+from underact.envs.cartpole import CartPoleTask
+from underact.envs.task import MAX_SPEED, Task, real_array
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
 
@@ -44,13 +44,13 @@ def _count(num_envs) -> int:
 
 
 class UnderactVectorEnv(VectorEnv):
-    """N copies of one system and task (analytic backend), bodies shared or per copy; `state` is (N, 4)."""
+    """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4)."""
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(
         self,
-        system: System,
+        task: Task,
         num_envs: int,
         max_episode_steps: int | None,
         render_mode: str | None,
@@ -70,23 +70,23 @@ class UnderactVectorEnv(VectorEnv):
         gain = np.asarray(actuator_gain, dtype=np.float64)
         if gain.shape not in ((), (num_envs,)) or not np.all(np.isfinite(gain) & (gain >= 0)):
             raise ValueError(f"actuator_gain must be a finite number >= 0 or {num_envs} of them; got {actuator_gain!r}")
-        if system.copies not in (None, num_envs):
-            raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {system.copies}")
+        if task.copies not in (None, num_envs):
+            raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {task.copies}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
-        self.system = system
+        self.task = task
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
         self.actuator_gain = gain[:, None] if gain.ndim else float(gain)  # (N, 1) or a float
         self.width, self.height = int(width), int(height)
-        self.dt = system.dt
-        self.metadata = {**self.metadata, "render_fps": round(1 / system.dt)}
-        self.single_action_space = action_box(system.u_limit)
+        self.dt = task.dt
+        self.metadata = {**self.metadata, "render_fps": round(1 / task.dt)}
+        self.single_action_space = action_box(task.u_limit)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.single_observation_space = observation_box(system)
+        self.single_observation_space = observation_box(task)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._x = system.start(np.random.default_rng(0), self.num_envs)
+        self._x = task.start(np.random.default_rng(0), self.num_envs)
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         self._done = np.zeros(self.num_envs, dtype=bool)
 
@@ -95,16 +95,21 @@ class UnderactVectorEnv(VectorEnv):
         """States (N, 4) float64: q then v per copy."""
         return self._x.copy()
 
+    @property
+    def system(self) -> Task:
+        """The task, under its former name (`env.unwrapped.system` keeps working)."""
+        return self.task
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """All copies from the task's start distribution, or from `options["state"]`: (4,) for all or (N, 4)."""
         super().reset(seed=seed)
         if options and "state" in options:
             self._x = self._check_states(options["state"])
         else:
-            self._x = self.system.start(self.np_random, self.num_envs)
+            self._x = self.task.start(self.np_random, self.num_envs)
         self._steps[:] = 0
         self._done[:] = False
-        return self.system.observe(self._x), {}
+        return self.task.observe(self._x), {}
 
     def _check_states(self, states) -> np.ndarray:
         arr = real_array(states, "options['state']")
@@ -125,21 +130,21 @@ class UnderactVectorEnv(VectorEnv):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"actions must be finite forces; got {u[i, 0]} for env {i}")
-        return np.clip(np.nan_to_num(u), -self.system.u_limit, self.system.u_limit)
+        return np.clip(np.nan_to_num(u), -self.task.u_limit, self.task.u_limit)
 
     def step(self, actions):
         u = self._check_actions(actions)
         with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
-            x, obs, reward, terminated = self.system.step_all(self._x, (self.actuator_gain * u)[:, 0])
+            x, obs, reward, terminated = self.task.step_all(self._x, (self.actuator_gain * u)[:, 0])
         done = self._done
         if done.any():
-            x[done] = self.system.start(self.np_random, int(done.sum()))
-            obs[done] = self.system.observe(x[done])
+            x[done] = self.task.start(self.np_random, int(done.sum()))
+            obs[done] = self.task.observe(x[done])
         if not bounded(x):
             i = first_unbounded(x)
             t, x0 = self._steps[i] * self.dt, self._x[i]
             why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
-            raise divergence("analytic", f"{self.system.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
+            raise divergence("analytic", f"{self.task.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
         self._x = x
         self._steps = np.where(done, 0, self._steps + 1)
         truncated = (
@@ -155,7 +160,7 @@ class UnderactVectorEnv(VectorEnv):
 
     def frames(self) -> np.ndarray:
         """All copies drawn at once: (N, height, width, 3) uint8."""
-        return self.system.render(self._x, self.width, self.height)
+        return self.task.render(self._x, self.width, self.height)
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """One (height, width, 3) uint8 frame per copy in `rgb_array` mode, else None."""
@@ -183,10 +188,10 @@ class AcrobotVectorEnv(UnderactVectorEnv):
         height: int = 64,
         **params: float,
     ):
-        system = AcrobotSystem(
+        env_task = AcrobotTask(
             make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
         )
-        super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
 
 
 class CartPoleVectorEnv(UnderactVectorEnv):
@@ -209,7 +214,7 @@ class CartPoleVectorEnv(UnderactVectorEnv):
         follow: float | None = None,
         **params: float,
     ):
-        system = CartPoleSystem(
+        env_task = CartPoleTask(
             make_params(CartPoleParams, params, per_copy=True),
             task,
             fall_angle,
@@ -218,4 +223,4 @@ class CartPoleVectorEnv(UnderactVectorEnv):
             x_limit,
             follow,
         )
-        super().__init__(system, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)

@@ -20,12 +20,14 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorObservationWrapper, VectorWrapper
 from gymnasium.vector.utils import batch_space
 
+from underact.envs.task import Task
 
-def _system(env: gym.Env | VectorEnv):
-    system = getattr(env.unwrapped, "system", None)
-    if system is None:
+
+def _task(env: gym.Env | VectorEnv) -> Task:
+    task = getattr(env.unwrapped, "task", None)
+    if not isinstance(task, Task):
         raise ValueError(f"expected an underact environment (underact/...-v0); got {env.unwrapped!r}")
-    return system
+    return task
 
 
 def _position_box(box: gym.spaces.Box, n: int) -> gym.spaces.Box:
@@ -65,7 +67,7 @@ class HiddenVelocity(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env):
         super().__init__(env)
-        self._n = _system(env).n_position_obs
+        self._n = _task(env).n_position_obs
         self.observation_space = _position_box(env.observation_space, self._n)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
@@ -97,7 +99,7 @@ class VectorPixelObservation(VectorObservationWrapper):
 
     def __init__(self, env: VectorEnv):
         super().__init__(env)
-        _system(env)
+        _task(env)
         self.single_observation_space = _frame_box(env)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 
@@ -110,7 +112,7 @@ class VectorHiddenVelocity(VectorObservationWrapper):
 
     def __init__(self, env: VectorEnv):
         super().__init__(env)
-        self._n = _system(env).n_position_obs
+        self._n = _task(env).n_position_obs
         self.single_observation_space = _position_box(env.single_observation_space, self._n)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 

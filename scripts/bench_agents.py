@@ -18,6 +18,12 @@ measures. The ceiling is that bandwidth divided by the bytes per agent-step.
 
     python scripts/bench_agents.py                       # (128, 64), population 64 x 4 episodes, CartPole-v1
     python scripts/bench_agents.py --genome runs/big --no-ray --json out.json
+
+`--mujoco N` measures only the MuJoCo section instead: env steps/s of N copies of `underact/AntDamaged-v0`
+under random actions, in its threaded vector environment (`underact.envs.ant.AntVectorEnv`, 1 thread and
+--threads threads) against Gymnasium's one-env-at-a-time loop (`vectorization_mode="sync"`), in one run.
+
+    python scripts/bench_agents.py --mujoco 64 --threads 2 --json ant.json
 """
 
 from __future__ import annotations
@@ -34,9 +40,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from underact.agents import kernels
-from underact.agents.hebbian import PlasticNet
-from underact.agents.rollout import EnvSpec, PopulationEvaluator, derived_seed, space_sizes, to_actions
+from underact.agents import EnvSpec, PlasticNet, PopulationEvaluator, kernels
+from underact.agents.rollout import derived_seed, space_sizes, to_actions  # seeding and space helpers, not public
 
 SEED, GENERATION = 0, 0
 
@@ -199,6 +204,31 @@ def measure(args, net: PlasticNet, hidden: tuple, genomes: np.ndarray, bytes_per
     return row
 
 
+def bench_mujoco(num_envs: int, steps: int, threads: int, repeats: int) -> dict:
+    """Env steps/s of `num_envs` ants (random actions, the same for every mode): Gymnasium's sync loop, and the
+    threaded vector environment with 1 and `threads` threads; the best of `repeats` timings of each."""
+    import underact.envs  # noqa: F401 - registers underact/AntDamaged-v0
+
+    env_id = "underact/AntDamaged-v0"
+    modes = {"gymnasium sync": ("sync", {}), "ours, 1 thread": ("vector_entry_point", {"threads": 1})}
+    if threads > 1:
+        modes[f"ours, {threads} threads"] = ("vector_entry_point", {"threads": threads})
+    actions = np.random.default_rng(0).uniform(-1, 1, (steps, num_envs, 8)).astype(np.float32)
+    rates = {}
+    for name, (mode, kwargs) in modes.items():
+        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **kwargs)
+        best = np.inf
+        for _ in range(repeats):
+            env.reset(seed=0)
+            start = time.perf_counter()
+            for a in actions:
+                env.step(a)
+            best = min(best, time.perf_counter() - start)
+        env.close()
+        rates[name] = num_envs * steps / best
+    return {"env": env_id, "num_envs": num_envs, "steps": steps, "threads": threads, "env_steps_per_s": rates}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--env", default="CartPole-v1", help="Gymnasium id (default CartPole-v1)")
@@ -214,7 +244,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="threads for ours (default 1, as training uses)")
     ap.add_argument("--scale", type=float, default=0.05, help="std of the random genomes")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--mujoco", type=int, metavar="N", help="only the MuJoCo section: N ants (see above)")
+    ap.add_argument("--mujoco-steps", type=int, default=200, help="steps of the MuJoCo section (default 200)")
     args = ap.parse_args()
+    if args.mujoco:
+        r = bench_mujoco(args.mujoco, args.mujoco_steps, args.threads, args.repeats)
+        base = r["env_steps_per_s"]["gymnasium sync"]
+        print(f"{r['env']}  {args.mujoco} copies x {args.mujoco_steps} steps, random actions")
+        for name, rate in r["env_steps_per_s"].items():
+            print(f"   {name:18s} {rate:10.0f} env steps/s   {rate / base:6.2f} x gymnasium sync")
+        if args.json:
+            args.json.write_text(json.dumps(r, indent=2) + "\n")
+        return
 
     torch.set_num_threads(args.threads)
     kernels.use_threads(args.threads)

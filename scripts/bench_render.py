@@ -2,7 +2,7 @@
 
 Both draw the same capsules (rail, ticks, cart, pole, pin; or the acrobot's links) for N random states at the
 same size. The baseline evaluates every capsule's coverage at every pixel with numpy arrays of shape
-(N, S, H, W), as `underact.envs.render` did before it became a compiled loop over each capsule's bounding
+(N, S, H, W), as `underact.render` did before it became a compiled loop over each capsule's bounding
 box. Both run in this process, alternately, `--rounds` times; the fastest time of each is kept (the machine is
 shared) and their frames are compared (they must agree to one grey level).
 
@@ -21,7 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 import underact.envs  # noqa: F401 - registers the ids
-from underact.envs.render import BACKGROUND, View, draw_capsules
+from underact.render import BACKGROUND, View, draw_capsules
 
 
 def dense_capsules(view: View, segments: np.ndarray, radii: np.ndarray, colors: np.ndarray) -> np.ndarray:
@@ -68,7 +68,7 @@ def main() -> int:
     draw_capsules(View((0.0, 0.0), 1.0, 8, 8), np.zeros((1, 1, 2, 2)), np.ones(1), np.zeros((1, 3)))  # compile
     print(f"{'environment':<30} {'size':>9} {'dense numpy':>14} {'compiled':>14} {'ratio':>7}")
     for env_id, kwargs, (width, height) in cases:
-        system = gym.make(env_id, **kwargs).unwrapped.system
+        system = gym.make(env_id, **kwargs).unwrapped.task
         x = rng.normal(size=(args.num, 4)) * [0.5, 0.3, 1.0, 1.0] + np.r_[system.upright, 0.0, 0.0]
         view, segments = system.view(width, height), system.segments(x)
         radii = (system.radii * min(width, height) / 64.0).astype(np.float32)

@@ -22,7 +22,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from underact.agents.trainer import TrainConfig, evaluate_genome, is_run, load_genome, read_config, train
+from underact.agents import TrainConfig, evaluate_genome, is_run, load_genome, read_config, train
 from underact.envs.reference import evaluate as evaluate_reference
 from underact.plants.analytic import PARAMS
 

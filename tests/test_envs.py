@@ -264,7 +264,7 @@ WHITE = [255, 255, 255]
 def test_acrobot_frame_shows_links_where_they_are():
     """96 × 80 frame, shoulder at the centre (col 48, row 40), 80 / (2 · 1.1 · 3 m) = 12.1 px per metre, y up."""
     env = gym.make("underact/AcrobotSwingUp-v0", render_mode="rgb_array", width=96, height=80)
-    upper, lower = env.unwrapped.system.colors[:2]
+    upper, lower = env.unwrapped.task.colors[:2]
     env.reset(options={"state": [0.0, 0.0, 0.0, 0.0]})  # hanging
     frame = env.render()
     assert frame.shape == (80, 96, 3) and frame.dtype == np.uint8
@@ -284,13 +284,33 @@ def test_acrobot_frame_shows_links_where_they_are():
 def test_cartpole_frame_shows_cart_and_pole_where_they_are():
     """256 × 128 frame: the rail ±2.4 m plus margins spans 6 m, 42.7 px per metre, origin at col 128, row 64."""
     env = gym.make("underact/CartPoleBalance-v0", render_mode="rgb_array", width=256, height=128)
-    cart, pole = env.unwrapped.system.colors[-3:-1]  # rail, its ticks, cart, pole, pin
+    cart, pole = env.unwrapped.task.colors[-3:-1]  # rail, its ticks, cart, pole, pin
     env.reset(options={"state": [1.0, math.pi, 0.0, 0.0]})  # cart at x = 1 m (col 170.7), pole up
     frame = env.render()
     np.testing.assert_array_equal(frame[46, 170], pole)  # 0.4 m above the pin
     np.testing.assert_array_equal(frame[81, 170], WHITE)  # 0.4 m below it
     np.testing.assert_array_equal(frame[46, 85], WHITE)  # mirror side, x = -1 m
     np.testing.assert_array_equal(frame[64, 179], cart)  # cart body, x = 1.2 m
+
+
+@pytest.mark.parametrize("env_id", ["underact/AcrobotSwingUp-v0", "underact/CartPoleSwingUp-v0"])
+def test_environment_frames_are_the_built_in_scene_of_the_one_renderer(env_id):
+    """An environment draws its plant's `underact.render` scene (the one `underact simulate` animates): the same
+    pixels for the same configuration, at the environment's size and at its video size."""
+    from underact.plants.analytic import PARAMS
+    from underact.render import builtin_scene
+
+    env = gym.make(env_id, render_mode="rgb_array", width=72, height=56)
+    system = env.unwrapped.task
+    assert env.unwrapped.system is system  # the task's former name still works
+    scene = builtin_scene(system.name, PARAMS[system.name]())
+    env.reset(options={"state": [0.4, 2.5, 0.0, 0.0]})
+    q = env.unwrapped.state[None, :2]
+    np.testing.assert_array_equal(env.render(), scene.render(q, 72, 56)[0])
+    width, height = system.scene_size
+    assert (width, height) == scene.size
+    video = system.render(env.unwrapped.state[None], width, height, fixed_camera=True)[0]
+    np.testing.assert_array_equal(video, scene.render(q, width, height)[0])
 
 
 def _dense_capsules(view, segments, radii, colors):
@@ -315,7 +335,7 @@ def _dense_capsules(view, segments, radii, colors):
 def test_capsule_rasteriser_matches_a_dense_reference():
     """Random capsules (some off-screen, some degenerate, one with a NaN end): the bounding-box loop draws what a
     dense evaluation of every pixel draws, to one grey level (float32 vs float64 rounding)."""
-    from underact.envs.render import View, draw_capsules
+    from underact.render import View, draw_capsules
 
     rng = np.random.default_rng(0)
     view = View((0.2, -0.1), 9.0, 40, 30)

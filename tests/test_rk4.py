@@ -22,7 +22,7 @@ def _states(n: int, seed: int = 0) -> np.ndarray:
 def test_compiled_batch_matches_the_numpy_oracle(env_id, per_copy):
     n = 300
     kwargs = {("m1" if "Acrobot" in env_id else "mp"): np.linspace(0.5, 2.0, n)} if per_copy else {}
-    system = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs).unwrapped.system
+    system = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs).unwrapped.task
     x, u = _states(n), np.random.default_rng(1).uniform(-20, 20, n)
     nxt, obs, reward, terminated = system.step_all(x, u)
     oracle = system.kernel.numpy(x, u)
@@ -34,7 +34,7 @@ def test_compiled_batch_matches_the_numpy_oracle(env_id, per_copy):
 
 @pytest.mark.parametrize("env_id", ["underact/AcrobotSwingUp-v0", "underact/CartPoleSwingUp-v0"])
 def test_thread_counts_give_bitwise_equal_batches(env_id):
-    system = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point").unwrapped.system
+    system = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point").unwrapped.task
     x, u = _states(4096, 2), np.random.default_rng(3).uniform(-20, 20, 4096)
     one, two = system.step_all(x, u, threads=1), system.step_all(x, u, threads=2)
     for a, b in zip(one, two, strict=True):
@@ -43,7 +43,7 @@ def test_thread_counts_give_bitwise_equal_batches(env_id):
 
 @pytest.mark.parametrize("env_id", ["underact/AcrobotSwingUp-v0", "underact/CartPoleSwingUp-v0"])
 def test_single_step_equals_the_batch(env_id):
-    system = gym.make(env_id).unwrapped.system
+    system = gym.make(env_id).unwrapped.task
     x, u = _states(5, 4), np.linspace(-5, 5, 5)
     nxt, obs, reward, terminated = system.step_all(x, u)
     for i in range(5):

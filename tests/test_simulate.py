@@ -128,6 +128,37 @@ def test_cli_writes_trajectory_plot_gif_and_json(tmp_path, capsys):
     assert 0 < (out / "animation.gif").stat().st_size < 2_000_000
     with Image.open(out / "animation.gif") as gif:
         assert gif.n_frames == 91  # 20 frames per simulated second, both ends included
+        assert gif.info["duration"] == 50 and gif.size == (320, 160)  # real time; the cart-pole's whole rail
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("fps, duration", [(50, 20), (20, 50), (15, 70), (100, 20)])
+def test_gif_writer_plays_at_the_frame_rate_it_is_given(tmp_path, fps, duration):
+    """GIF frame times are hundredths of a second: 1/fps rounded to 10 ms, at least 20 ms."""
+    from PIL import Image
+
+    from underact.render import write_gif
+
+    frames = np.zeros((3, 12, 16, 3), dtype=np.uint8)
+    frames[1, 4:8, 6:10] = (205, 75, 50)
+    write_gif(tmp_path / "a.gif", list(frames), fps)
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.n_frames == 3 and gif.size == (16, 12) and gif.info["duration"] == duration
+        gif.seek(1)
+        np.testing.assert_array_equal(np.asarray(gif.convert("RGB"))[5, 7], (205, 75, 50))
+    assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]  # no temporary file left
+
+
+def test_gif_writer_failure_names_the_file_and_leaves_it_as_it_was(tmp_path):
+    from underact.render import write_gif
+
+    (tmp_path / "a.gif").write_bytes(b"old")
+    with pytest.raises(ValueError, match="fps must be a positive number"):
+        write_gif(tmp_path / "a.gif", [np.zeros((4, 4, 3), np.uint8)], 0.0)
+    with pytest.raises(OSError) as info:
+        write_gif(tmp_path / "missing" / "a.gif", [np.zeros((4, 4, 3), np.uint8)], 20)
+    assert info.value.filename == str(tmp_path / "missing" / "a.gif")
+    assert (tmp_path / "a.gif").read_bytes() == b"old"
 
 
 def test_cli_pinv_reports_the_residual(capsys):

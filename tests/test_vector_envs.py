@@ -152,8 +152,8 @@ def test_full_constant_input_ends_episodes_instead_of_diverging(env_id):
         ended |= terminated
         assert np.all(np.isfinite(vec.unwrapped.state))
     assert ended.all()
-    speeds = np.abs(vec.unwrapped.state[:, 2:][:, vec.unwrapped.system.angular_mask])
-    assert speeds.max() <= 2 * vec.unwrapped.system.max_speed
+    speeds = np.abs(vec.unwrapped.state[:, 2:][:, vec.unwrapped.task.angular_mask])
+    assert speeds.max() <= 2 * vec.unwrapped.task.max_speed
 
 
 def test_per_copy_bodies_equal_single_envs_with_those_bodies():

@@ -38,7 +38,7 @@ def test_hidden_velocity_keeps_position_features_only(env_id, n):
     env = HiddenVelocity(gym.make(env_id))
     obs, _ = env.reset(options={"state": [0.3, 2.9, 1.0, -1.0]})
     assert obs.shape == (n,) and env.observation_space.shape == (n,)
-    full = gym.make(env_id).unwrapped.system.observe(np.array([[0.3, 2.9, 1.0, -1.0]]))[0]
+    full = gym.make(env_id).unwrapped.task.observe(np.array([[0.3, 2.9, 1.0, -1.0]]))[0]
     np.testing.assert_array_equal(obs, full[:n])
     assert not np.isin([1.0, -1.0], obs).any()  # the velocities are gone
 
@@ -90,7 +90,7 @@ def test_vector_hidden_velocity_and_history_through_autoreset():
     restarted = False
     for _ in range(6):
         obs, _, terminated, truncated, _ = vec.step(np.zeros((n, 1)))
-        features = vec.unwrapped.system.observe(vec.unwrapped.state)[:, :3]
+        features = vec.unwrapped.task.observe(vec.unwrapped.state)[:, :3]
         np.testing.assert_array_equal(obs[:, -1], features)
         history = np.concatenate([history[:, 1:], features[:, None]], axis=1)
         history[done] = features[done, None]  # copies restarted this step begin a fresh history

@@ -12,11 +12,14 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from underact.errors import UnderactError
+from underact.files import replacing
 from underact.plants import BACKENDS, BUILTINS
 
 SYSTEMS = BUILTINS
@@ -127,25 +130,20 @@ def build_controller(plant, name: str, q0: np.ndarray):
     return _zero_input(plant.nu)
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Writes through a temporary file in the same folder, so an interrupted run never leaves half a file.
-
-    A failed write (a full disk, a folder gone read-only) is one line naming the file, not a traceback.
-    """
-    tmp = None
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A failed write of `path` (a full disk, a folder gone read-only) as one line naming the file."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-        os.close(fd)
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        yield
     except OSError as exc:
         raise UnderactError(f"--out: could not write {path} ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+
+
+def _write_atomic(path: Path, write) -> None:
+    """`write(f)` fills an open binary file that then replaces `path` atomically (`underact.files.replacing`), so
+    an interrupted run never leaves half a file."""
+    with _writing(path), replacing(path) as tmp, open(tmp, "wb") as f:
+        write(f)
 
 
 def prepare_out(out: Path) -> None:
@@ -180,7 +178,7 @@ def run(args) -> int:
     duration, seed = _check_args(args)
     import underact
     from underact.simulate import initial_state, simulate, summary
-    from underact.simulate.animation import write_gif
+    from underact.simulate.animation import write_animation
     from underact.simulate.plot import plot_trajectory
 
     out = Path(args.out) if args.out else None
@@ -220,7 +218,8 @@ def run(args) -> int:
             shaped = controller.swing_up.energy_error(traj.q, traj.v) + controller.swing_up.E_d
         _write_atomic(out / "trajectory.npz", traj.save)
         _write_atomic(out / "plot.png", lambda p: plot_trajectory(plant, traj, p, label, balancing, residual, shaped))
-        _write_atomic(out / "animation.gif", lambda p: write_gif(args.system, traj, p))
+        with _writing(out / "animation.gif"):
+            write_animation(args.system, traj, out / "animation.gif")  # atomic too (`underact.render.write_gif`)
 
     if args.json:
         print(json_line(result))

@@ -92,6 +92,12 @@ def register(subparsers) -> None:
     )
     p.add_argument("--env-kwargs", default="{}", help="JSON object of make() keyword arguments")
     p.add_argument(
+        "--morphologies",
+        default="[]",
+        help="JSON list of bodies, each a JSON object of make() keyword arguments over --env-kwargs, e.g. "
+        "'[{\"damage\": null}, {\"damage\": \"front_right\"}]'; fitness is the mean return over them",
+    )
+    p.add_argument(
         "--encoder",
         metavar="supcon:PATH|reformer:PATH",
         help="a frozen encoder file in front of the agent; it carries its observation wrappers (supcon: rendered "
@@ -145,6 +151,12 @@ def _train(args: argparse.Namespace) -> int:
                 raise UnderactError(f"--env-kwargs must be a JSON object: {exc.msg}") from None
             if not isinstance(env_kwargs, dict):
                 raise UnderactError("--env-kwargs must be a JSON object like '{\"length\": 1.0}'")
+            try:
+                morphologies = json.loads(args.morphologies)
+            except json.JSONDecodeError as exc:
+                raise UnderactError(f"--morphologies must be a JSON list of objects: {exc.msg}") from None
+            if not isinstance(morphologies, list) or not all(isinstance(m, dict) for m in morphologies):
+                raise UnderactError("--morphologies must be a JSON list of objects like '[{\"damage\": null}]'")
             d = TrainConfig()
             config = TrainConfig(
                 env=args.env,
@@ -169,6 +181,7 @@ def _train(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 vectorization=args.vectorization,
                 env_kwargs=env_kwargs,
+                morphologies=morphologies,
                 encoder=_absolute_encoder(args.encoder),
             )
             summary = train(config, out=args.out, progress=not args.quiet)
@@ -204,10 +217,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         config = read_config(args.run)
         returns = evaluate_genome(config, genome, args.episodes, args.seed)
         if args.render is not None:
-            from underact.agents.render import render_episode
+            from underact.agents.render import write_episode_gif
 
-            frames = render_episode(config, genome, args.seed)
-            _write_gif(args.render, frames)
+            write_episode_gif(args.render, config, genome, args.seed)
         if args.html is not None:
             _write_episode_html(args.html, config, genome, args.seed)
     except ValueError as exc:
@@ -256,7 +268,7 @@ def _write_episode_html(path: Path, config, genome: np.ndarray, seed: int) -> No
     finally:
         env.close()
     nq = states.shape[1] // 2
-    write_replay_html(base.system.name, base.dt * np.arange(len(states)), states[:, :nq], path)
+    write_replay_html(base.task.name, base.dt * np.arange(len(states)), states[:, :nq], path)
 
 
 def _check_gif_path(path: Path) -> None:
@@ -264,21 +276,6 @@ def _check_gif_path(path: Path) -> None:
         raise UnderactError(f"--render expects a .gif file name, got {path}")
     if not path.parent.is_dir():
         raise UnderactError(f"--render: folder {path.parent} does not exist")
-
-
-def _write_gif(path: Path, frames: list[np.ndarray]) -> None:
-    """Writes the animated GIF atomically (a reader sees no file or the whole one)."""
-    import io
-
-    from PIL import Image
-
-    from underact.files import atomic_write
-
-    _check_gif_path(path)
-    images = [Image.fromarray(f) for f in frames]
-    buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=40, loop=0)
-    atomic_write(path, buf.getvalue())
 
 
 def _os_error(exc: OSError) -> UnderactError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from underact.simulate.trajectory import Trajectory
 def plot_trajectory(
     plant: Plant,
     traj: Trajectory,
-    path: str | Path,
+    path: str | Path | BinaryIO,
     title: str,
     balancing: np.ndarray | None = None,
     residual: np.ndarray | None = None,
@@ -75,5 +76,5 @@ def plot_trajectory(
     axes[-1].set_xlabel("time (s)")
     axes[0].set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, format="png")
     plt.close(fig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -24,7 +25,7 @@ class Trajectory:
     v: np.ndarray
     u: np.ndarray
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         np.savez(path, t=self.t, q=self.q, v=self.v, u=self.u)
 
 

@@ -1,10 +1,11 @@
-"""What an environment needs from a system, batched over a leading axis: dynamics, observation, reward, end, drawing.
+"""A task on a built-in system, batched over a leading axis: observation, reward, termination, start, scene.
 
-A `System` holds one system's physical parameters (floats, or one value per copy for vector environments) and one
-task ("swingup" or "balance"). States are float64 arrays (N, 4) laid out q then v; actions are forces (N,)
-already scaled by the actuator gain. The dynamics are the closed form of `underact.plants.analytic`, stepped by the
-compiled RK4 of `underact.simulate.rk4` (`kernel`): the single environment's analytic backend and the vector
-environments' engine.
+A `Task` is one goal ("swingup" or "balance", `goal`) on one system, composed with the plant's physical parameters
+(`params`: floats, or one value per copy for vector environments) and the analytic stepper (`kernel`, the compiled
+RK4 of `underact.simulate.rk4` on the closed form of `underact.plants.analytic`), with which its compiled step is
+fused (`step_one`, `step_all`: the single environment's analytic backend and the vector environments' engine). Its
+scene is drawn by the one renderer (`underact.render`). States are float64 arrays (N, 4) laid out q then v; actions
+are forces (N,) already scaled by the actuator gain.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from functools import cached_property
 
 import numpy as np
 
-from underact.envs.render import View, draw_capsules
+from underact.render import Scene, View, draw_capsules
 from underact.simulate.rk4 import Kernel, parallel_threads, table
 
 TASKS = ("swingup", "balance")
-#: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `System.terminated`).
+#: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `Task.terminated`).
 MAX_SPEED = 8 * np.pi
 
 
-class System(ABC):
-    """One system and task. Subclasses define the model; `step`, rewards and terminations are shared."""
+class Task(ABC):
+    """One goal on one system. Subclasses define the observation, outcome and scene; the rest is shared."""
 
     name: str
     #: Seconds per environment step, and RK4 steps inside one environment step.
@@ -38,11 +39,6 @@ class System(ABC):
     upright: np.ndarray
     q_rest: np.ndarray
     angular_mask: np.ndarray
-    #: Capsule radii (S,) in pixels at 64 × 64, and their colours (S, 3).
-    radii: np.ndarray
-    colors: np.ndarray
-    #: (width, height) in pixels of a frame that shows the whole scene well (videos, `fixed_camera=True`).
-    scene_size: tuple[int, int] = (240, 240)
 
     def __init__(self, params, task: str, fall_angle: float, reset_noise: float, max_speed: float):
         if task not in TASKS:
@@ -55,12 +51,32 @@ class System(ABC):
             raise ValueError(f"reset_noise must be a non-negative number; got {reset_noise!r}")
         self.params = params  # checked by `make_params(..., per_copy=True)`
         self.copies = _copies(self.name, params)
-        self.task = task
+        self.goal = task
         self.fall_angle = float(fall_angle)
         self.reset_noise = float(reset_noise)
         self.max_speed = float(max_speed)
         self.u_limit = float(params.u_limit)
         self.kernel = Kernel(self.name, params, self.dt, self.substeps)
+        self.scene = self.make_scene()
+
+    @abstractmethod
+    def make_scene(self) -> Scene:
+        """What `render` draws: the system's `underact.render.Scene` for its parameters."""
+
+    @property
+    def radii(self) -> np.ndarray:
+        """Capsule radii (S,) in pixels at 64 × 64."""
+        return self.scene.radii
+
+    @property
+    def colors(self) -> np.ndarray:
+        """Capsule colours (S, 3) in 0..255, in drawing order."""
+        return self.scene.colors
+
+    @property
+    def scene_size(self) -> tuple[int, int]:
+        """(width, height) in pixels of a frame that shows the whole scene well (videos, `fixed_camera=True`)."""
+        return self.scene.size
 
     @cached_property
     def task_table(self) -> np.ndarray:
@@ -76,14 +92,14 @@ class System(ABC):
         """Observation entries, and (reward, terminated), from state components: `(observe, outcome)` of the system's
         module, numpy here (the same functions run compiled in `compiled_step` and `compiled_batch`)."""
 
-    @abstractmethod
     def segments(self, x: np.ndarray, fixed_camera: bool = False) -> np.ndarray:
         """Capsules (N, S, 2, 2) to draw, world coordinates in metres (relative to a moving camera, if any,
         unless `fixed_camera`)."""
+        return self.scene.segments(x)
 
-    @abstractmethod
     def view(self, width: int, height: int, fixed_camera: bool = False) -> View:
         """The camera for frames of this size (`fixed_camera`: the whole scene, ignoring a following camera)."""
+        return self.scene.view(width, height)
 
     def observe(self, x: np.ndarray) -> np.ndarray:
         """Observations (N, obs_dim) float32."""
@@ -118,7 +134,7 @@ class System(ABC):
 
     def start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n start states (n, 4): hanging rest (swing-up) or upright (balance), plus uniform noise on q and v."""
-        q0 = self.q_rest if self.task == "swingup" else self.upright
+        q0 = self.q_rest if self.goal == "swingup" else self.upright
         x0 = np.concatenate([q0, np.zeros(2)])
         return x0 + rng.uniform(-self.reset_noise, self.reset_noise, size=(n, 4))
 

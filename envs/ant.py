@@ -1,0 +1,300 @@
+"""Gymnasium's Ant-v5 with a damaged leg: `underact/AntDamaged-v0` (single) and its threaded vector environment.
+
+    env = gymnasium.make("underact/AntDamaged-v0", damage="front_right")
+    vec = gymnasium.make_vec("underact/AntDamaged-v0", 64, "vector_entry_point", damage="front_left")
+
+The body is Gymnasium's shipped ant.xml, edited through `mujoco.MjSpec` (`ant_model`); the physics, reward,
+termination and reset noise are Ant-v5's. `AntVectorEnv` steps N `MjData` of one model on a thread pool
+(`mujoco.mj_step` releases the GIL), with the policy between environment steps, and gives the same numbers as
+N single environments reset with seeds seed, seed + 1, …
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import gymnasium
+import mujoco
+import numpy as np
+from gymnasium.envs.mujoco.ant_v5 import AntEnv
+from gymnasium.envs.mujoco.mujoco_env import expand_model_path
+from gymnasium.spaces import Box
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+ENV_ID = "underact/AntDamaged-v0"
+MAX_EPISODE_STEPS = 1000
+ANT_XML = "ant.xml"
+#: Legs by where they stand relative to the walking direction +x (Ant-v5 rewards x velocity), +y to the left:
+#: (hip joint, ankle joint, lower-segment geom). ant.xml's own body names disagree for the right side: its
+#: "right_back_leg" (aux_4) stands at (+0.2, −0.2), the front right; its "front_right_leg" (aux_2) stands at
+#: (−0.2, +0.2), the back left. The front left is ant.xml's "front_left_leg" (aux_1) at (+0.2, +0.2).
+LEGS: dict[str, tuple[str, str, str]] = {
+    "front_left": ("hip_1", "ankle_1", "left_ankle_geom"),
+    "front_right": ("hip_4", "ankle_4", "fourth_ankle_geom"),
+}
+DAMAGES = (None, *LEGS)
+# Ant-v5's defaults, used by both environments
+FRAME_SKIP = 5
+CTRL_COST_WEIGHT = 0.5
+CONTACT_COST_WEIGHT = 5e-4
+CONTACT_FORCE_RANGE = (-1.0, 1.0)
+HEALTHY_REWARD = 1.0
+HEALTHY_Z_RANGE = (0.2, 1.0)
+RESET_NOISE_SCALE = 0.1
+
+
+def check_damage(damage: str | None, stump: float, motor_gain: float) -> None:
+    """ValueError in one line for a leg name, stump fraction or motor gain the model cannot be built with."""
+    if damage not in DAMAGES:
+        raise ValueError(f"damage must be None, 'front_left' or 'front_right'; got {damage!r}")
+    for name, value, ok, rule in (
+        ("stump", stump, lambda v: 0 < v <= 1, "in (0, 1]"),
+        ("motor_gain", motor_gain, lambda v: v >= 0, ">= 0"),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or not ok(value):
+            raise ValueError(f"{name} must be a finite number {rule}; got {value!r}")
+    if damage is None and (stump != 1.0 or motor_gain != 1.0):
+        raise ValueError("stump and motor_gain change the damaged leg; give damage='front_left' or 'front_right'")
+
+
+def ant_model(damage: str | None = None, stump: float = 0.5, motor_gain: float = 1.0) -> mujoco.MjModel:
+    """Ant-v5's model; with `damage`, that leg's lower segment (the capsule below the ankle joint) keeps the
+    fraction `stump` of its 0.566 m length and the leg's two motors their gear × `motor_gain`. The joints,
+    `nq`, `nv` and `nu` are the intact ant's. ValueError for bad arguments."""
+    if damage is None:
+        stump = 1.0
+    check_damage(damage, stump, motor_gain)
+    spec = mujoco.MjSpec.from_file(expand_model_path(ANT_XML))
+    if damage is not None:
+        hip, ankle, geom_name = LEGS[damage]
+        geom = spec.geom(geom_name)
+        start, end = np.array(geom.fromto[:3]), np.array(geom.fromto[3:])
+        geom.fromto = [*start, *(start + stump * (end - start))]
+        for actuator in spec.actuators:
+            if actuator.target in (hip, ankle):
+                actuator.gear[0] *= motor_gain
+    return spec.compile()
+
+
+def _observe(qpos: np.ndarray, qvel: np.ndarray, cfrc_ext: np.ndarray | None) -> np.ndarray:
+    """Ant-v5's observation (x and y excluded), batched over the leading axis."""
+    parts = [qpos[..., 2:], qvel]
+    if cfrc_ext is not None:
+        parts.append(np.clip(cfrc_ext[..., 1:, :], *CONTACT_FORCE_RANGE).reshape(*cfrc_ext.shape[:-2], -1))
+    return np.concatenate(parts, axis=-1)
+
+
+class AntDamagedEnv(AntEnv):
+    """Gymnasium's Ant-v5 quadruped with an optional damaged front leg (shortened lower segment, weak motors).
+
+    ## Description
+    Gymnasium's Ant-v5 (a torso with four two-segment legs, eight hinge motors; MuJoCo) whose front-left or
+    front-right leg may be damaged, the quadruped of Najarro & Risi (2020): train on the intact ant and one
+    damage, test on the other. "Front" is the walking direction +x (the reward is x velocity), +y is left:
+    front left is ant.xml's `front_left_leg` (aux_1, hip_1/ankle_1) at (+0.2, +0.2); front right is ant.xml's
+    `right_back_leg` (aux_4, hip_4/ankle_4) at (+0.2, −0.2) (ant.xml's `front_right_leg` stands at the back
+    left). The model is built by `ant_model` from the shipped ant.xml with `mujoco.MjSpec` edits.
+
+    ## Action Space
+    `Box(-1, 1, (8,), float32)`: torques of hip_4, ankle_4, hip_1, ankle_1, hip_2, ankle_2, hip_3, ankle_3 as
+    fractions of the gear (150 N·m; × `motor_gain` on the damaged leg). MuJoCo clamps controls to [-1, 1].
+
+    ## Observation Space
+    `Box(-inf, inf, (27,), float64)`: torso z and orientation quaternion, the 8 joint angles (13 positions,
+    x and y left out), then the 14 velocities. With `include_cfrc_ext_in_observation=True`, also the 78 clipped
+    external contact forces (105 entries, Ant-v5's default).
+
+    ## Rewards
+    Ant-v5's: x velocity of the torso + 1 while healthy − 0.5 ‖action‖² − 5·10⁻⁴ ‖clip(cfrc_ext, −1, 1)‖².
+
+    ## Starting State
+    Ant-v5's: the standing pose plus uniform noise in ±0.1 on every position and 0.1 × standard normal noise on
+    every velocity.
+
+    ## Episode End
+    Terminated when the torso height leaves [0.2, 1.0] m or the state is not finite; truncated after 1000 steps
+    (`max_episode_steps`).
+
+    ## Arguments
+    - `damage`: None (intact), "front_left" or "front_right".
+    - `stump` (default 0.5): fraction of the damaged leg's lower segment that remains (1 keeps its length).
+    - `motor_gain` (default 1.0): gear factor of the damaged leg's two motors (0: dead motors).
+    - `include_cfrc_ext_in_observation` (default False, unlike Ant-v5): append the contact forces.
+    - any other Ant-v5 argument (`render_mode`, `width`, `height`, ...) except `xml_file`.
+    Bad values of the first three raise a one-line ValueError.
+
+    The vector version (`gymnasium.make_vec(..., vectorization_mode="vector_entry_point")`) is `AntVectorEnv`.
+    """
+
+    def __init__(
+        self,
+        damage: str | None = None,
+        stump: float = 0.5,
+        motor_gain: float = 1.0,
+        include_cfrc_ext_in_observation: bool = False,
+        **kwargs: Any,
+    ):
+        if "xml_file" in kwargs:
+            raise ValueError("xml_file is fixed (Gymnasium's ant.xml); use damage, stump and motor_gain")
+        if damage is None:
+            stump = 1.0
+        check_damage(damage, stump, motor_gain)
+        self.damage, self.stump, self.motor_gain = damage, stump, motor_gain
+        super().__init__(include_cfrc_ext_in_observation=include_cfrc_ext_in_observation, **kwargs)
+
+    def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
+        model = ant_model(self.damage, self.stump, self.motor_gain)
+        model.vis.global_.offwidth = max(model.vis.global_.offwidth, self.width)
+        model.vis.global_.offheight = max(model.vis.global_.offheight, self.height)
+        return model, mujoco.MjData(model)
+
+
+class AntVectorEnv(VectorEnv):
+    """N damaged (or intact) ants of one body stepped on `threads` threads; see `AntDamagedEnv` for the task.
+
+    Copy i after `reset(seed=s)` behaves exactly as `AntDamagedEnv` after `reset(seed=s + i)` (its own
+    generator, used again by its later resets). Autoreset is `AutoresetMode.NEXT_STEP`, as in Gymnasium's
+    vector environments. Actions are (N, 8) finite numbers (copies being reset may get anything).
+    """
+
+    metadata: dict[str, Any] = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    SEEDS_EACH_COPY = True  # population slices (`underact.agents.rollout`) build only their own copies
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        damage: str | None = None,
+        stump: float = 0.5,
+        motor_gain: float = 1.0,
+        include_cfrc_ext_in_observation: bool = False,
+        max_episode_steps: int | None = MAX_EPISODE_STEPS,
+        threads: int | None = None,
+    ):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+        self.model = ant_model(damage, stump, motor_gain)
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = max_episode_steps
+        self.datas = [mujoco.MjData(self.model) for _ in range(self.num_envs)]
+        self.dt = self.model.opt.timestep * FRAME_SKIP
+        self.contact_forces = bool(include_cfrc_ext_in_observation)
+        self.metadata = {**self.metadata, "render_fps": int(np.round(1.0 / self.dt))}
+        m = self.model
+        self.init_qpos, self.init_qvel = m.qpos0.copy(), np.zeros(m.nv)
+        low, high = m.actuator_ctrlrange.astype(np.float32).T
+        self.single_action_space = Box(low, high, dtype=np.float32)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        obs_size = m.nq - 2 + m.nv + (m.nbody - 1) * 6 * self.contact_forces
+        self.single_observation_space = Box(-np.inf, np.inf, (obs_size,), np.float64)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        n_threads = max(1, min(threads or os.cpu_count() or 1, self.num_envs))
+        bounds = np.linspace(0, self.num_envs, n_threads + 1).round().astype(int)
+        self._slices = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+        self._pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
+        self._steps = np.zeros(self.num_envs, dtype=np.int64)
+        self._done = np.zeros(self.num_envs, dtype=bool)
+
+    def _reset_copy(self, i: int) -> None:
+        m, d, rng = self.model, self.datas[i], self._rngs[i]
+        mujoco.mj_resetData(m, d)
+        d.qpos[:] = self.init_qpos + rng.uniform(-RESET_NOISE_SCALE, RESET_NOISE_SCALE, size=m.nq)
+        d.qvel[:] = self.init_qvel + RESET_NOISE_SCALE * rng.standard_normal(m.nv)
+        mujoco.mj_forward(m, d)
+
+    def _gather(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        qpos = np.stack([d.qpos for d in self.datas])
+        qvel = np.stack([d.qvel for d in self.datas])
+        cfrc = np.stack([d.cfrc_ext for d in self.datas])
+        return qpos, qvel, cfrc
+
+    def _obs(self, qpos: np.ndarray, qvel: np.ndarray, cfrc: np.ndarray) -> np.ndarray:
+        return _observe(qpos, qvel, cfrc if self.contact_forces else None)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Every copy from Ant-v5's start distribution; copy i's generator is seeded with seed + i."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._rngs = [seeding.np_random(seed + i)[0] for i in range(self.num_envs)]
+        for i in range(self.num_envs):
+            self._reset_copy(i)
+        self._steps[:] = 0
+        self._done[:] = False
+        qpos, qvel, cfrc = self._gather()
+        return self._obs(qpos, qvel, cfrc), {}
+
+    def _simulate(self, bounds: tuple[int, int], ctrl: np.ndarray, skip: np.ndarray) -> None:
+        m = self.model
+        for i in range(*bounds):
+            if skip[i]:  # reset instead
+                continue
+            d = self.datas[i]
+            d.ctrl[:] = ctrl[i]
+            mujoco.mj_step(m, d, nstep=FRAME_SKIP)
+            mujoco.mj_rnePostConstraint(m, d)
+
+    def step(self, actions):
+        a = np.asarray(actions)
+        if a.dtype.kind != "f":
+            a = a.astype(np.float64)
+        if a.shape != (self.num_envs, self.model.nu):
+            raise ValueError(f"actions must have shape ({self.num_envs}, {self.model.nu}); got {a.shape}")
+        done = self._done
+        bad = ~np.isfinite(a).all(axis=1) & ~done
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"actions must be finite; got {a[i]} for env {i}")
+        a = np.where(done[:, None], 0.0, a)
+        x_before = np.array([d.xpos[1, 0] for d in self.datas])
+        if self._pool is None:
+            self._simulate(self._slices[0], a, done)
+        else:
+            list(self._pool.map(lambda s: self._simulate(s, a, done), self._slices))
+        x_after = np.array([d.xpos[1, 0] for d in self.datas])
+        for i in np.flatnonzero(done):
+            self._reset_copy(int(i))
+        qpos, qvel, cfrc = self._gather()
+        healthy = (
+            np.isfinite(qpos).all(axis=1)
+            & np.isfinite(qvel).all(axis=1)
+            & (qpos[:, 2] >= HEALTHY_Z_RANGE[0])
+            & (qpos[:, 2] <= HEALTHY_Z_RANGE[1])
+        )
+        contact_cost = CONTACT_COST_WEIGHT * np.square(np.clip(cfrc, *CONTACT_FORCE_RANGE)).sum(axis=(1, 2))
+        reward = (x_after - x_before) / self.dt + HEALTHY_REWARD * healthy
+        reward -= CTRL_COST_WEIGHT * np.square(a).sum(axis=1) + contact_cost  # in the actions' dtype, as Ant-v5
+        terminated = ~healthy
+        self._steps = np.where(done, 0, self._steps + 1)
+        truncated = (
+            self._steps >= self.max_episode_steps
+            if self.max_episode_steps is not None
+            else np.zeros(self.num_envs, dtype=bool)
+        )
+        reward[done] = 0.0
+        terminated[done] = False
+        truncated[done] = False
+        self._done = terminated | truncated
+        return self._obs(qpos, qvel, cfrc), reward, terminated, truncated, {}
+
+    def close_extras(self, **kwargs: Any) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+def _register() -> None:
+    if ENV_ID in gymnasium.registry:
+        return
+    gymnasium.register(
+        id=ENV_ID,
+        entry_point="underact.envs.ant:AntDamagedEnv",
+        vector_entry_point="underact.envs.ant:AntVectorEnv",
+        max_episode_steps=MAX_EPISODE_STEPS,
+    )
+
+
+_register()
