@@ -52,6 +52,7 @@ def run_config(args: argparse.Namespace, rule: str, seed: int) -> TrainConfig:
         env=ENV_ID,
         rule=rule,
         hidden=tuple(args.hidden),
+        norm=args.norm,
         population=args.population,
         generations=args.generations,
         episodes=args.train_episodes,
@@ -176,6 +177,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, nargs="+", default=[32], help="hidden layer sizes (default 32)")
     ap.add_argument("--sigma", type=float, default=0.05, help="ES noise std (default 0.05)")
     ap.add_argument("--lr", type=float, default=0.01, help="ES step size (default 0.01)")
+    ap.add_argument("--norm", action="store_true", help="divide each layer's weights by their max |w| every step")
     ap.add_argument("--rules", nargs="+", default=list(RULE_NAMES), choices=list(RULE_NAMES))
     ap.add_argument("--out", type=Path, default=Path("results/quadruped"))
     ap.add_argument("--no-gif", action="store_true", help="skip the GIF (the weight-norm plot is still drawn)")
@@ -252,7 +254,8 @@ def write_record(args, columns, rows, runs, total, norms_note) -> None:
             f"Najarro & Risi's quadruped at laptop scale: Gymnasium's Ant-v5 ({ENV_ID}), trained on the intact "
             "body and a shortened front-right lower leg (fitness: mean return over both), tested on those and on "
             f"a front-left damage never seen in training. Hidden {args.hidden}, population {args.population} × "
-            f"{args.train_episodes} episode per body, {args.generations} generations (ES σ {args.sigma}, lr {args.lr}), {args.steps}-step episodes; "
+            f"{args.train_episodes} episode per body, {args.generations} generations (ES σ {args.sigma}, lr "
+            f"{args.lr}{', weights normalised' if args.norm else ''}), {args.steps}-step episodes; "
             f"cells: mean ± std over {args.seeds} seeds × {args.episodes} fresh episodes (fresh random weights)."
         ),
         "machine": f"{os.cpu_count()}-core {platform.machine()} VM shared with other jobs",
