@@ -2,7 +2,7 @@
 
 - `reference/cli.md` from `underact.cli.build_parser()`: every subcommand's `--help`, verbatim, at a fixed width
   (`HELP_COLUMNS`, the width `tests/test_docs.py` asks `underact CMD --help` for);
-- `environments/acrobot.md`, `environments/cartpole.md` from the environment classes' docstrings, as Gymnasium
+- `environments/acrobot.md`, `environments/cartpole.md`, `environments/ant.md` from the environment classes' docstrings, as Gymnasium
   does (the docstring is the manual; the ids and spaces come from the registry and a constructed environment);
 - `benchmarks/index.md` and one page per `docs/benchmarks/*.json` (machine, command, date, tables, figures);
   the Benchmarks section of the navigation lists them;
@@ -113,15 +113,16 @@ def cli_markdown() -> str:
 
 
 def environment_markdown(system: str) -> str:
-    """A Gymnasium-style page for the acrobot or the cart-pole, from its class docstring."""
+    """A Gymnasium-style page for the acrobot, the cart-pole or the damaged ant, from its class docstring."""
     import gymnasium
 
     import underact.envs as envs
+    from underact.envs import ant
 
-    cls = {"acrobot": envs.AcrobotEnv, "cartpole": envs.CartPoleEnv}[system]
-    vector = {"acrobot": envs.AcrobotVectorEnv, "cartpole": envs.CartPoleVectorEnv}[system]
+    cls = {"acrobot": envs.AcrobotEnv, "cartpole": envs.CartPoleEnv, "ant": ant.AntDamagedEnv}[system]
+    vector = {"acrobot": envs.AcrobotVectorEnv, "cartpole": envs.CartPoleVectorEnv, "ant": ant.AntVectorEnv}[system]
     summary, _, body = inspect.cleandoc(cls.__doc__).partition("\n\n")
-    ids = [env_id for env_id, (s, _) in envs.ENV_IDS.items() if s == system]
+    ids = [env_id for env_id, (s, _) in envs.ENV_IDS.items() if s == system] or ["underact/AntDamaged-v0"]
     env = gymnasium.make(ids[0])
     rows = [
         ("Ids", ", ".join(f"`{i}`" for i in ids)),
@@ -133,7 +134,7 @@ def environment_markdown(system: str) -> str:
         ("Vector class", f'`{vector.__module__}.{vector.__name__}` (`vectorization_mode="vector_entry_point"`)'),
     ]
     env.close()
-    title = {"acrobot": "Acrobot", "cartpole": "Cart-pole"}[system]
+    title = {"acrobot": "Acrobot", "cartpole": "Cart-pole", "ant": "Ant with a damaged leg"}[system]
     lines = [f"# {title}", "", summary, "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", body, "", f"*Generated from the docstring of `{cls.__name__}`.*", ""]
@@ -237,6 +238,7 @@ def on_files(files, config):
         "reference/cli.md": cli_markdown(),
         "environments/acrobot.md": environment_markdown("acrobot"),
         "environments/cartpole.md": environment_markdown("cartpole"),
+        "environments/ant.md": environment_markdown("ant"),
     }
     records = benchmark_records()
     generated["benchmarks/index.md"] = benchmarks_index(records)
