@@ -110,8 +110,7 @@ def build_scene(model: str, base: str = "auto", publish_period: float | None = N
     warnings += _add_model(plant, path, FILE_SUFFIXES[path.suffix.lower()], base, Path(meshes.name))
     with _drake_log(logging.ERROR):  # Drake warns that recolouring needs a visualizer reset; none exists yet
         link_status = _colour_links(plant, scene_graph, description)
-    with _drake_log(logging.WARNING):  # Meshcat announces its (unused) port at INFO
-        meshcat = Meshcat()
+    meshcat = shared_meshcat(Meshcat)
     params = MeshcatVisualizerParams()
     params.role = Role.kIllustration
     params.prefix = "visual"
@@ -120,6 +119,25 @@ def build_scene(model: str, base: str = "auto", publish_period: float | None = N
     visualizer = MeshcatVisualizer.AddToBuilder(builder, scene_graph, meshcat, params)
     name = model if model in BUILTINS else description.name or path.stem
     return RobotScene(name, description, builder.Build(), plant, meshcat, visualizer, link_status, warnings, meshes)
+
+
+_MESHCAT: list = []  # the process's one Meshcat (see `shared_meshcat`)
+
+
+def shared_meshcat(meshcat_class) -> object:
+    """The process's one `Meshcat`, cleared for a new page (scene, recording, controls).
+
+    Drake's Meshcat must be destroyed on the thread that made it: a page's diagram dropped later by a garbage
+    collection in another thread (a thread pool's, Ray's) aborted the whole process. One instance, kept until the
+    interpreter exits on its main thread, also keeps a single (unused) server port."""
+    if not _MESHCAT:
+        with _drake_log(logging.WARNING):  # Meshcat announces its (unused) port at INFO
+            _MESHCAT.append(meshcat_class())
+    meshcat = _MESHCAT[0]
+    meshcat.Delete()
+    meshcat.DeleteRecording()
+    meshcat.DeleteAddedControls()
+    return meshcat
 
 
 @contextmanager
