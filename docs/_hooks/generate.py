@@ -3,7 +3,8 @@
 - `reference/cli.md` from `underact.cli.build_parser()`: every subcommand's `--help`, verbatim, at a fixed width
   (`HELP_COLUMNS`, the width `tests/test_docs.py` asks `underact CMD --help` for);
 - `environments/acrobot.md`, `environments/cartpole.md`, `environments/ant.md` from the environment classes'
-  docstrings, as Gymnasium does (the docstring is the manual; the ids and spaces come from the registry and a constructed environment);
+  docstrings, as Gymnasium does (the docstring is the manual; the ids and spaces come from the registry and a
+  constructed environment);
 - `benchmarks/index.md` and one page per `docs/benchmarks/*.json` (machine, command, date, tables, figures);
   the Benchmarks section of the navigation lists them;
 - `figures/*`: the figures under `scripts/figures/`, copied into the site for the benchmark pages.
