@@ -19,7 +19,14 @@ import torch
 from underact.agents import kernels
 from underact.agents.config import TrainConfig
 from underact.agents.hebbian import PlasticNet
-from underact.agents.rollout import EnvSpec, check_memory, evaluation_bytes, population_evaluator, space_sizes
+from underact.agents.rollout import (
+    EnvSpec,
+    check_memory,
+    evaluation_bytes,
+    network_sizes,
+    population_evaluator,
+    space_sizes,
+)
 
 EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
 RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to accept a connection
@@ -67,18 +74,11 @@ def make_net(config: TrainConfig, spec: EnvSpec | None = None) -> PlasticNet:
 
 def encoded_sizes(spec: EnvSpec) -> tuple[int, int]:
     """(observation size, network output size) of one copy of `spec`'s wrapped vector environment."""
-    import gymnasium as gym
-
     env = spec.make(1)
     try:
-        obs, act = env.single_observation_space, env.single_action_space
+        return network_sizes(env.single_observation_space, env.single_action_space, f"{spec.env_id} (encoded)")
     finally:
         env.close()
-    if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
-        raise ValueError(f"{spec.env_id}: the encoder must give flat feature vectors, got {obs}")
-    if isinstance(act, gym.spaces.Discrete):
-        return obs.shape[0], int(act.n)
-    return obs.shape[0], act.shape[0]
 
 
 def check_resources(config: TrainConfig, individuals: int) -> None:

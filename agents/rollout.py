@@ -70,16 +70,20 @@ def space_sizes(env_id: str, env_kwargs: dict | None = None) -> tuple[int, int]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(f"{env_id}: could not make the environment with {env_kwargs or {}}: {first}") from None
     try:
-        obs, act = env.observation_space, env.action_space
+        return network_sizes(env.observation_space, env.action_space, env_id)
     finally:
         env.close()
+
+
+def network_sizes(obs: gym.Space, act: gym.Space, label: str) -> tuple[int, int]:
+    """(network inputs, network outputs) for these spaces; ValueError naming `label` for unsupported ones."""
     if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
-        raise ValueError(f"{env_id}: expected a flat Box observation space, got {obs}")
+        raise ValueError(f"{label}: expected a flat Box observation space, got {obs}")
     if isinstance(act, gym.spaces.Discrete):
         return obs.shape[0], int(act.n)
     if isinstance(act, gym.spaces.Box) and len(act.shape) == 1:
         return obs.shape[0], act.shape[0]
-    raise ValueError(f"{env_id}: expected a Discrete or flat Box action space, got {act}")
+    raise ValueError(f"{label}: expected a Discrete or flat Box action space, got {act}")
 
 
 @dataclass

@@ -25,6 +25,8 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from underact.envs.vector import next_step_flags
+
 ENV_ID = "underact/AntDamaged-v0"
 MAX_EPISODE_STEPS = 1000
 ANT_XML = "ant.xml"
@@ -268,16 +270,8 @@ class AntVectorEnv(VectorEnv):
         reward = (x_after - x_before) / self.dt + HEALTHY_REWARD * healthy
         reward -= CTRL_COST_WEIGHT * np.square(a).sum(axis=1) + contact_cost  # in the actions' dtype, as Ant-v5
         terminated = ~healthy
-        self._steps = np.where(done, 0, self._steps + 1)
-        truncated = (
-            self._steps >= self.max_episode_steps
-            if self.max_episode_steps is not None
-            else np.zeros(self.num_envs, dtype=bool)
-        )
-        reward[done] = 0.0
-        terminated[done] = False
-        truncated[done] = False
-        self._done = terminated | truncated
+        flags = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
+        self._steps, truncated, self._done = flags
         return self._obs(qpos, qvel, cfrc), reward, terminated, truncated, {}
 
     def close_extras(self, **kwargs: Any) -> None:

@@ -43,6 +43,18 @@ def _count(num_envs) -> int:
     return int(num_envs)
 
 
+
+def next_step_flags(steps, done, reward, terminated, max_episode_steps):
+    """Gymnasium's next-step autoreset bookkeeping for N copies: a copy done last step was reset by this step, so its
+    reward is 0 and neither flag is set (`reward`, `terminated` are changed in place). Returns the step counts, the
+    truncation flags and which copies are done now."""
+    steps = np.where(done, 0, steps + 1)
+    truncated = steps >= max_episode_steps if max_episode_steps is not None else np.zeros(len(steps), dtype=bool)
+    reward[done] = 0.0
+    terminated[done] = False
+    truncated[done] = False
+    return steps, truncated, terminated | truncated
+
 class UnderactVectorEnv(VectorEnv):
     """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4)."""
 
@@ -146,16 +158,8 @@ class UnderactVectorEnv(VectorEnv):
             why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
             raise divergence("analytic", f"{self.task.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
         self._x = x
-        self._steps = np.where(done, 0, self._steps + 1)
-        truncated = (
-            self._steps >= self.max_episode_steps
-            if self.max_episode_steps is not None
-            else np.zeros(self.num_envs, dtype=bool)
-        )
-        reward[done] = 0.0
-        terminated[done] = False
-        truncated[done] = False
-        self._done = terminated | truncated
+        flags = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
+        self._steps, truncated, self._done = flags
         return obs, reward, terminated, truncated, {}
 
     def frames(self) -> np.ndarray:
