@@ -106,12 +106,17 @@ class TrainConfig:
                 raise ValueError(f"target_return must be a number, 'auto' or 'none', got {self.target_return!r}")
         elif not math.isfinite(self.target_return):
             raise ValueError(f"target_return must be a finite number, 'auto' or 'none', got {self.target_return}")
-        if not all(isinstance(m, dict) for m in self.morphologies):
+        if not isinstance(self.morphologies, list) or not all(isinstance(m, dict) for m in self.morphologies):
             raise ValueError(f"morphologies must be a list of JSON objects (make() kwargs), got {self.morphologies}")
+        for what, value in (("env_kwargs", self.env_kwargs), ("morphologies", self.morphologies)):
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError):
+                raise ValueError(f"{what} must hold finite numbers only (no NaN or infinity), got {value}") from None
         try:
             self.to_json()
         except ValueError:
-            raise ValueError(f"env_kwargs must hold finite numbers only, got {self.env_kwargs}") from None
+            raise ValueError("the settings cannot be written as strict JSON (a NaN or infinity?)") from None
 
     def target(self) -> float | None:
         """The center return at which training stops early, or None."""

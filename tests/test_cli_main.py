@@ -29,3 +29,19 @@ def test_vector_flags_take_negative_values_in_a_fresh_process():
     done = run("equation", "acrobot", "--backend", "analytic", "--q", "-0.3,0.2", "--v", "-1,-2", "--json")
     assert done.returncode == 0, done.stderr
     assert '"nq": 2' in done.stdout
+
+
+def test_late_inputs_are_one_line(tmp_path):
+    """Inputs added late in this change: an empty or non-finite --morphologies, a huge view --q."""
+    cases = [
+        (["train", "--env", "underact/AntDamaged-v0", "--morphologies", "[]", "--out", str(tmp_path / "a")],
+         "--morphologies must be a JSON list of objects, at least one"),
+        (["train", "--env", "underact/AntDamaged-v0", "--morphologies", '[{"damage": NaN}]', "--out",
+          str(tmp_path / "b")], "morphologies must hold finite numbers only"),
+        (["view", "acrobot", "--q", "1e308,0", "--out", str(tmp_path / "c.html")], "within ±10000"),
+    ]
+    for args, message in cases:
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written

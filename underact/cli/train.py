@@ -93,7 +93,7 @@ def register(subparsers) -> None:
     p.add_argument("--env-kwargs", default="{}", help="JSON object of make() keyword arguments")
     p.add_argument(
         "--morphologies",
-        default="[]",
+        default=None,
         help="JSON list of bodies, each a JSON object of make() keyword arguments over --env-kwargs, e.g. "
         "'[{\"damage\": null}, {\"damage\": \"front_right\"}]'; fitness is the mean return over them",
     )
@@ -151,12 +151,7 @@ def _train(args: argparse.Namespace) -> int:
                 raise UnderactError(f"--env-kwargs must be a JSON object: {exc.msg}") from None
             if not isinstance(env_kwargs, dict):
                 raise UnderactError("--env-kwargs must be a JSON object like '{\"length\": 1.0}'")
-            try:
-                morphologies = json.loads(args.morphologies)
-            except json.JSONDecodeError as exc:
-                raise UnderactError(f"--morphologies must be a JSON list of objects: {exc.msg}") from None
-            if not isinstance(morphologies, list) or not all(isinstance(m, dict) for m in morphologies):
-                raise UnderactError("--morphologies must be a JSON list of objects like '[{\"damage\": null}]'")
+            morphologies = [] if args.morphologies is None else _morphologies(args.morphologies)
             d = TrainConfig()
             config = TrainConfig(
                 env=args.env,
@@ -269,6 +264,17 @@ def _write_episode_html(path: Path, config, genome: np.ndarray, seed: int) -> No
         env.close()
     nq = states.shape[1] // 2
     write_replay_html(base.task.name, base.dt * np.arange(len(states)), states[:, :nq], path)
+
+
+def _morphologies(text: str) -> list[dict]:
+    """--morphologies: a non-empty JSON list of objects, or a one-line error."""
+    try:
+        bodies = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnderactError(f"--morphologies must be a JSON list of objects: {exc.msg}") from None
+    if not isinstance(bodies, list) or not bodies or not all(isinstance(m, dict) for m in bodies):
+        raise UnderactError("--morphologies must be a JSON list of objects, at least one, like '[{\"damage\": null}]'")
+    return bodies
 
 
 def _check_gif_path(path: Path) -> None:

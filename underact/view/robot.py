@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from underact.analysis.linearize import MAX_COORDINATE
 from underact.description import BASE, Description
 from underact.errors import UnderactError
 from underact.view.page import check_html_path, finish, panel, write_page
@@ -76,8 +77,9 @@ def write_view_html(
     context = scene.diagram.CreateDefaultContext()
     if q is not None:
         q = np.asarray(q, dtype=np.float64)
-        if q.shape != (plant.num_positions(),) or not np.all(np.isfinite(q)):
-            raise UnderactError(f"--q needs {plant.num_positions()} finite values for {scene.name} (Drake's "
+        if q.shape != (plant.num_positions(),) or not np.all(np.abs(q) <= MAX_COORDINATE):
+            raise UnderactError(f"--q needs {plant.num_positions()} finite values for {scene.name}, each within "
+                                f"±{MAX_COORDINATE:g} (Drake's "
                                 f"positions: {', '.join(plant.GetPositionNames(add_model_instance_prefix=False))})")
         plant.SetPositions(plant.GetMyMutableContextFromRoot(context), q)
     scene.diagram.ForcedPublish(context)
