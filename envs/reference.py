@@ -53,7 +53,9 @@ def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]
 
     `design`: the parameters the controller is designed for (`underact.plants.analytic` params); by default the
     environment's own. Pass the nominal ones to see how the controller copes with a body it was not designed for."""
-    task = env.unwrapped.task
+    task = getattr(env.unwrapped, "task", None)
+    if task is None or getattr(task, "name", None) not in SWING_UPS:
+        raise ValueError(f"reference controllers exist for the underact/… acrobot and cart-pole ids; got {env.spec.id}")
     plant = PLANTS[task.name](task.params if design is None else design)
     lqr = DiscreteLQRController(plant, task.dt, u_limit=plant.u_limit)
     if task.goal == "balance":

@@ -49,3 +49,8 @@ def test_the_old_balance_criterion_ended_correct_episodes():
                 ended += 1
                 break
     assert ended >= 5
+
+
+def test_other_environments_are_refused_in_one_line():
+    with pytest.raises(ValueError, match="reference controllers exist for the underact/"):
+        reference_controller(gymnasium.make("CartPole-v1"))
