@@ -16,7 +16,7 @@
 | `SupConEncoder`, `ReformerEncoder`, `supcon_loss` | perception encoders | `perception` |
 | `VelocityEstimator`, `save_encoder`, `load_encoder`, `EncodedEnvSpec` | encoder files, wrappers | `perception` |
 
-Names are imported on first use, so `import underact.agents` stays cheap (torch loads with the first of them).
+Names are imported on first use, so `import underact.agents` stays cheap (torch loads only with the encoders).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ encoder when there is one, which loads the encoder file) and its plastic network
 from __future__ import annotations
 
 import socket
+import sys
 
 import numpy as np
-import torch
 
 from underact.agents import kernels
 from underact.agents.config import TrainConfig
@@ -33,10 +33,12 @@ RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to 
 
 
 def set_threads() -> None:
-    """One thread for torch and the fused kernels: on a machine shared with other jobs, OpenMP workers that
-    spin-wait for a busy core made a step up to 35× slower than one thread (measured on 2 cores).
-    Parallelism across cores comes from the Ray backend's worker processes."""
-    torch.set_num_threads(1)
+    """One thread for the fused kernels, and for torch when it is loaded (an encoder): on a machine shared with
+    other jobs, OpenMP workers that spin-wait for a busy core made a step up to 35× slower than one thread
+    (measured on 2 cores). Parallelism across cores comes from the Ray backend's worker processes. Plain runs
+    never import torch (1.5 s)."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     kernels.use_threads(1)
 
 
@@ -90,8 +92,10 @@ def check_resources(config: TrainConfig, individuals: int) -> None:
     for body in config.morphologies:  # each body can be made and fits the network
         sizes = space_sizes(config.env, {**config.env_kwargs, **body})
         if config.encoder is None and sizes != (net.sizes[0], net.sizes[-1]):
-            raise ValueError(f"morphology {body} has (observation, action) sizes {sizes}; the others have "
-                             f"{(net.sizes[0], net.sizes[-1])}")
+            raise ValueError(
+                f"morphology {body} has (observation, action) sizes {sizes}; the others have "
+                f"{(net.sizes[0], net.sizes[-1])}"
+            )
     individuals *= max(1, len(config.morphologies))
     es_bytes = 8 * net.num_params * (3 + 2 * config.population)  # center, Adam moments, the noise ε
     check_memory(
@@ -130,9 +134,9 @@ class _RayWorker:
     """A Ray actor holding one `PopulationEvaluator`; evaluates one contiguous slice per call."""
 
     def __init__(self, config_json: str, total: int):
-        set_threads()
         config = TrainConfig.from_json(config_json)
-        spec = make_env_spec(config)
+        spec = make_env_spec(config)  # loads torch when the run has an encoder
+        set_threads()
         net = make_net(config, spec)
         self.evaluator = population_evaluator(spec, net, total, config.episodes, config.seed, config.morphologies)
 

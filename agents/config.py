@@ -178,4 +178,3 @@ def check_types(config: TrainConfig) -> None:
         value = getattr(config, f.name)
         if not _type_ok(value, hints[f.name]):
             raise ValueError(f"{f.name} must be {hints[f.name]}, got {value!r}".replace("typing.", ""))
-

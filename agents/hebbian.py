@@ -1,4 +1,4 @@
-"""Hebbian plasticity rules and plastic networks batched over a population (torch, float32).
+"""Hebbian plasticity rules and plastic networks batched over a population (numpy float32, numba kernels).
 
 A plastic network is fully connected, has no biases and tanh on every layer (Najarro & Risi 2020,
 "Meta-Learning through Hebbian Plasticity in Random Networks", NeurIPS, arXiv:2007.02686). Its weights are
@@ -28,6 +28,10 @@ the rule's coefficients in the order of the table; each coefficient an (out, in)
 
 Batch shapes: an agent is (individual p, episode e). Weights are [P, E, out, in]; coefficients are
 [P, 1, out, in] and broadcast over the E episodes of an individual, so each is read once per step.
+
+Fresh weights are drawn from a seed per individual with torch's CPU generator (`torch_uniform`, numpy's
+Mersenne Twister reproducing `torch.rand(..., generator=torch.Generator().manual_seed(seed))` bit for bit), so
+training needs no torch import (1.5 s); torch tensors and generators are still accepted.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import torch
 
 from underact.agents import kernels
 from underact.agents.config import RULE_COEFFICIENTS, RULES  # noqa: F401 - re-exported
@@ -56,14 +59,15 @@ class Block:
 class LayerTerms:
     """A layer's update terms with η folded in: Δw = a·(o_j o_i) + b·o_i + c·o_j + d; None if absent.
 
-    Each present term is a [P, 1, out, in] tensor; `static` layers hold their weights in `w` instead.
+    Each present term is a [P, 1, out, in] float32 array (C order); `static` layers hold their weights in `w`
+    instead.
     """
 
-    a: torch.Tensor | None = None
-    b: torch.Tensor | None = None
-    c: torch.Tensor | None = None
-    d: torch.Tensor | None = None
-    w: torch.Tensor | None = None
+    a: np.ndarray | None = None
+    b: np.ndarray | None = None
+    c: np.ndarray | None = None
+    d: np.ndarray | None = None
+    w: np.ndarray | None = None
 
     @cached_property
     def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -71,7 +75,7 @@ class LayerTerms:
         per evaluation, not per step."""
         terms = (self.a, self.b, self.c, self.d)
         zeros = np.zeros(self.a.shape, dtype=np.float32) if any(t is None for t in terms) else None
-        return tuple(zeros if t is None else t.numpy() for t in terms)
+        return tuple(zeros if t is None else t for t in terms)
 
 
 class PlasticNet:
@@ -108,16 +112,17 @@ class PlasticNet:
                 offset += shape[0] * shape[1]
         return blocks
 
-    def terms(self, genomes: torch.Tensor) -> list[LayerTerms]:
-        """Splits genomes [P, G] into per-layer update terms [P, 1, out, in] with η folded in."""
+    def terms(self, genomes) -> list[LayerTerms]:
+        """Splits genomes [P, G] (a numpy array or a CPU torch tensor) into per-layer update terms [P, 1, out, in]
+        with η folded in."""
+        genomes = np.asarray(genomes, dtype=np.float32)
         if genomes.ndim != 2 or genomes.shape[1] != self.num_params:
             raise ValueError(
                 f"genomes must be [population, {self.num_params}] for rule {self.rule} and sizes "
                 f"{self.sizes}, got {tuple(genomes.shape)}"
             )
-        genomes = genomes.to(torch.float32)
         p = genomes.shape[0]
-        blocks: dict[tuple[int, str], torch.Tensor] = {}
+        blocks: dict[tuple[int, str], np.ndarray] = {}
         for blk in self.layout():
             n = blk.shape[0] * blk.shape[1]
             blocks[(blk.layer, blk.coefficient)] = genomes[:, blk.offset : blk.offset + n].reshape(p, 1, *blk.shape)
@@ -125,44 +130,71 @@ class PlasticNet:
         for layer in range(len(self.shapes)):
             got = {name: blocks[(layer, name)] for name in self.coefficients}
             if not self.plastic:
-                layers.append(LayerTerms(w=got["W"]))
+                layers.append(LayerTerms(w=np.ascontiguousarray(got["W"])))
                 continue
             eta = got.get("eta")
-            scaled = {k: (v * eta if eta is not None else v).contiguous() for k, v in got.items() if k != "eta"}
+            scaled = {k: np.ascontiguousarray(v * eta if eta is not None else v) for k, v in got.items() if k != "eta"}
             layers.append(LayerTerms(a=scaled["A"], b=scaled.get("B"), c=scaled.get("C"), d=scaled.get("D")))
         return layers
 
-    def initial_weights(self, terms: list[LayerTerms], generators: list[torch.Generator], episodes: int):
-        """Weights for the start of an episode: [P, E, out, in] per layer.
+    def initial_weights(self, terms: list[LayerTerms], generators: list, episodes: int) -> list:
+        """Weights for the start of an episode: [P, E, out, in] float32 per layer.
 
         Plastic rules draw U(-init_scale, init_scale) from `generators[p]` (one per individual, so an
-        individual's weights do not depend on which slice of the population it is evaluated in); `static`
-        copies the evolved weights.
+        individual's weights do not depend on which slice of the population it is evaluated in): an integer seed
+        (numpy arrays, the numbers `torch.Generator().manual_seed(seed)` would give, see `torch_uniform`) or a
+        `torch.Generator` (torch tensors, drawn by torch). Layers are drawn in turn from each individual's stream.
+        `static` copies the evolved weights.
         """
+        as_torch = any(not isinstance(g, (int, np.integer)) for g in generators)
         if not self.plastic:
-            return [t.w.expand(-1, episodes, -1, -1).clone() for t in terms]
-        weights = []
-        for out, inp in self.shapes:
-            per = [
-                torch.rand((episodes, out, inp), generator=g, dtype=torch.float32) * (2 * self.init_scale)
-                - self.init_scale
-                for g in generators
+            weights = [
+                np.ascontiguousarray(np.broadcast_to(t.w, (t.w.shape[0], episodes, *t.w.shape[2:]))) for t in terms
             ]
-            weights.append(torch.stack(per))
+        else:
+            sizes = [episodes * out * inp for out, inp in self.shapes]
+            if as_torch:
+                import torch
+
+                draws = [torch.rand(sum(sizes), generator=g, dtype=torch.float32).numpy() for g in generators]
+            else:
+                draws = [torch_uniform(int(g), sum(sizes)) for g in generators]
+            uniform = np.stack(draws) if draws else np.empty((0, sum(sizes)), np.float32)
+            ends = np.cumsum(sizes)
+            weights = [
+                uniform[:, end - size : end].reshape(len(generators), episodes, out, inp) * (2 * self.init_scale)
+                - self.init_scale
+                for (out, inp), size, end in zip(self.shapes, sizes, ends, strict=True)
+            ]
+        if as_torch:
+            import torch
+
+            return [torch.from_numpy(w) for w in weights]
         return weights
 
-    def step(self, weights: list[torch.Tensor], terms: list[LayerTerms], x: torch.Tensor) -> torch.Tensor:
+    def step(self, weights: list, terms: list[LayerTerms], x):
         """One forward pass of x [P, E, in] and, for plastic rules, the Hebbian update of `weights` in place.
 
-        Weights must be contiguous float32 CPU tensors (as `initial_weights` makes them). Returns the output
-        layer's tanh activations [P, E, out]. The tensor form of `step_arrays`.
+        Weights must be contiguous float32 CPU arrays or torch tensors (as `initial_weights` makes them). Returns
+        the output layer's tanh activations [P, E, out], a torch tensor when x is one. The convenient form of
+        `step_arrays`.
         """
-        for w in weights:
-            if not w.is_contiguous() or w.dtype != torch.float32:
-                raise ValueError(f"weights must be contiguous float32 tensors, got {w.dtype}, strides {w.stride()}")
+        arrays = [w.numpy() if hasattr(w, "numpy") and not isinstance(w, np.ndarray) else w for w in weights]
+        for w in arrays:
+            if not isinstance(w, np.ndarray) or not w.flags.c_contiguous or w.dtype != np.float32:
+                raise ValueError(
+                    f"weights must be contiguous float32 arrays, got {getattr(w, 'dtype', type(w).__name__)}, "
+                    f"strides {getattr(w, 'strides', None)}"
+                )
         coefficients = [t.kernel_args for t in terms] if self.plastic else None
-        pre = np.ascontiguousarray(x.detach().cpu().numpy(), dtype=np.float32)
-        return torch.from_numpy(self.step_arrays([w.numpy() for w in weights], coefficients, pre))
+        is_tensor = not isinstance(x, np.ndarray) and hasattr(x, "numpy")
+        pre = np.ascontiguousarray(x.detach().cpu().numpy() if is_tensor else x, dtype=np.float32)
+        out = self.step_arrays(arrays, coefficients, pre)
+        if is_tensor:
+            import torch
+
+            return torch.from_numpy(out)
+        return out
 
     def step_arrays(
         self,
@@ -187,3 +219,15 @@ class PlasticNet:
                     w /= np.maximum(np.abs(w).max(axis=(-2, -1), keepdims=True), np.float32(1e-12))
             pre = post
         return pre
+
+
+def torch_uniform(seed: int, n: int) -> np.ndarray:
+    """n float32 numbers in [0, 1), the ones `torch.rand(n, generator=torch.Generator().manual_seed(seed))` gives
+    on the CPU, without torch.
+
+    torch's CPU generator is the 32-bit Mersenne Twister seeded with the seed's low 32 bits (`init_genrand`, as
+    numpy's legacy `RandomState(seed)`); a float32 is its next 32-bit output's low 24 bits times 2⁻²⁴ (exact in
+    float32). The tests compare this with torch itself.
+    """
+    raw = np.random.RandomState(int(seed) & 0xFFFFFFFF).randint(0, 2**32, size=n, dtype=np.uint32)
+    return (raw & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0**-24)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import torch
 from gymnasium.envs.classic_control import AcrobotEnv, CartPoleEnv, PendulumEnv
 
 from underact.agents.backends import EVAL_KEY, make_env_spec, make_net
@@ -68,16 +67,14 @@ def _play(config: TrainConfig, genome: np.ndarray, seed: int, obs, step, frame, 
     """Frames of one episode with fresh weights: the agent acts on `obs`; `step(outputs [1, out]) -> (obs, done)`
     advances the environment and `frame()` draws it."""
     net = make_net(config)
-    with torch.no_grad():
-        terms = net.terms(torch.from_numpy(genome[None, :].astype(np.float32)))
-        gen = torch.Generator().manual_seed(derived_seed(seed, EVAL_KEY, 2))
-        weights = net.initial_weights(terms, [gen], 1)
-        frames = [frame()]
-        done = False
-        while not done and len(frames) < max_frames:
-            out = net.step(weights, terms, torch.from_numpy(np.asarray(obs, np.float32)).view(1, 1, -1))
-            obs, done = step(out.reshape(1, -1).numpy())
-            frames.append(frame())
+    terms = net.terms(genome[None, :])
+    weights = net.initial_weights(terms, [derived_seed(seed, EVAL_KEY, 2)], 1)
+    frames = [frame()]
+    done = False
+    while not done and len(frames) < max_frames:
+        out = net.step(weights, terms, np.asarray(obs, np.float32).reshape(1, 1, -1))
+        obs, done = step(out.reshape(1, -1))
+        frames.append(frame())
     return frames
 
 

@@ -7,7 +7,8 @@ ignored, and the loop ends when every agent is done (copies that autoreset keep 
 
 Reproducibility does not depend on how the population is sliced (local backend: one slice; Ray: one per
 worker):
-- fresh weights of individual k in generation g come from a torch generator seeded by (seed, g, k);
+- fresh weights of individual k in generation g are drawn from a seed derived from (seed, g, k) (torch's CPU
+  generator's numbers, see `underact.agents.hebbian.torch_uniform`);
 - environments are reset with one seed derived from (seed, g). Vector environments that seed copy i with
   seed + i (Gymnasium's sync / async) are built for the slice only, with the seed shifted by the slice's
   offset. Native vector environments draw all copies' initial states from one generator, so a slice builds
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field, replace
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from underact.agents import kernels
 from underact.agents.hebbian import PlasticNet
@@ -191,10 +191,9 @@ class PopulationEvaluator:
     def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:
         """Returns of individuals offset … offset+len(genomes)−1: ([P, E] float64, env steps taken)."""
         p, e, net = len(genomes), self.episodes, self.net
-        terms = net.terms(torch.from_numpy(np.asarray(genomes, dtype=np.float32)))
-        keys = range(offset, offset + p)
-        gens = [torch.Generator().manual_seed(derived_seed(self.seed, generation, k)) for k in keys]
-        weights = [w.numpy() for w in net.initial_weights(terms, gens, e)]  # [P, E, out, in] per layer
+        terms = net.terms(genomes)
+        seeds = [derived_seed(self.seed, generation, k) for k in range(offset, offset + p)]
+        weights = net.initial_weights(terms, seeds, e)  # [P, E, out, in] per layer
         coefficients = [t.kernel_args for t in terms] if net.plastic else None  # [P, 1, out, in] each
         env_seed = derived_seed(self.seed, generation, 2**31 - 1)
         if self.native:

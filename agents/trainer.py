@@ -25,7 +25,6 @@ uninterrupted one, and the Ray backend produces the same numbers as the local ba
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import sys
@@ -290,23 +289,11 @@ def _run(
 
 
 def plot_curve(folder: Path, rows: list[dict[str, str]], title: str) -> None:
-    """Writes curve.png (best, mean and center return per generation) atomically (Agg canvas, no pyplot: its
-    import costs half a second of a 5-second command)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """Writes curve.png (best, mean and center return per generation) atomically, drawn by
+    `underact.agents.curve` (Pillow; matplotlib's import and drawing cost 0.7 s of a 3-second command)."""
+    from underact.agents.curve import line_chart_png
 
-    gen = [int(r["generation"]) for r in rows]
-    fig = Figure(figsize=(6, 3.5), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    for key, style in (("best_return", "-"), ("mean_return", "--"), ("center_return", ":")):
-        ax.plot(gen, [float(r[key]) for r in rows], style, label=key.replace("_", " "))
-    ax.set_xlabel("generation")
-    ax.set_ylabel("episode return")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    atomic_write(Path(folder) / CURVE, buf.getvalue())
+    keys = ("best_return", "mean_return", "center_return")
+    series = [(key.replace("_", " "), [float(r[key]) for r in rows]) for key in keys]
+    png = line_chart_png([int(r["generation"]) for r in rows], series, title, "generation", "episode return")
+    atomic_write(Path(folder) / CURVE, png)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, Task
+from underact.envs.task import MAX_SPEED, Task, fused_kernels
 from underact.plants.analytic import AcrobotParams, acrobot_points, acrobot_vdot, make_params
+from underact.plants.trig import select, sincos
 from underact.render import AcrobotScene
-from underact.simulate.rk4 import rk4_components
 
 
 def observe(q1, q2, v1, v2) -> tuple:
     """The observation's entries: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    return np.cos(q1), np.sin(q1), np.cos(q2), np.sin(q2), v1, v2
+    s1, c1 = sincos(q1)
+    s2, c2 = sincos(q2)
+    return c1, s1, c2, s2, v1, v2
 
 
 def outcome(q1, q2, v1, v2, k) -> tuple:
@@ -25,37 +26,16 @@ def outcome(q1, q2, v1, v2, k) -> tuple:
     bend as far as balancing needs (a sampled-data LQR swings it by up to 1.6 rad), but a folded or leaning
     acrobot is down. Both end when a joint spins faster than max_speed.
     """
-    h = acrobot_points(k[3], k[4], q1, q2)[3] / (k[3] + k[4])
+    h, balance = acrobot_points(k[3], k[4], q1, q2)[3] / (k[3] + k[4]), k[0] > 0.0
     spinning = (np.abs(v1) > k[1]) | (np.abs(v2) > k[1])
-    if k[0] > 0.0:
-        return h * 0.0 + 1.0, spinning | (h < k[2])
-    return 0.5 * (1.0 + h), spinning
+    return select(balance, 1.0, 0.5 * (1.0 + h)), spinning | (balance & (h < k[2]))
 
 
 for function in (acrobot_points, observe, outcome):
     register_jitable(function)
 
 
-@njit(cache=True, parallel=True)
-def compiled_batch(x, u, c, k, h, substeps, out, obs, reward, terminated):  # pragma: no cover - compiled
-    """RK4 (`rk4_components`), observation and outcome of every copy, in one parallel pass."""
-    per_c, per_k = c.shape[0] > 1, k.shape[0] > 1
-    for i in prange(x.shape[0]):
-        ki = k[i] if per_k else k[0]
-        q1, q2, v1, v2 = rk4_components(
-            acrobot_vdot, x[i, 0], x[i, 1], x[i, 2], x[i, 3], u[i], c[i] if per_c else c[0], h, substeps
-        )
-        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = q1, q2, v1, v2
-        obs[i, 0], obs[i, 1], obs[i, 2], obs[i, 3], obs[i, 4], obs[i, 5] = observe(q1, q2, v1, v2)
-        reward[i], terminated[i] = outcome(q1, q2, v1, v2, ki)
-
-
-@njit(cache=True)
-def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
-    """The single environment's step: next state (4,), observation (6,) float32, reward, terminated."""
-    q1, q2, v1, v2 = rk4_components(acrobot_vdot, x[0], x[1], x[2], x[3], u, c, h, substeps)
-    reward, terminated = outcome(q1, q2, v1, v2, k)
-    return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
+compiled_batch, compiled_step = fused_kernels(acrobot_vdot, observe, outcome)
 
 
 class AcrobotTask(Task):

@@ -112,6 +112,9 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = observation_box(task)
         self._x = task.start(np.random.default_rng(0), 1)[0]
         self._steps = 0  # since the last reset, for divergence messages
+        kernel = task.kernel
+        self._step_one = task.compiled_step
+        self._step_constants = (kernel.table[0], task.task_table[0], kernel.h, kernel.substeps)
 
     @property
     def state(self) -> np.ndarray:
@@ -138,13 +141,15 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action):
         u = check_action(action, self.task.u_limit)
-        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
-            if self._stepper is None:
-                x, obs, reward, terminated = self.task.step_one(self._x, self.actuator_gain * u)
-                why = None
-            else:
+        if self._stepper is None:  # the fast path: one compiled call (RK4, observation, outcome, divergence rule)
+            x = np.empty(4)
+            obs, reward, terminated, ok = self._step_one(self._x, self.actuator_gain * u, *self._step_constants, x)
+            why = None
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
                 x, why = self._stepper.step(self._x, self.actuator_gain * u)
-        if why is not None or not bounded(x):
+            ok = why is None and bounded(x)
+        if not ok:
             t, x0 = self._steps * self.dt, self._x
             why = f"{why or OUT_OF_BOUNDS} (action {u:g})"
             raise divergence(self.backend, self.task.name, t, self._steps, x0[:2], x0[2:], why)

@@ -3,57 +3,38 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, Task
+from underact.envs.task import MAX_SPEED, Task, fused_kernels
 from underact.plants.analytic import CartPoleParams, cartpole_vdot, make_params
+from underact.plants.trig import select, sincos
 from underact.render import CartPoleScene, View
-from underact.simulate.rk4 import rk4_components
 
 
 def observe(x, theta, xd, thetad) -> tuple:
     """The observation's entries: (x, cos θ, sin θ, ẋ, θ̇)."""
-    return x, np.cos(theta), np.sin(theta), xd, thetad
+    s, c = sincos(theta)
+    return x, c, s, xd, thetad
 
 
 def outcome(x, theta, xd, thetad, k) -> tuple:
-    """(reward, terminated) with k = (balance, max_speed, fall_angle, x_limit).
+    """(reward, terminated) with k = (balance, max_speed, cos fall_angle, x_limit).
 
-    Swing-up: reward (1 − cos θ) / 2; balance: 1, and the episode also ends when |θ − π| (wrapped) exceeds
-    fall_angle. Both end when the cart leaves the rail (|x| > x_limit) or the pole spins faster than max_speed.
+    Swing-up: reward (1 − cos θ) / 2; balance: 1, and the episode also ends when |θ − π| (wrapped to [−π, π])
+    exceeds fall_angle, i.e. when cos(θ − π) = −cos θ < cos(fall_angle) (no angle wrapping, so no branch).
+    Both end when the cart leaves the rail (|x| > x_limit) or the pole spins faster than max_speed.
     """
+    cos_theta, balance = sincos(theta)[1], k[0] > 0.0
     ended = (np.abs(thetad) > k[1]) | (np.abs(x) > k[3])
-    if k[0] > 0.0:
-        return theta * 0.0 + 1.0, ended | (np.abs((theta - np.pi + np.pi) % (2 * np.pi) - np.pi) > k[2])
-    return 0.5 * (1.0 - np.cos(theta)), ended
+    return select(balance, 1.0, 0.5 * (1.0 - cos_theta)), ended | (balance & (-cos_theta < k[2]))
 
 
 for function in (observe, outcome):
     register_jitable(function)
 
 
-@njit(cache=True, parallel=True)
-def compiled_batch(x, u, c, k, h, substeps, out, obs, reward, terminated):  # pragma: no cover - compiled
-    """RK4 (`rk4_components`), observation and outcome of every copy, in one parallel pass."""
-    per_c, per_k = c.shape[0] > 1, k.shape[0] > 1
-    for i in prange(x.shape[0]):
-        ki = k[i] if per_k else k[0]
-        q1, q2, v1, v2 = rk4_components(
-            cartpole_vdot, x[i, 0], x[i, 1], x[i, 2], x[i, 3], u[i], c[i] if per_c else c[0], h, substeps
-        )
-        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = q1, q2, v1, v2
-        obs[i, 0], obs[i, 1], obs[i, 2], obs[i, 3], obs[i, 4] = observe(q1, q2, v1, v2)
-        reward[i], terminated[i] = outcome(q1, q2, v1, v2, ki)
-
-
-@njit(cache=True)
-def compiled_step(x, u, c, k, h, substeps):  # pragma: no cover - compiled
-    """The single environment's step: next state (4,), observation (5,) float32, reward, terminated."""
-    q1, q2, v1, v2 = rk4_components(cartpole_vdot, x[0], x[1], x[2], x[3], u, c, h, substeps)
-    reward, terminated = outcome(q1, q2, v1, v2, k)
-    return np.array((q1, q2, v1, v2)), np.array(observe(q1, q2, v1, v2)).astype(np.float32), reward, terminated
+compiled_batch, compiled_step = fused_kernels(cartpole_vdot, observe, outcome)
 
 
 class CartPoleTask(Task):
@@ -95,7 +76,7 @@ class CartPoleTask(Task):
         return CartPoleScene(self.params.l, self.x_limit)
 
     def task_constants(self):
-        return float(self.goal == "balance"), self.max_speed, self.fall_angle, self.x_limit
+        return float(self.goal == "balance"), self.max_speed, np.cos(min(self.fall_angle, np.pi)), self.x_limit
 
     def components(self, x):
         q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]

@@ -14,13 +14,119 @@ from abc import ABC, abstractmethod
 from functools import cached_property
 
 import numpy as np
+from numba import njit, prange
+from numba.extending import register_jitable
 
+from underact.plants.trig import select
 from underact.render import Scene, View, draw_capsules
-from underact.simulate.rk4 import Kernel, parallel_threads, table
+from underact.simulate.rk4 import Kernel, held_force, parallel_threads, rk4_components, row, table, within_bounds
 
 TASKS = ("swingup", "balance")
 #: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `Task.terminated`).
 MAX_SPEED = 8 * np.pi
+
+
+#: Copies per block of the compiled batch step: one block's columns stay in the L1 cache.
+BLOCK = 256
+#: `compiled_batch`'s flags per copy: the action was NaN or infinite; the new state left the bounds.
+BAD_ACTION, UNBOUNDED = 1, 2
+
+
+@register_jitable
+def next_step(done, steps, max_steps, reward, terminated):
+    """Gymnasium's next-step autoreset for one copy (or arrays of them): a copy done last step is reset by this
+    step, so its step count restarts at 0, its reward is 0 and neither flag is set. max_steps < 0: no time limit.
+    Returns (steps, reward, terminated, truncated)."""
+    alive = done ^ True
+    steps = select(done, 0, steps + 1)
+    return steps, select(done, 0.0, reward), terminated & alive, (steps >= max_steps) & (max_steps >= 0) & alive
+
+
+def fused_kernels(vdot, observe, outcome):
+    """The compiled steps of one system's environments, built around its closed form `vdot` and its `observe` and
+    `outcome` (numba-registered functions of the state components):
+
+    - `batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated, truncated,
+      steps_out, done_out, flags)`: the vector environments' whole step for N copies, states as columns x (4, N)
+      (RK4, observation, outcome,
+      the divergence rule and the autoreset bookkeeping of `next_step`), blocks of copies in parallel. Actions u
+      (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples or floats when shared,
+      per-copy tables otherwise (`underact.simulate.rk4.row`). A copy `done` last step keeps its state x (the
+      caller has put its new start state there) and reports reward 0, no flags. Each copy is computed alone, so
+      the result is bitwise the same for any thread count. `flags` gets `BAD_ACTION` | `UNBOUNDED` per live copy.
+    - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
+      returns (observation float32, reward, terminated, bounded).
+
+    `Task.numpy_batch` computes the same in plain numpy: the oracle of `batch`.
+    """
+
+    @njit(cache=True, error_model="numpy")
+    def block(lo, m, x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated,
+              truncated, steps_out, done_out, flags):  # pragma: no cover - compiled
+        """Copies lo … lo + m − 1 (a function of its own: numba compiles the body of a `prange` loop with arrays of
+        unknown layout, which the compiler does not vectorise)."""
+        # States are columns (q1, q2, v1, v2 rows), worked on in a block-sized scratch, so each loop over a block's
+        # copies but the last is flat arithmetic on contiguous rows with one job per loop: the compiler
+        # vectorises it. (Loops count j from 0, so numba knows the indices are not negative.)
+        state, entries = np.empty((5, BLOCK)), np.empty((obs.shape[1], BLOCK))  # q1, q2, v1, v2, force
+        for r in range(4):
+            for j in range(m):
+                state[r, j] = x[r, lo + j]
+        for j in range(m):
+            state[4, j] = held_force(u[lo + j, 0], row(gain, lo + j), limit)[0]
+        for _ in range(substeps):
+            for j in range(m):
+                state[0, j], state[1, j], state[2, j], state[3, j] = rk4_components(
+                    vdot, state[0, j], state[1, j], state[2, j], state[3, j], state[4, j], row(c, lo + j), h, 1
+                )
+        for r in range(4):  # copies done last step start over from x (their start state): no physics
+            for j in range(m):
+                state[r, j] = select(done[lo + j], x[r, lo + j], state[r, j])
+                out[r, lo + j] = state[r, j]
+        for j in range(m):
+            q1, q2, v1, v2 = state[0, j], state[1, j], state[2, j], state[3, j]
+            values = observe(q1, q2, v1, v2)
+            for e in range(len(values)):  # a constant count: unrolled
+                entries[e, j] = values[e]
+            reward[lo + j], terminated[lo + j] = outcome(q1, q2, v1, v2, row(k, lo + j))
+        for j in range(m):
+            i = lo + j
+            steps_out[i], reward[i], terminated[i], truncated[i] = next_step(
+                done[i], steps[i], max_steps, reward[i], terminated[i]
+            )
+            done_out[i] = terminated[i] | truncated[i]
+        for j in range(m):
+            i = lo + j
+            alive = done[i] ^ True
+            finite = held_force(u[i, 0], 1.0, limit)[1]
+            inside = within_bounds(state[0, j], state[1, j], state[2, j], state[3, j])
+            bad_action, unbounded = alive & (finite ^ True), alive & (inside ^ True)
+            flags[i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
+        for j in range(m):  # observations are rows, as Gymnasium hands them out
+            for e in range(obs.shape[1]):
+                obs[lo + j, e] = entries[e, j]
+
+    @njit(cache=True, parallel=True, error_model="numpy")
+    def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated, truncated,
+              steps_out, done_out, flags):  # pragma: no cover - compiled
+        n = x.shape[1]
+        for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
+            lo = b * BLOCK
+            block(lo, min(BLOCK, n - lo), x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs,
+                  reward, terminated, truncated, steps_out, done_out, flags)
+
+    @njit(cache=True, error_model="numpy")
+    def one(x, force, c, k, h, substeps, out):  # pragma: no cover - compiled
+        q1, q2, v1, v2 = rk4_components(vdot, x[0], x[1], x[2], x[3], force, c, h, substeps)
+        out[0], out[1], out[2], out[3] = q1, q2, v1, v2
+        entries = observe(q1, q2, v1, v2)
+        obs = np.empty(len(entries), dtype=np.float32)
+        for j in range(len(entries)):
+            obs[j] = entries[j]
+        reward, terminated = outcome(q1, q2, v1, v2, k)
+        return obs, reward, terminated, within_bounds(q1, q2, v1, v2)
+
+    return batch, one
 
 
 class Task(ABC):
@@ -117,20 +223,65 @@ class Task(ABC):
         """
         return self.components(x)[1][1]
 
-    def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:
-        """One compiled pass over the batch: next states (N, 4), observations, rewards and terminations."""
-        n = len(x)
-        out, obs = np.empty((n, 4)), np.empty((n, self.obs_dim), dtype=np.float32)
-        reward, terminated = np.empty(n), np.empty(n, dtype=np.bool_)
-        k = self.kernel
+    @cached_property
+    def tables(self) -> tuple:
+        """(c, k): the closed form's and the outcome's constants as the compiled steps take them, tuples of floats
+        when shared by every copy (so a loop over copies reads no memory for them), (N, K) tables per copy."""
+        return tuple(tuple(map(float, t[0])) if len(t) == 1 else t for t in (self.kernel.table, self.task_table))
+
+    def step_batch(self, x, u, gain, done, steps, max_steps: int, threads: int | None = None, limit=None) -> tuple:
+        """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N) (copies
+        `done` last step hold their new start state), actions u (N, 1) clipped to ±limit (default u_limit) and
+        scaled by `gain` (a float, or (N,) per copy), the step counts (N,), max_steps < 0 for no limit. Returns
+        (x (4, N), obs, reward, terminated, truncated, steps, done, flags), flags per copy as in `fused_kernels`;
+        the inputs are not changed."""
+        n = x.shape[1]
+        out, obs = np.empty((4, n)), np.empty((n, self.obs_dim), dtype=np.float32)
+        reward, terminated, truncated = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+        steps_out, done_out, flags = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.bool_), np.empty(n, np.uint8)
+        (c, k), kernel = self.tables, self.kernel
+        limit = self.u_limit if limit is None else float(limit)
         with parallel_threads(n, threads):
-            self.compiled_batch(x, force, k.table, self.task_table, k.h, k.substeps, out, obs, reward, terminated)
-        return out, obs, reward, terminated
+            self.compiled_batch(
+                x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps),
+                out, obs, reward, terminated, truncated, steps_out, done_out, flags,
+            )
+        return out, obs, reward, terminated, truncated, steps_out, done_out, flags
+
+    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, limit=None) -> tuple:
+        """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`): its
+        oracle, and the baseline of `scripts/bench_envs.py`."""
+        limit = self.u_limit if limit is None else float(limit)
+        with np.errstate(over="ignore", invalid="ignore"):
+            force, finite = held_force(u[:, 0], np.asarray(gain, dtype=np.float64), limit)
+            rows = np.where(done[:, None], x.T, self.kernel.numpy(x.T, force))
+            obs, (reward, terminated) = self.observe(rows), self.components(rows)[1]
+            reward = np.broadcast_to(reward, (len(rows),)).astype(np.float64)
+            steps_out, reward, terminated, truncated = next_step(done, steps, max_steps, reward, terminated)
+            inside = within_bounds(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+        alive = ~done
+        flags = np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)
+        out = np.ascontiguousarray(rows.T)
+        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, flags.astype(np.uint8)
+
+    def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:
+        """RK4, observation and outcome of every state x (N, 4) under forces (N,) as given (no clipping), compiled:
+        (next states (N, 4), observations, rewards, terminations)."""
+        n = len(x)
+        u = np.ascontiguousarray(np.asarray(force, dtype=np.float64).reshape(n, 1))
+        done, steps = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int64)
+        columns = np.ascontiguousarray(np.asarray(x, dtype=np.float64).T)
+        out, obs, reward, terminated = self.step_batch(columns, u, 1.0, done, steps, -1, threads, np.inf)[:4]
+        return np.ascontiguousarray(out.T), obs, reward, terminated
 
     def step_one(self, x: np.ndarray, force: float) -> tuple:
         """One compiled step of one state (shared parameters): next state (4,), observation, reward, terminated."""
-        k = self.kernel
-        return self.compiled_step(x, force, k.table[0], self.task_table[0], k.h, k.substeps)
+        out, k = np.empty(4), self.kernel
+        obs, reward, terminated, _ = self.compiled_step(
+            np.ascontiguousarray(x, dtype=np.float64), float(force), k.table[0], self.task_table[0], k.h, k.substeps,
+            out,
+        )
+        return out, obs, reward, terminated
 
     def start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n start states (n, 4): hanging rest (swing-up) or upright (balance), plus uniform noise on q and v."""

@@ -31,9 +31,9 @@ from gymnasium.vector.utils import batch_space
 from underact.envs.acrobot import AcrobotTask
 from underact.envs.base import action_box, observation_box
 from underact.envs.cartpole import CartPoleTask
-from underact.envs.task import MAX_SPEED, Task, real_array
+from underact.envs.task import BAD_ACTION, MAX_SPEED, Task, next_step, real_array
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
-from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
+from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
 
 def _count(num_envs) -> int:
@@ -45,18 +45,23 @@ def _count(num_envs) -> int:
 
 
 def next_step_flags(steps, done, reward, terminated, max_episode_steps):
-    """Gymnasium's next-step autoreset bookkeeping for N copies: a copy done last step was reset by this step, so its
-    reward is 0 and neither flag is set (`reward`, `terminated` are changed in place). Returns the step counts, the
-    truncation flags and which copies are done now."""
-    steps = np.where(done, 0, steps + 1)
-    truncated = steps >= max_episode_steps if max_episode_steps is not None else np.zeros(len(steps), dtype=bool)
-    reward[done] = 0.0
-    terminated[done] = False
-    truncated[done] = False
+    """Gymnasium's next-step autoreset bookkeeping for N copies (`underact.envs.task.next_step`, the compiled
+    environments' rule) in numpy: a copy done last step was reset by this step, so its reward is 0 and neither flag
+    is set (`reward`, `terminated` are changed in place). Returns the step counts, the truncation flags and which
+    copies are done now."""
+    limit = -1 if max_episode_steps is None else max_episode_steps
+    steps, reward[:], terminated[:], truncated = next_step(done, steps, limit, reward, terminated)
     return steps, truncated, terminated | truncated
 
+
+def _columns(states: np.ndarray) -> np.ndarray:
+    """States (N, 4) as the contiguous columns (4, N) the compiled step works on."""
+    return np.ascontiguousarray(states.T)
+
+
 class UnderactVectorEnv(VectorEnv):
-    """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4)."""
+    """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4) (kept as
+    columns (4, N) inside, the layout the compiled step vectorises over)."""
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
@@ -90,7 +95,7 @@ class UnderactVectorEnv(VectorEnv):
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
-        self.actuator_gain = gain[:, None] if gain.ndim else float(gain)  # (N, 1) or a float
+        self.actuator_gain = np.ascontiguousarray(gain) if gain.ndim else float(gain)  # (N,) or a float
         self.width, self.height = int(width), int(height)
         self.dt = task.dt
         self.metadata = {**self.metadata, "render_fps": round(1 / task.dt)}
@@ -98,14 +103,14 @@ class UnderactVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.single_observation_space = observation_box(task)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._x = task.start(np.random.default_rng(0), self.num_envs)
+        self._x = _columns(task.start(np.random.default_rng(0), self.num_envs))  # (4, N): the compiled step's layout
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         self._done = np.zeros(self.num_envs, dtype=bool)
 
     @property
     def state(self) -> np.ndarray:
         """States (N, 4) float64: q then v per copy."""
-        return self._x.copy()
+        return np.ascontiguousarray(self._x.T)
 
     @property
     def system(self) -> Task:
@@ -116,12 +121,12 @@ class UnderactVectorEnv(VectorEnv):
         """All copies from the task's start distribution, or from `options["state"]`: (4,) for all or (N, 4)."""
         super().reset(seed=seed)
         if options and "state" in options:
-            self._x = self._check_states(options["state"])
+            self._x = _columns(self._check_states(options["state"]))
         else:
-            self._x = self.task.start(self.np_random, self.num_envs)
+            self._x = _columns(self.task.start(self.np_random, self.num_envs))
         self._steps[:] = 0
         self._done[:] = False
-        return self.task.observe(self._x), {}
+        return self.task.observe(self._x.T), {}
 
     def _check_states(self, states) -> np.ndarray:
         arr = real_array(states, "options['state']")
@@ -133,38 +138,44 @@ class UnderactVectorEnv(VectorEnv):
             raise ValueError("options['state'] must be finite; got NaN or infinite entries")
         return arr
 
-    def _check_actions(self, actions) -> np.ndarray:
-        u = real_array(actions, "actions")
+    def _actions(self, actions) -> np.ndarray:
+        """Actions as a contiguous (N, 1) float32 or float64 array (shape and type checked here, values in the
+        compiled step: non-finite actions of live copies are refused, the rest clipped to ±u_limit)."""
+        u = np.asarray(actions)
+        if u.dtype != np.float32 and u.dtype != np.float64:
+            u = real_array(u, "actions")
         if u.shape not in ((self.num_envs, 1), (self.num_envs,)):
             raise ValueError(f"actions must have shape ({self.num_envs}, 1); got {u.shape}")
-        u = u.reshape(self.num_envs, 1)
-        bad = ~np.isfinite(u[:, 0]) & ~self._done
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"actions must be finite forces; got {u[i, 0]} for env {i}")
-        return np.clip(np.nan_to_num(u), -self.task.u_limit, self.task.u_limit)
+        return np.ascontiguousarray(u.reshape(self.num_envs, 1))
 
     def step(self, actions):
-        u = self._check_actions(actions)
-        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below, as one error
-            x, obs, reward, terminated = self.task.step_all(self._x, (self.actuator_gain * u)[:, 0])
+        u = self._actions(actions)
+        limit = -1 if self.max_episode_steps is None else self.max_episode_steps
         done = self._done
-        if done.any():
-            x[done] = self.task.start(self.np_random, int(done.sum()))
-            obs[done] = self.task.observe(x[done])
-        if not bounded(x):
-            i = first_unbounded(x)
-            t, x0 = self._steps[i] * self.dt, self._x[i]
-            why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
-            raise divergence("analytic", f"{self.task.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
-        self._x = x
-        flags = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
-        self._steps, truncated, self._done = flags
+        if done.any():  # next-step autoreset: these copies start over in this step
+            self._x[:, done] = self.task.start(self.np_random, int(done.sum())).T
+        x, obs, reward, terminated, truncated, steps, self._done, flags = self.task.step_batch(
+            self._x, u, self.actuator_gain, done, self._steps, limit
+        )
+        if flags.any():
+            self._done = done
+            self._refuse(flags, u)
+        self._x, self._steps = x, steps
         return obs, reward, terminated, truncated, {}
+
+    def _refuse(self, flags: np.ndarray, u: np.ndarray):
+        """The one-line error for the first copy the compiled step flagged: a non-finite action, else divergence."""
+        bad = np.flatnonzero(flags & BAD_ACTION)
+        if len(bad):
+            raise ValueError(f"actions must be finite forces; got {u[bad[0], 0]} for env {bad[0]}")
+        i = int(np.flatnonzero(flags)[0])
+        t, x0 = self._steps[i] * self.dt, self._x[:, i]
+        why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
+        raise divergence("analytic", f"{self.task.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
 
     def frames(self) -> np.ndarray:
         """All copies drawn at once: (N, height, width, 3) uint8."""
-        return self.task.render(self._x, self.width, self.height)
+        return self.task.render(self._x.T, self.width, self.height)
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """One (height, width, 3) uint8 frame per copy in `rgb_array` mode, else None."""

@@ -19,9 +19,11 @@ measures. The ceiling is that bandwidth divided by the bytes per agent-step.
     python scripts/bench_agents.py                       # (128, 64), population 64 x 4 episodes, CartPole-v1
     python scripts/bench_agents.py --genome runs/big --no-ray --json out.json
 
-`--mujoco N` measures only the MuJoCo section instead: env steps/s of N copies of `underact/AntDamaged-v0`
-under random actions, in its threaded vector environment (`underact.envs.ant.AntVectorEnv`, 1 thread and
---threads threads) against Gymnasium's one-env-at-a-time loop (`vectorization_mode="sync"`), in one run.
+`--mujoco N` measures only the MuJoCo section instead, N copies of `underact/AntDamaged-v0` in one run, each mode
+timed in turn: physics only (random actions), its threaded vector environment (`underact.envs.ant.AntVectorEnv`,
+1 thread and --threads threads) against Gymnasium's one-env-at-a-time loop (`vectorization_mode="sync"`); and
+with the policy, the trainer's population rollout (N random ABCD_lr individuals, hidden --mujoco-hidden, batched
+between physics steps) against Gymnasium's per-env loop calling a numpy policy per env, one individual at a time.
 
     python scripts/bench_agents.py --mujoco 64 --threads 2 --json ant.json
 """
@@ -204,29 +206,119 @@ def measure(args, net: PlasticNet, hidden: tuple, genomes: np.ndarray, bytes_per
     return row
 
 
-def bench_mujoco(num_envs: int, steps: int, threads: int, repeats: int) -> dict:
-    """Env steps/s of `num_envs` ants (random actions, the same for every mode): Gymnasium's sync loop, and the
-    threaded vector environment with 1 and `threads` threads; the best of `repeats` timings of each."""
-    import underact.envs  # noqa: F401 - registers underact/AntDamaged-v0
+def _per_env_policy_episode(env: gym.Env, net: PlasticNet, genome: np.ndarray, weights: list, seed: int) -> tuple:
+    """(return, env steps) of one individual's episode in its own Gymnasium env, one step at a time: numpy
+    forward pass and ABCD_lr update per layer (as `_reference_agent`), `weights` [out, in] per layer updated in
+    place."""
+    coeffs = []
+    for layer, shape in enumerate(net.shapes):
+        blocks = [b for b in net.layout() if b.layer == layer]
+        coeffs.append([genome[b.offset : b.offset + shape[0] * shape[1]].reshape(shape) for b in blocks])
+    obs, _ = env.reset(seed=seed)
+    ret, steps, done = 0.0, 0, False
+    while not done:
+        pre = obs.astype(np.float32)
+        for w, (a, b, c, d, eta) in zip(weights, coeffs, strict=True):
+            post = np.tanh(w @ pre)
+            w += eta * (a * np.outer(post, pre) + b * pre[None, :] + c * post[:, None] + d)
+            pre = post
+        obs, r, term, trunc, _ = env.step(to_actions(pre[None, :], env.action_space)[0])
+        ret, steps, done = ret + float(r), steps + 1, term or trunc
+    return ret, steps
 
-    env_id = "underact/AntDamaged-v0"
-    modes = {"gymnasium sync": ("sync", {}), "ours, 1 thread": ("vector_entry_point", {"threads": 1})}
-    if threads > 1:
-        modes[f"ours, {threads} threads"] = ("vector_entry_point", {"threads": threads})
+
+def bench_mujoco(num_envs: int, steps: int, threads: int, repeats: int, hidden: tuple, scale: float) -> dict:
+    """Env steps/s of `num_envs` ants (`steps`-step episodes), the modes timed in turn `repeats` times (best kept),
+    so that a busy machine slows them alike.
+
+    Physics only (the same random actions for every mode): Gymnasium's sync loop, and the threaded vector
+    environment with 1 and `threads` threads. With the policy (the trainer's population rollout): `num_envs`
+    random ABCD_lr genomes (std `scale`, hidden `hidden`), one episode each, counting the steps of live agents:
+    Gymnasium's per-env loop, one individual after another in one env with a numpy policy per step, against
+    `PopulationEvaluator` (the batched fused kernel between physics steps of the threaded vector environment,
+    one kernel thread as in training) with 1 and `threads` threads. Both draw the same fresh weights and start
+    states, so their mean returns agree up to float32 rounding grown by the chaotic dynamics."""
+    from underact.envs.ant import ENV_ID
+
+    kernels.use_threads(1)
+    torch.set_num_threads(1)
+    limit = {"max_episode_steps": steps}
+    thread_counts = sorted({1, threads})
+    # physics only
+    envs = {"gymnasium sync": gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="sync", **limit)}
+    for t in thread_counts:
+        name = f"ours, {t} thread{'s' * (t > 1)}"
+        envs[name] = gym.make_vec(
+            ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point", threads=t, **limit
+        )
     actions = np.random.default_rng(0).uniform(-1, 1, (steps, num_envs, 8)).astype(np.float32)
-    rates = {}
-    for name, (mode, kwargs) in modes.items():
-        env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **kwargs)
-        best = np.inf
-        for _ in range(repeats):
+    physics = dict.fromkeys(envs, np.inf)
+    for env in envs.values():  # warm up: compile the step kernel
+        env.reset(seed=0)
+        env.step(actions[0])
+    for _ in range(repeats):
+        for name, env in envs.items():
             env.reset(seed=0)
             start = time.perf_counter()
             for a in actions:
                 env.step(a)
-            best = min(best, time.perf_counter() - start)
+            physics[name] = min(physics[name], time.perf_counter() - start)
+    for env in envs.values():
         env.close()
-        rates[name] = num_envs * steps / best
-    return {"env": env_id, "num_envs": num_envs, "steps": steps, "threads": threads, "env_steps_per_s": rates}
+    # with the policy
+    n_in, n_out = space_sizes(ENV_ID)
+    net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
+    genomes = np.random.default_rng(1).normal(0, scale, (num_envs, net.num_params)).astype(np.float32)
+    terms = net.terms(torch.from_numpy(genomes))
+    single = gym.make(ENV_ID, **limit)
+    env_seed = derived_seed(SEED, GENERATION, 2**31 - 1)
+    lengths: list[int] = []  # episode lengths of the last per-env pass
+
+    def per_env() -> tuple[np.ndarray, int]:
+        gens = [torch.Generator().manual_seed(derived_seed(SEED, GENERATION, k)) for k in range(num_envs)]
+        fresh = [w.numpy() for w in net.initial_weights(terms, gens, 1)]
+        out = [
+            _per_env_policy_episode(single, net, g, [w[k, 0] for w in fresh], env_seed + k)
+            for k, g in enumerate(genomes)
+        ]
+        lengths[:] = [s for _, s in out]
+        return np.array([r for r, _ in out]), sum(lengths)
+
+    runners = {"gymnasium per-env loop": per_env}
+    evaluators = []
+    for t in thread_counts:
+        ev = PopulationEvaluator(EnvSpec(ENV_ID, {**limit, "threads": t}), net, num_envs, 1, SEED)
+        evaluators.append(ev)
+        runners[f"ours, {t} thread{'s' * (t > 1)}"] = lambda ev=ev: ev.evaluate(genomes, 0, GENERATION)
+    policy = dict.fromkeys(runners, 0.0)
+    mean_return = {}
+    for name, run in runners.items():  # warm up: build environments, compile
+        mean_return[name] = float(run()[0].mean())
+    for _ in range(repeats):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            _, n = run()
+            policy[name] = max(policy[name], n / (time.perf_counter() - start))
+    for ev in evaluators:
+        ev.close()
+    single.close()
+    return {
+        "env": ENV_ID,
+        "num_envs": num_envs,
+        "steps": steps,
+        "threads": threads,
+        "cores": len(os.sched_getaffinity(0)),
+        "physics_env_steps_per_s": {name: num_envs * steps / t for name, t in physics.items()},
+        "policy": {
+            "rule": "ABCD_lr",
+            "sizes": net.sizes,
+            "scale": scale,
+            "mean_return": mean_return,
+            # the batch steps every copy until its longest episode ends: the share of those steps that are live
+            "live_share": sum(lengths) / (num_envs * max(lengths)),
+        },
+        "policy_env_steps_per_s": policy,
+    }
 
 
 def main() -> None:
@@ -245,14 +337,33 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.05, help="std of the random genomes")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     ap.add_argument("--mujoco", type=int, metavar="N", help="only the MuJoCo section: N ants (see above)")
-    ap.add_argument("--mujoco-steps", type=int, default=200, help="steps of the MuJoCo section (default 200)")
+    ap.add_argument("--mujoco-steps", type=int, default=200, help="episode length of the MuJoCo section (default 200)")
+    ap.add_argument("--mujoco-hidden", default="32", help="hidden sizes of its policy (default 32, as the experiment)")
     args = ap.parse_args()
     if args.mujoco:
-        r = bench_mujoco(args.mujoco, args.mujoco_steps, args.threads, args.repeats)
-        base = r["env_steps_per_s"]["gymnasium sync"]
-        print(f"{r['env']}  {args.mujoco} copies x {args.mujoco_steps} steps, random actions")
-        for name, rate in r["env_steps_per_s"].items():
-            print(f"   {name:18s} {rate:10.0f} env steps/s   {rate / base:6.2f} x gymnasium sync")
+        hidden = tuple(int(h) for h in args.mujoco_hidden.split(",") if h)
+        r = bench_mujoco(args.mujoco, args.mujoco_steps, args.threads, args.repeats, hidden, args.scale)
+        print(
+            f"{r['env']}  {args.mujoco} copies, {args.mujoco_steps}-step episodes, {r['cores']} cores available, "
+            f"best of {args.repeats}"
+        )
+        for title, key, base in (
+            ("physics only (random actions)", "physics_env_steps_per_s", "gymnasium sync"),
+            (
+                f"with the policy (ABCD_lr {r['policy']['sizes']}, one episode per individual)",
+                "policy_env_steps_per_s",
+                "gymnasium per-env loop",
+            ),
+        ):
+            rates = r[key]
+            print(f"-- {title}")
+            for name, rate in rates.items():
+                ret = f"   mean return {r['policy']['mean_return'][name]:7.1f}" if key.startswith("policy") else ""
+                print(f"   {name:24s} {rate:8.0f} env steps/s   {rate / rates[base]:5.2f} x {base}{ret}")
+        print(
+            f"   (the batch steps every copy until the longest episode ends; {r['policy']['live_share']:.0%} of its "
+            "env steps were those of live agents, the only ones counted)"
+        )
         if args.json:
             args.json.write_text(json.dumps(r, indent=2) + "\n")
         return

@@ -80,13 +80,12 @@ def vector(env_id: str, n: int, steps: int, seed: int, numpy_path: bool = False)
     """Our (or Gymnasium's) native vector env; `numpy_path`: ours stepped by the plain-numpy oracle instead."""
     vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point")
     if numpy_path:
-        system = vec.unwrapped.system
+        task = vec.unwrapped.task
 
-        def step_all(x, force, threads=None):
-            x = system.kernel.numpy(x, force)
-            return x, system.observe(x), system.reward(x), system.terminated(x)
+        def step_batch(x, u, gain, done, steps, max_steps, threads=None, limit=None):
+            return task.numpy_batch(x, u, gain, done, steps, max_steps, limit)
 
-        system.step_all = step_all
+        task.step_batch = step_batch
     vec.reset(seed=seed)
     vec.action_space.seed(seed)
     actions = vec.action_space.sample()

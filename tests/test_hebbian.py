@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from underact.agents.hebbian import RULE_COEFFICIENTS, RULES, PlasticNet
+from underact.agents.hebbian import RULE_COEFFICIENTS, RULES, PlasticNet, torch_uniform
 from underact.agents.rollout import EnvSpec, PopulationEvaluator, derived_seed, to_actions
 
 
@@ -82,12 +82,15 @@ def test_genome_layout_is_layer_then_coefficient_row_major():
         (0, "eta", 32),
         (1, "A", 40),
     ]
-    genome = torch.zeros(1, 60)
+    genome = np.zeros((1, 60), np.float32)
     genome[0, 8 + 1 * 4 + 3] = 7.0  # layer 0, B, row (post) 1, column (pre) 3
     genome[0, 32:40] = 1.0  # η = 1 in layer 0
     terms = net.terms(genome)
-    assert terms[0].b[0, 0, 1, 3].item() == 7.0
-    assert terms[0].b.abs().sum().item() == 7.0
+    assert terms[0].b[0, 0, 1, 3] == 7.0
+    assert np.abs(terms[0].b).sum() == 7.0
+    assert terms[0].b.dtype == np.float32 and terms[0].b.flags.c_contiguous
+    torch_terms = net.terms(torch.from_numpy(genome))  # torch tensors are accepted too
+    np.testing.assert_array_equal(torch_terms[0].b, terms[0].b)
 
 
 def test_norm_scales_each_layer_to_unit_max():
@@ -98,6 +101,57 @@ def test_norm_scales_each_layer_to_unit_max():
     net.step(w, terms, torch.ones(2, 3, 3))
     for layer in w:
         np.testing.assert_allclose(layer.abs().amax(dim=(-2, -1)).numpy(), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2**31 - 1, 2**32 - 1, 2**32 + 7, derived_seed(0, 3, 5)])
+def test_torch_uniform_is_torchs_cpu_generator_bit_for_bit(seed):
+    for n in (1, 17, 624, 625, 5000):  # around the Mersenne Twister's 624-word state
+        expected = torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float32).numpy()
+        np.testing.assert_array_equal(torch_uniform(seed, n), expected)
+    got = torch_uniform(seed, 10_000)
+    assert got.dtype == np.float32 and 0.0 <= got.min() and got.max() < 1.0
+
+
+@pytest.mark.parametrize("rule", ["ABCD_lr", "A"])
+def test_initial_weights_from_seeds_equal_torch_generators(rule):
+    """Integer seeds give, as numpy arrays, exactly the weights torch generators with those seeds give; each
+    individual's layers come from its own stream in turn."""
+    net = PlasticNet((4, 8, 3, 2), rule)
+    terms = net.terms(np.zeros((3, net.num_params), np.float32))
+    seeds = [derived_seed(9, 2, k) for k in range(3)]
+    ours = net.initial_weights(terms, seeds, 5)
+    theirs = net.initial_weights(terms, [torch.Generator().manual_seed(s) for s in seeds], 5)
+    for a, b, (out, inp) in zip(ours, theirs, net.shapes, strict=True):
+        assert isinstance(a, np.ndarray) and isinstance(b, torch.Tensor)
+        assert a.shape == (3, 5, out, inp) and a.dtype == np.float32 and a.flags.c_contiguous
+        np.testing.assert_array_equal(a, b.numpy())
+        assert np.abs(a).max() <= net.init_scale
+    # the old per-layer draws from one generator: layer 0 for every individual, then layer 1, ...
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    for a, (out, inp) in zip(ours, net.shapes, strict=True):
+        old = torch.stack(
+            [torch.rand((5, out, inp), generator=g) * (2 * net.init_scale) - net.init_scale for g in gens]
+        )
+        np.testing.assert_array_equal(a, old.numpy())
+
+
+def test_step_takes_arrays_or_tensors_alike():
+    net = PlasticNet((3, 4, 2), "ABCD_lr")
+    genome = np.random.default_rng(2).normal(size=(2, net.num_params)).astype(np.float32)
+    terms = net.terms(genome)
+    x = np.random.default_rng(3).normal(size=(2, 3, 3)).astype(np.float32)
+    w_np = net.initial_weights(terms, [1, 2], 3)
+    w_t = [torch.from_numpy(w.copy()) for w in w_np]
+    out_np = net.step(w_np, terms, x)
+    out_t = net.step(w_t, terms, torch.from_numpy(x))
+    assert isinstance(out_np, np.ndarray) and isinstance(out_t, torch.Tensor)
+    np.testing.assert_array_equal(out_np, out_t.numpy())
+    for a, b in zip(w_np, w_t, strict=True):
+        np.testing.assert_array_equal(a, b.numpy())  # both updated in place
+    with pytest.raises(ValueError, match="contiguous float32"):
+        net.step([w.astype(np.float64) for w in w_np], terms, x)
+    with pytest.raises(ValueError, match="contiguous float32"):
+        net.step([np.asfortranarray(w) for w in w_np], terms, x)
 
 
 def test_unknown_rule_and_bad_genome_shape_are_rejected():

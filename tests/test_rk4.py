@@ -75,3 +75,49 @@ def test_component_rk4_is_the_rk4_step_tableau():
     for _ in range(3):
         q, v = rk4_step(lambda qs, vs: plant.vdot(qs, vs, u[:, None]), q, v, 0.01)
     np.testing.assert_allclose(comps, np.concatenate([q, v], axis=1), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_whole_compiled_vector_step_matches_its_numpy_oracle(env_id):
+    """Clipping, gains per copy, copies restarting (done), step counts, time limit and flags: compiled == numpy."""
+    n = 700
+    task = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point").unwrapped.task
+    rng = np.random.default_rng(7)
+    x = np.ascontiguousarray(_states(n, 8).T)
+    u = rng.uniform(-3, 3, (n, 1)) * task.u_limit  # most beyond the limit: clipped
+    u[5, 0], u[6, 0], u[7, 0] = np.nan, np.inf, -np.inf  # refused for live copies, ignored for done ones
+    done = rng.random(n) < 0.2
+    done[[5, 7, 9]], done[6] = False, True
+    x[:, 9] = [1e12, 0.0, 0.0, 0.0]  # out of bounds already: flagged unless done
+    steps = rng.integers(0, 500, n)
+    gain = rng.uniform(0.0, 1.5, n)
+    compiled = task.step_batch(x, u.astype(np.float32), gain, done, steps, 500)
+    oracle = task.numpy_batch(x, u.astype(np.float32), gain, done, steps, 500)
+    live = ~done & np.isfinite(u[:, 0])
+    live[9] = False  # a 1e12 rad angle: beyond the polynomial sine's exact range (and flagged)
+    np.testing.assert_allclose(compiled[0][:, live], oracle[0][:, live], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(compiled[0][:, done], x[:, done])  # restarted copies keep their start state
+    other = np.arange(n) != 9
+    np.testing.assert_allclose(compiled[1][other], oracle[1][other], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(compiled[2][other], oracle[2][other], rtol=1e-12, atol=1e-12)  # rewards
+    for got, want in zip(compiled[3:], oracle[3:], strict=True):
+        np.testing.assert_array_equal(got[other], want[other])
+    flags = compiled[-1]
+    assert flags[5] == flags[7] == 1 and flags[6] == 0 and flags[9] == 2  # BAD_ACTION, done, UNBOUNDED
+    assert (compiled[5][done] == 0).all() and (compiled[5][~done] == steps[~done] + 1).all()
+    assert compiled[4][~done].tolist() == (steps[~done] + 1 >= 500).tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cartpole_balance_falls_exactly_when_the_wrapped_angle_exceeds_fall_angle(threads):
+    """The branch-free rule −cos θ < cos(fall_angle) against the wrapped angle itself, far from the boundary."""
+    vec = gym.make_vec("underact/CartPoleBalance-v0", num_envs=1, vectorization_mode="vector_entry_point")
+    task = vec.unwrapped.task
+    theta = np.linspace(-30, 30, 60_001)
+    wrapped = np.abs((theta - np.pi + np.pi) % (2 * np.pi) - np.pi)
+    keep = np.abs(wrapped - task.fall_angle) > 1e-9
+    x = np.stack([np.zeros_like(theta), theta, np.zeros_like(theta), np.zeros_like(theta)], 1)[keep]
+    terminated = task.step_all(x, np.zeros(len(x)), threads=threads)[3]
+    after = task.step_all(x, np.zeros(len(x)), threads=threads)[0][:, 1]  # where the step ended
+    wrapped_after = np.abs((after - np.pi + np.pi) % (2 * np.pi) - np.pi)
+    np.testing.assert_array_equal(terminated, wrapped_after > task.fall_angle)

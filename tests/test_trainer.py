@@ -73,6 +73,31 @@ def test_train_writes_a_run_folder_and_json_summary(tmp_path, capsys):
         assert gif.n_frames > 5
 
 
+_HEAVY_PROBE = """
+import sys
+from underact.cli import main
+assert main(sys.argv[1:]) == 0
+print("heavy:", *[m for m in ("torch", "matplotlib", "matplotlib.figure") if m in sys.modules])
+"""
+
+
+def test_plain_run_and_evaluate_load_neither_torch_nor_matplotlib(tmp_path):
+    """torch (1.5 s) is only for encoders and matplotlib (0.7 s) not at all: fresh weights come from numpy's copy
+    of torch's generator and curve.png from Pillow. The run still writes its curve as a PNG of the figure size."""
+    out = tmp_path / "cp"
+    for args in (
+        ["train", "--env", "CartPole-v1", "--generations", "2", "--out", str(out), *TINY],
+        ["evaluate", str(out), "--episodes", "2", "--render", str(tmp_path / "ep.gif")],
+    ):
+        p = subprocess.run([sys.executable, "-c", _HEAVY_PROBE, *args], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines()[-1] == "heavy:", f"{args[0]} imported {p.stdout.splitlines()[-1]}"
+    from PIL import Image
+
+    with Image.open(out / "curve.png") as png:
+        assert png.format == "PNG" and png.size == (600, 350)
+
+
 def test_resume_after_sigkill_reproduces_the_uninterrupted_rows(tmp_path):
     """Both runs are fresh CLI processes, as a user's are (not this test process, which other tests have used)."""
     args = ["train", "--env", "Pendulum-v1", "--generations", "12", *TINY]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from underact.plants.base import Plant, as_batch
+from underact.plants.trig import sin, sincos
 from underact.terms import ManipulatorTerms
 
 GRAVITY = 9.81
@@ -100,13 +101,14 @@ def make_params(cls, overrides: dict, per_copy: bool = False):
 # --- the closed forms, once ---------------------------------------------------------------------------------
 # Each system's M, Cv and τg are written once, on state components (q1, q2, v1, v2), with the body's constants
 # cached in a tuple `c` (`*_constants`). The same functions serve a float, numpy arrays (a batch, or per-copy
-# constants as arrays) and, registered with numba by `underact.simulate.rk4`, the compiled step kernels.
+# constants as arrays) and, registered with numba by `underact.simulate.rk4`, the compiled step kernels, where
+# `sincos` and `sin` (`underact.plants.trig`) become a polynomial the compiler vectorises over copies.
 
 
 def solve2(m11, m12, m22, r1, r2):
     """The 2 × 2 symmetric system [[m11, m12], [m12, m22]] a = r, solved with the explicit inverse."""
-    det = m11 * m22 - m12 * m12
-    return (m22 * r1 - m12 * r2) / det, (m11 * r2 - m12 * r1) / det
+    inv_det = 1.0 / (m11 * m22 - m12 * m12)  # one division: the slowest instruction of the vectorised RK4
+    return (m22 * r1 - m12 * r2) * inv_det, (m11 * r2 - m12 * r1) * inv_det
 
 
 def acrobot_constants(p: AcrobotParams) -> tuple:
@@ -125,9 +127,10 @@ def acrobot_terms(q1, q2, v1, v2, c):
     τg = [−m1 g lc1 s1 − m2 g (l1 s1 + lc2 s12),  −m2 g lc2 s12]
     """
     I2, M11_0, h, g1, g2 = c[0], c[1], c[2], c[3], c[4]
-    hc2, hs2 = h * np.cos(q2), h * np.sin(q2)
-    tg2 = -g2 * np.sin(q1 + q2)
-    return M11_0 + 2.0 * hc2, I2 + hc2, I2, -hs2 * v2 * (2.0 * v1 + v2), hs2 * v1 * v1, tg2 - g1 * np.sin(q1), tg2
+    s2, c2 = sincos(q2)
+    hc2, hs2 = h * c2, h * s2
+    tg2 = -g2 * sin(q1 + q2)
+    return M11_0 + 2.0 * hc2, I2 + hc2, I2, -hs2 * v2 * (2.0 * v1 + v2), hs2 * v1 * v1, tg2 - g1 * sin(q1), tg2
 
 
 def acrobot_vdot(q1, q2, v1, v2, u, c):
@@ -146,8 +149,8 @@ def cartpole_terms(x, theta, xd, thetad, c):
 
     M = [[mc + mp, mp l cos θ], [mp l cos θ, mp l²]],   Cv = [−mp l sin θ θ̇², 0],   τg = [0, −mp g l sin θ]
     """
-    s = np.sin(theta)
-    return c[0], c[2] * np.cos(theta), c[1], -c[2] * s * thetad * thetad, 0.0, 0.0, -c[3] * s
+    s, cos_theta = sincos(theta)
+    return c[0], c[2] * cos_theta, c[1], -c[2] * s * thetad * thetad, 0.0, 0.0, -c[3] * s
 
 
 def cartpole_vdot(x, theta, xd, thetad, u, c):
@@ -163,13 +166,15 @@ def pendulum_constants(p: PendulumParams) -> tuple:
 
 def pendulum_vdot(theta, thetad, u, c):
     """Tedrake ch. 2: θ̈ = (−m g l sin θ − b θ̇ + u) / (m l²); M = m l², Cv = 0, τg = −m g l sin θ, B = 1."""
-    return (-c[1] * np.sin(theta) - c[2] * thetad + u) / c[0]
+    return (-c[1] * sin(theta) - c[2] * thetad + u) / c[0]
 
 
 def acrobot_points(l1, l2, q1, q2) -> tuple:
     """Forward kinematics: elbow (x, y) and tip (x, y) in metres from the shoulder, y up; q = 0 hangs down."""
-    elbow_x, elbow_y = l1 * np.sin(q1), -l1 * np.cos(q1)
-    return elbow_x, elbow_y, elbow_x + l2 * np.sin(q1 + q2), elbow_y - l2 * np.cos(q1 + q2)
+    s1, c1 = sincos(q1)
+    s12, c12 = sincos(q1 + q2)
+    elbow_x, elbow_y = l1 * s1, -l1 * c1
+    return elbow_x, elbow_y, elbow_x + l2 * s12, elbow_y - l2 * c12
 
 
 def pole_tip(length, x, theta) -> tuple:

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
+from numba import types
+from numba.extending import overload, register_jitable
 
 from underact.plants.analytic import (
     acrobot_constants,
@@ -29,6 +30,8 @@ from underact.plants.analytic import (
     cartpole_vdot,
     solve2,
 )
+from underact.plants.trig import select
+from underact.simulate.divergence import MAX_STATE
 
 #: Batches at least this large run on every numba thread; smaller ones on one (the launch would cost more).
 PARALLEL_MIN = 1024
@@ -64,9 +67,41 @@ def rk4_components(vdot, q1, q2, v1, v2, u, c, h, substeps):
     return q1, q2, v1, v2
 
 
-# The Python functions stay as they are; compiled callers get a compiled copy.
-for function in (solve2, acrobot_terms, acrobot_vdot, cartpole_terms, cartpole_vdot, rk4_components):
+def row(table, i):
+    """Copy i's constants: `table[i]` of a per-copy (N, K) table; a shared table (a tuple, or a float) as it is.
+
+    Compiled kernels pass shared constants as a tuple of floats, so the loop over copies reads no memory for them
+    and the compiler vectorises it; per-copy constants are rows of the table."""
+    return table if isinstance(table, (tuple, float)) else table[i]
+
+
+@overload(row)
+def _row_compiled(table, i):
+    if isinstance(table, (types.BaseTuple, types.Float)):
+        return lambda table, i: table
+    return lambda table, i: table[i]
+
+
+def held_force(u, gain, limit):
+    """The force an action commands: gain · u clipped to ±limit; a NaN or infinite action commands 0 (the
+    environments refuse those before they matter). Returns (force, finite)."""
+    finite = (u - u) == 0.0  # False for NaN and ±inf
+    return gain * np.minimum(np.maximum(select(finite, u, 0.0), -limit), limit), finite
+
+
+def within_bounds(q1, q2, v1, v2):
+    """The divergence rule (`underact.simulate.divergence.bounded`) on one state's components: all finite, at most
+    MAX_STATE in magnitude (a NaN fails every comparison)."""
+    return (abs(q1) <= MAX_STATE) & (abs(q2) <= MAX_STATE) & (abs(v1) <= MAX_STATE) & (abs(v2) <= MAX_STATE)
+
+
+# The Python functions stay as they are; compiled callers get a compiled copy. The RK4 is inlined in numba's IR, so
+# a loop over copies is one flat body the compiler can vectorise (LLVM's inliner leaves a call this large alone);
+# the smaller functions it calls are inlined by LLVM (inlining them in the IR too multiplies compile time).
+for function in (solve2, held_force, within_bounds):
     register_jitable(function)
+for function in (acrobot_terms, acrobot_vdot, cartpole_terms, cartpole_vdot, rk4_components):
+    register_jitable(inline="always")(function)
 
 
 #: Per system: its closed form and the constants it reads.
@@ -82,9 +117,12 @@ def table(constants: tuple) -> np.ndarray:
 @contextmanager
 def parallel_threads(n: int, threads: int | None = None):
     """numba runs the next kernel on `threads` threads (default: all from `PARALLEL_MIN` copies on, else one)."""
-    if threads is None:
-        threads = numba.get_num_threads() if n >= PARALLEL_MIN else 1
     before = numba.get_num_threads()
+    if threads is None:
+        threads = before if n >= PARALLEL_MIN else 1
+    if threads == before:  # nothing to change (setting the count costs microseconds per step)
+        yield
+        return
     numba.set_num_threads(threads)
     try:
         yield
