@@ -60,60 +60,55 @@ def fused_kernels(vdot, observe, outcome):
     `Task.numpy_batch` computes the same in plain numpy: the oracle of `batch`.
     """
 
-    @njit(cache=True, error_model="numpy")
-    def block(lo, m, x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated,
-              truncated, steps_out, done_out, flags):  # pragma: no cover - compiled
-        """Copies lo … lo + m − 1 (a function of its own: numba compiles the body of a `prange` loop with arrays of
-        unknown layout, which the compiler does not vectorise)."""
-        # States are columns (q1, q2, v1, v2 rows), worked on in a block-sized scratch, so each loop over a block's
-        # copies but the last is flat arithmetic on contiguous rows with one job per loop: the compiler
-        # vectorises it. (Loops count j from 0, so numba knows the indices are not negative.)
-        state, entries = np.empty((5, BLOCK)), np.empty((obs.shape[1], BLOCK))  # q1, q2, v1, v2, force
-        for r in range(4):
-            for j in range(m):
-                state[r, j] = x[r, lo + j]
-        for j in range(m):
-            state[4, j] = held_force(u[lo + j, 0], row(gain, lo + j), limit)[0]
-        for _ in range(substeps):
-            for j in range(m):
-                state[0, j], state[1, j], state[2, j], state[3, j] = rk4_components(
-                    vdot, state[0, j], state[1, j], state[2, j], state[3, j], state[4, j], row(c, lo + j), h, 1
-                )
-        for r in range(4):  # copies done last step start over from x (their start state): no physics
-            for j in range(m):
-                state[r, j] = select(done[lo + j], x[r, lo + j], state[r, j])
-                out[r, lo + j] = state[r, j]
-        for j in range(m):
-            q1, q2, v1, v2 = state[0, j], state[1, j], state[2, j], state[3, j]
-            values = observe(q1, q2, v1, v2)
-            for e in range(len(values)):  # a constant count: unrolled
-                entries[e, j] = values[e]
-            reward[lo + j], terminated[lo + j] = outcome(q1, q2, v1, v2, row(k, lo + j))
-        for j in range(m):
-            i = lo + j
-            steps_out[i], reward[i], terminated[i], truncated[i] = next_step(
-                done[i], steps[i], max_steps, reward[i], terminated[i]
-            )
-            done_out[i] = terminated[i] | truncated[i]
-        for j in range(m):
-            i = lo + j
-            alive = done[i] ^ True
-            finite = held_force(u[i, 0], 1.0, limit)[1]
-            inside = within_bounds(state[0, j], state[1, j], state[2, j], state[3, j])
-            bad_action, unbounded = alive & (finite ^ True), alive & (inside ^ True)
-            flags[i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
-        for j in range(m):  # observations are rows, as Gymnasium hands them out
-            for e in range(obs.shape[1]):
-                obs[lo + j, e] = entries[e, j]
-
     @njit(cache=True, parallel=True, error_model="numpy")
     def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated, truncated,
               steps_out, done_out, flags):  # pragma: no cover - compiled
         n = x.shape[1]
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
-            lo = b * BLOCK
-            block(lo, min(BLOCK, n - lo), x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs,
-                  reward, terminated, truncated, steps_out, done_out, flags)
+            m = min(BLOCK, n - b * BLOCK)
+            # Unsigned indices: numba wraps negative indices around, and the check on every signed index whose
+            # sign it cannot prove (a prange chunk's) keeps the compiler from vectorising the loops (2x slower).
+            lo, m = np.uint64(b * BLOCK), np.uint64(m)
+            # States are columns (q1, q2, v1, v2 rows), worked on in a block-sized scratch, so each loop over a block's
+            # copies but the last is flat arithmetic on contiguous rows with one job per loop: the compiler
+            # vectorises it.
+            state, entries = np.empty((5, BLOCK)), np.empty((obs.shape[1], BLOCK))  # q1, q2, v1, v2, force
+            for r in range(4):
+                for j in range(m):
+                    state[r, j] = x[r, lo + j]
+            for j in range(m):
+                state[4, j] = held_force(u[lo + j, 0], row(gain, lo + j), limit)[0]
+            for _ in range(substeps):
+                for j in range(m):
+                    state[0, j], state[1, j], state[2, j], state[3, j] = rk4_components(
+                        vdot, state[0, j], state[1, j], state[2, j], state[3, j], state[4, j], row(c, lo + j), h, 1
+                    )
+            for r in range(4):  # copies done last step start over from x (their start state): no physics
+                for j in range(m):
+                    state[r, j] = select(done[lo + j], x[r, lo + j], state[r, j])
+                    out[r, lo + j] = state[r, j]
+            for j in range(m):
+                q1, q2, v1, v2 = state[0, j], state[1, j], state[2, j], state[3, j]
+                values = observe(q1, q2, v1, v2)
+                for e in range(len(values)):  # a constant count: unrolled
+                    entries[e, j] = values[e]
+                reward[lo + j], terminated[lo + j] = outcome(q1, q2, v1, v2, row(k, lo + j))
+            for j in range(m):
+                i = lo + j
+                steps_out[i], reward[i], terminated[i], truncated[i] = next_step(
+                    done[i], steps[i], max_steps, reward[i], terminated[i]
+                )
+                done_out[i] = terminated[i] | truncated[i]
+            for j in range(m):
+                i = lo + j
+                alive = done[i] ^ True
+                finite = held_force(u[i, 0], 1.0, limit)[1]
+                inside = within_bounds(state[0, j], state[1, j], state[2, j], state[3, j])
+                bad_action, unbounded = alive & (finite ^ True), alive & (inside ^ True)
+                flags[i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
+            for j in range(m):  # observations are rows, as Gymnasium hands them out
+                for e in range(obs.shape[1]):
+                    obs[lo + j, e] = entries[e, j]
 
     @njit(cache=True, error_model="numpy")
     def one(x, force, c, k, h, substeps, out):  # pragma: no cover - compiled
