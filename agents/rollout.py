@@ -209,7 +209,13 @@ class PopulationEvaluator:
         batch = np.arange(p)  # individuals of the slice still in the batched arrays
         rows: slice | np.ndarray = mine  # their environment copies, in the same order
         steps = 0
+        # Environments that can leave copies alone (`underact.envs.ant.AntVectorEnv.idle`) spend no physics on
+        # finished episodes nor on other slices' copies; the returns do not change (they are never read).
+        idle = np.ones(env.num_envs, dtype=bool) if hasattr(env, "idle") else None
         while not done.all():
+            if idle is not None:
+                idle[mine] = done
+                env.idle = idle
             x = np.asarray(obs[rows], dtype=np.float32).reshape(len(batch), e, -1)
             out = net.step_arrays(weights, coefficients, np.ascontiguousarray(x))
             actions[rows] = to_actions(out.reshape(len(batch) * e, -1), space)

@@ -239,23 +239,33 @@ class AntVectorEnv(VectorEnv):
             mujoco.mj_step(m, d, nstep=FRAME_SKIP)
             mujoco.mj_rnePostConstraint(m, d)
 
+    #: Copies the next steps leave alone, (N,) bool or None: set by a population rollout for the copies whose
+    #: episodes it no longer reads (`underact.agents.rollout`), so no physics is spent on them. An idle copy is
+    #: neither stepped nor reset; it reports its last observation, reward 0 and no flags, and resumes (resetting
+    #: first if its episode had ended) once it is no longer idle.
+    idle: np.ndarray | None = None
+
     def step(self, actions):
         a = np.asarray(actions)
         if a.dtype.kind != "f":
             a = a.astype(np.float64)
         if a.shape != (self.num_envs, self.model.nu):
             raise ValueError(f"actions must have shape ({self.num_envs}, {self.model.nu}); got {a.shape}")
-        done = self._done
-        bad = ~np.isfinite(a).all(axis=1) & ~done
+        idle = np.zeros(self.num_envs, dtype=bool) if self.idle is None else np.asarray(self.idle, dtype=bool)
+        if idle.shape != (self.num_envs,):
+            raise ValueError(f"idle must be None or {self.num_envs} booleans; got shape {idle.shape}")
+        done = self._done & ~idle
+        bad = ~np.isfinite(a).all(axis=1) & ~done & ~idle
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"actions must be finite; got {a[i]} for env {i}")
-        a = np.where(done[:, None], 0.0, a)
+        skip = done | idle
+        a = np.where(skip[:, None], 0.0, a)
         x_before = np.array([d.xpos[1, 0] for d in self.datas])
         if self._pool is None:
-            self._simulate(self._slices[0], a, done)
+            self._simulate(self._slices[0], a, skip)
         else:
-            list(self._pool.map(lambda s: self._simulate(s, a, done), self._slices))
+            list(self._pool.map(lambda s: self._simulate(s, a, skip), self._slices))
         x_after = np.array([d.xpos[1, 0] for d in self.datas])
         for i in np.flatnonzero(done):
             self._reset_copy(int(i))
@@ -270,8 +280,9 @@ class AntVectorEnv(VectorEnv):
         reward = (x_after - x_before) / self.dt + HEALTHY_REWARD * healthy
         reward -= CTRL_COST_WEIGHT * np.square(a).sum(axis=1) + contact_cost  # in the actions' dtype, as Ant-v5
         terminated = ~healthy
-        flags = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
-        self._steps, truncated, self._done = flags
+        steps, truncated, now_done = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
+        reward[idle], terminated[idle], truncated[idle] = 0.0, False, False
+        self._steps, self._done = np.where(idle, self._steps, steps), np.where(idle, self._done, now_done)
         return self._obs(qpos, qvel, cfrc), reward, terminated, truncated, {}
 
     def close_extras(self, **kwargs: Any) -> None:

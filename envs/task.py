@@ -32,6 +32,23 @@ BLOCK = 256
 BAD_ACTION, UNBOUNDED = 1, 2
 
 
+# SplitMix64's output function (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014)
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@register_jitable
+def counter_uniform(key, copy, episode, component):
+    """A uniform number in [0, 1) that depends only on (key, copy, episode, component) (uint64 scalars or arrays;
+    copy < 2³², episode < 2³⁰): SplitMix64's output function of key + counter·φ. Copies restarting inside the
+    compiled step draw their start states from it, so no copy waits on Python and any thread gets the same."""
+    counter = (episode << np.uint64(34)) | (copy << np.uint64(2)) | component
+    z = key + counter * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @register_jitable
 def next_step(done, steps, max_steps, reward, terminated):
     """Gymnasium's next-step autoreset for one copy (or arrays of them): a copy done last step is reset by this
@@ -46,13 +63,14 @@ def fused_kernels(vdot, observe, outcome):
     """The compiled steps of one system's environments, built around its closed form `vdot` and its `observe` and
     `outcome` (numba-registered functions of the state components):
 
-    - `batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated, truncated,
-      steps_out, done_out, flags)`: the vector environments' whole step for N copies, states as columns x (4, N)
-      (RK4, observation, outcome,
+    - `batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
+      terminated, truncated, steps_out, done_out, episodes_out, flags)`: the vector environments' whole step for N
+      copies, states as columns x (4, N) (RK4, observation, outcome,
       the divergence rule and the autoreset bookkeeping of `next_step`), blocks of copies in parallel. Actions u
       (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples or floats when shared,
-      per-copy tables otherwise (`underact.simulate.rk4.row`). A copy `done` last step keeps its state x (the
-      caller has put its new start state there) and reports reward 0, no flags. Each copy is computed alone, so
+      per-copy tables otherwise (`underact.simulate.rk4.row`). A copy `done` last step starts its next episode
+      instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key, copy, its episode
+      count, component)` give its start state; it reports reward 0 and no flags. Each copy is computed alone, so
       the result is bitwise the same for any thread count. `flags` gets `BAD_ACTION` | `UNBOUNDED` per live copy.
     - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
       returns (observation float32, reward, terminated, bounded).
@@ -61,8 +79,8 @@ def fused_kernels(vdot, observe, outcome):
     """
 
     @njit(cache=True, parallel=True, error_model="numpy")
-    def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, out, obs, reward, terminated, truncated,
-              steps_out, done_out, flags):  # pragma: no cover - compiled
+    def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
+              terminated, truncated, steps_out, done_out, episodes_out, flags):  # pragma: no cover - compiled
         n = x.shape[1]
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
             m = min(BLOCK, n - b * BLOCK)
@@ -83,10 +101,12 @@ def fused_kernels(vdot, observe, outcome):
                     state[0, j], state[1, j], state[2, j], state[3, j] = rk4_components(
                         vdot, state[0, j], state[1, j], state[2, j], state[3, j], state[4, j], row(c, lo + j), h, 1
                     )
-            for r in range(4):  # copies done last step start over from x (their start state): no physics
+            for r in range(4):  # copies done last step start over: restart centre + uniform noise, no physics
                 for j in range(m):
-                    state[r, j] = select(done[lo + j], x[r, lo + j], state[r, j])
-                    out[r, lo + j] = state[r, j]
+                    i = lo + j
+                    noise = 2.0 * counter_uniform(key, i, np.uint64(episodes[i]), np.uint64(r)) - 1.0
+                    state[r, j] = select(done[i], restart[r] + restart[4] * noise, state[r, j])
+                    out[r, i] = state[r, j]
             for j in range(m):
                 q1, q2, v1, v2 = state[0, j], state[1, j], state[2, j], state[3, j]
                 values = observe(q1, q2, v1, v2)
@@ -99,6 +119,7 @@ def fused_kernels(vdot, observe, outcome):
                     done[i], steps[i], max_steps, reward[i], terminated[i]
                 )
                 done_out[i] = terminated[i] | truncated[i]
+                episodes_out[i] = episodes[i] + done[i]
             for j in range(m):
                 i = lo + j
                 alive = done[i] ^ True
@@ -224,40 +245,57 @@ class Task(ABC):
         when shared by every copy (so a loop over copies reads no memory for them), (N, K) tables per copy."""
         return tuple(tuple(map(float, t[0])) if len(t) == 1 else t for t in (self.kernel.table, self.task_table))
 
-    def step_batch(self, x, u, gain, done, steps, max_steps: int, threads: int | None = None, limit=None) -> tuple:
-        """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N) (copies
-        `done` last step hold their new start state), actions u (N, 1) clipped to ±limit (default u_limit) and
-        scaled by `gain` (a float, or (N,) per copy), the step counts (N,), max_steps < 0 for no limit. Returns
-        (x (4, N), obs, reward, terminated, truncated, steps, done, flags), flags per copy as in `fused_kernels`;
-        the inputs are not changed."""
+    @property
+    def restart(self) -> tuple:
+        """(q1, q2, v1, v2, noise): the start distribution's centre and half-width (see `start`)."""
+        q0 = self.q_rest if self.goal == "swingup" else self.upright
+        return float(q0[0]), float(q0[1]), 0.0, 0.0, self.reset_noise
+
+    def step_batch(
+        self, x, u, gain, done, steps, max_steps: int, key, episodes, threads: int | None = None, limit=None
+    ) -> tuple:
+        """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N), actions
+        u (N, 1) clipped to ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), the step
+        counts (N,), max_steps < 0 for no limit; copies `done` last step restart from the start distribution
+        (noise from `counter_uniform(key, copy, episodes[copy], ·)`). Returns (x (4, N), obs, reward, terminated,
+        truncated, steps, done, episodes, flags), flags per copy as in `fused_kernels`; the inputs are not
+        changed."""
         n = x.shape[1]
         out, obs = np.empty((4, n)), np.empty((n, self.obs_dim), dtype=np.float32)
         reward, terminated, truncated = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
         steps_out, done_out, flags = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.bool_), np.empty(n, np.uint8)
+        episodes_out = np.empty(n, dtype=np.int64)
         (c, k), kernel = self.tables, self.kernel
         limit = self.u_limit if limit is None else float(limit)
         with parallel_threads(n, threads):
             self.compiled_batch(
-                x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps),
-                out, obs, reward, terminated, truncated, steps_out, done_out, flags,
+                x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps), self.restart,
+                np.uint64(key), episodes, out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out,
+                flags,
             )
-        return out, obs, reward, terminated, truncated, steps_out, done_out, flags
+        return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags
 
-    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, limit=None) -> tuple:
-        """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`): its
-        oracle, and the baseline of `scripts/bench_envs.py`."""
+    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None) -> tuple:
+        """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`,
+        `counter_uniform`): its oracle, and the baseline of `scripts/bench_envs.py`."""
         limit = self.u_limit if limit is None else float(limit)
+        n, restart = len(done), np.array(self.restart)
+        copies = np.arange(n, dtype=np.uint64)[:, None]
+        components = np.arange(4, dtype=np.uint64)[None]
+        noise = 2.0 * counter_uniform(np.uint64(key), copies, episodes.astype(np.uint64)[:, None], components) - 1.0
         with np.errstate(over="ignore", invalid="ignore"):
             force, finite = held_force(u[:, 0], np.asarray(gain, dtype=np.float64), limit)
-            rows = np.where(done[:, None], x.T, self.kernel.numpy(x.T, force))
+            rows = np.where(done[:, None], restart[:4] + restart[4] * noise, self.kernel.numpy(x.T, force))
             obs, (reward, terminated) = self.observe(rows), self.components(rows)[1]
             reward = np.broadcast_to(reward, (len(rows),)).astype(np.float64)
             steps_out, reward, terminated, truncated = next_step(done, steps, max_steps, reward, terminated)
             inside = within_bounds(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
         alive = ~done
         flags = np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)
-        out = np.ascontiguousarray(rows.T)
-        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, flags.astype(np.uint8)
+        out, episodes_out = np.ascontiguousarray(rows.T), episodes + done
+        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, episodes_out, flags.astype(
+            np.uint8
+        )
 
     def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:
         """RK4, observation and outcome of every state x (N, 4) under forces (N,) as given (no clipping), compiled:
@@ -266,7 +304,7 @@ class Task(ABC):
         u = np.ascontiguousarray(np.asarray(force, dtype=np.float64).reshape(n, 1))
         done, steps = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.int64)
         columns = np.ascontiguousarray(np.asarray(x, dtype=np.float64).T)
-        out, obs, reward, terminated = self.step_batch(columns, u, 1.0, done, steps, -1, threads, np.inf)[:4]
+        out, obs, reward, terminated = self.step_batch(columns, u, 1.0, done, steps, -1, 0, steps, threads, np.inf)[:4]
         return np.ascontiguousarray(out.T), obs, reward, terminated
 
     def step_one(self, x: np.ndarray, force: float) -> tuple:

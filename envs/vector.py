@@ -106,6 +106,9 @@ class UnderactVectorEnv(VectorEnv):
         self._x = _columns(task.start(np.random.default_rng(0), self.num_envs))  # (4, N): the compiled step's layout
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         self._done = np.zeros(self.num_envs, dtype=bool)
+        # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
+        # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
+        self._key, self._episodes = 0, np.zeros(self.num_envs, dtype=np.int64)
 
     @property
     def state(self) -> np.ndarray:
@@ -124,8 +127,10 @@ class UnderactVectorEnv(VectorEnv):
             self._x = _columns(self._check_states(options["state"]))
         else:
             self._x = _columns(self.task.start(self.np_random, self.num_envs))
+        self._key = int(self.np_random.integers(0, 2**63))
         self._steps[:] = 0
         self._done[:] = False
+        self._episodes[:] = 0
         return self.task.observe(self._x.T), {}
 
     def _check_states(self, states) -> np.ndarray:
@@ -151,16 +156,12 @@ class UnderactVectorEnv(VectorEnv):
     def step(self, actions):
         u = self._actions(actions)
         limit = -1 if self.max_episode_steps is None else self.max_episode_steps
-        done = self._done
-        if done.any():  # next-step autoreset: these copies start over in this step
-            self._x[:, done] = self.task.start(self.np_random, int(done.sum())).T
-        x, obs, reward, terminated, truncated, steps, self._done, flags = self.task.step_batch(
-            self._x, u, self.actuator_gain, done, self._steps, limit
+        x, obs, reward, terminated, truncated, steps, done, episodes, flags = self.task.step_batch(
+            self._x, u, self.actuator_gain, self._done, self._steps, limit, self._key, self._episodes
         )
         if flags.any():
-            self._done = done
             self._refuse(flags, u)
-        self._x, self._steps = x, steps
+        self._x, self._steps, self._done, self._episodes = x, steps, done, episodes
         return obs, reward, terminated, truncated, {}
 
     def _refuse(self, flags: np.ndarray, u: np.ndarray):

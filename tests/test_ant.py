@@ -158,3 +158,29 @@ def test_population_slices_match_the_whole_population():
     finally:
         evaluator.close()
     np.testing.assert_array_equal(whole, np.concatenate(parts))
+
+
+def test_idle_copies_are_left_alone_and_the_others_do_not_notice():
+    """`AntVectorEnv.idle` (used by population rollouts for finished episodes): an idle copy neither moves nor
+    resets and reports reward 0; the other copies step exactly as without it; it resumes when no longer idle."""
+    n, seed = 3, 5
+    plain = gym.make_vec(ENV_ID, n, "vector_entry_point", threads=2, **TINY)
+    lazy = gym.make_vec(ENV_ID, n, "vector_entry_point", threads=2, **TINY)
+    plain.reset(seed=seed)
+    obs0, _ = lazy.reset(seed=seed)
+    actions = np.random.default_rng(1).uniform(-1, 1, (6, n, 8))
+    lazy.unwrapped.idle = np.array([False, True, False])
+    for a in actions[:3]:
+        want = plain.step(a)
+        got = lazy.step(a)
+        for i in (0, 2):
+            np.testing.assert_array_equal(got[0][i], want[0][i])
+            assert (got[1][i], got[2][i], got[3][i]) == (want[1][i], want[2][i], want[3][i])
+        np.testing.assert_array_equal(got[0][1], obs0[1])
+        assert (got[1][1], got[2][1], got[3][1]) == (0.0, False, False)
+    lazy.unwrapped.idle = None
+    obs, reward, *_ = lazy.step(actions[3])
+    assert not np.array_equal(obs[1], obs0[1]) and reward[1] != 0.0
+    with pytest.raises(ValueError, match="idle must be None or 3 booleans"):
+        lazy.unwrapped.idle = np.zeros(2, dtype=bool)
+        lazy.step(actions[4])

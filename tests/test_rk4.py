@@ -91,12 +91,17 @@ def test_the_whole_compiled_vector_step_matches_its_numpy_oracle(env_id):
     x[:, 9] = [1e12, 0.0, 0.0, 0.0]  # out of bounds already: flagged unless done
     steps = rng.integers(0, 500, n)
     gain = rng.uniform(0.0, 1.5, n)
-    compiled = task.step_batch(x, u.astype(np.float32), gain, done, steps, 500)
-    oracle = task.numpy_batch(x, u.astype(np.float32), gain, done, steps, 500)
+    key, episodes = 12345, rng.integers(0, 1000, n)
+    compiled = task.step_batch(x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
+    oracle = task.numpy_batch(x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
     live = ~done & np.isfinite(u[:, 0])
     live[9] = False  # a 1e12 rad angle: beyond the polynomial sine's exact range (and flagged)
     np.testing.assert_allclose(compiled[0][:, live], oracle[0][:, live], rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(compiled[0][:, done], x[:, done])  # restarted copies keep their start state
+    # restarted copies: the same start states as the oracle's, inside the start distribution's box
+    np.testing.assert_array_equal(compiled[0][:, done], oracle[0][:, done])
+    centre, noise = np.array(task.restart[:4]), task.restart[4]
+    assert np.all(np.abs(compiled[0][:, done] - centre[:, None]) <= noise)
+    np.testing.assert_array_equal(compiled[7], episodes + done)
     other = np.arange(n) != 9
     np.testing.assert_allclose(compiled[1][other], oracle[1][other], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(compiled[2][other], oracle[2][other], rtol=1e-12, atol=1e-12)  # rewards
@@ -105,6 +110,7 @@ def test_the_whole_compiled_vector_step_matches_its_numpy_oracle(env_id):
     flags = compiled[-1]
     assert flags[5] == flags[7] == 1 and flags[6] == 0 and flags[9] == 2  # BAD_ACTION, done, UNBOUNDED
     assert (compiled[5][done] == 0).all() and (compiled[5][~done] == steps[~done] + 1).all()
+    assert not compiled[3][done].any() and (compiled[2][done] == 0).all()
     assert compiled[4][~done].tolist() == (steps[~done] + 1 >= 500).tolist()
 
 
@@ -121,3 +127,23 @@ def test_cartpole_balance_falls_exactly_when_the_wrapped_angle_exceeds_fall_angl
     after = task.step_all(x, np.zeros(len(x)), threads=threads)[0][:, 1]  # where the step ended
     wrapped_after = np.abs((after - np.pi + np.pi) % (2 * np.pi) - np.pi)
     np.testing.assert_array_equal(terminated, wrapped_after > task.fall_angle)
+
+
+def test_restart_noise_is_uniform_and_independent_of_copy_and_episode():
+    """counter_uniform (the in-kernel start-state noise): moments and correlations of U(0, 1), for copy/episode
+    neighbours too, compiled equal to numpy bit for bit."""
+    from underact.envs.task import counter_uniform
+
+    copies, episodes = np.meshgrid(np.arange(2000, dtype=np.uint64), np.arange(50, dtype=np.uint64))
+    u = counter_uniform(np.uint64(7), copies, episodes, np.uint64(1))
+    assert 0.0 <= u.min() and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.005 and abs(u.var() - 1 / 12) < 0.002
+    assert abs(np.corrcoef(u[:, :-1].ravel(), u[:, 1:].ravel())[0, 1]) < 0.02  # neighbouring copies
+    assert abs(np.corrcoef(u[:-1].ravel(), u[1:].ravel())[0, 1]) < 0.02  # successive episodes
+    counts = np.histogram(u, bins=20, range=(0, 1))[0]
+    assert counts.min() > 0.9 * u.size / 20 and counts.max() < 1.1 * u.size / 20
+
+    import numba
+
+    compiled = numba.njit(lambda k, c, e, r: counter_uniform(k, c, e, r))
+    assert compiled(np.uint64(7), np.uint64(1999), np.uint64(49), np.uint64(1)) == u[49, 1999]
