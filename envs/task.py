@@ -19,7 +19,16 @@ from numba.extending import register_jitable
 
 from underact.plants.trig import select
 from underact.render import Scene, View, draw_capsules
-from underact.simulate.rk4 import Kernel, held_force, parallel_threads, rk4_components, row, table, within_bounds
+from underact.simulate.rk4 import (
+    PARALLEL_MIN,
+    Kernel,
+    held_force,
+    parallel_threads,
+    rk4_components,
+    row,
+    table,
+    within_bounds,
+)
 
 TASKS = ("swingup", "balance")
 #: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `Task.terminated`).
@@ -70,7 +79,8 @@ def fused_kernels(vdot, observe, outcome):
       (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples or floats when shared,
       per-copy tables otherwise (`underact.simulate.rk4.row`). A copy `done` last step starts its next episode
       instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key, copy, its episode
-      count, component)` give its start state; it reports reward 0 and no flags. Each copy is computed alone, so
+      count, component)` give its start state; it reports reward 0 and no flags. Returns how many copies it flagged.
+      Each copy is computed alone, so
       the result is bitwise the same for any thread count. `flags` gets `BAD_ACTION` | `UNBOUNDED` per live copy.
     - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
       returns (observation float32, reward, terminated, bounded).
@@ -81,7 +91,7 @@ def fused_kernels(vdot, observe, outcome):
     @njit(cache=True, parallel=True, error_model="numpy")
     def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
               terminated, truncated, steps_out, done_out, episodes_out, flags):  # pragma: no cover - compiled
-        n = x.shape[1]
+        n, flagged = x.shape[1], 0
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
             m = min(BLOCK, n - b * BLOCK)
             # Unsigned indices: numba wraps negative indices around, and the check on every signed index whose
@@ -127,9 +137,14 @@ def fused_kernels(vdot, observe, outcome):
                 inside = within_bounds(state[0, j], state[1, j], state[2, j], state[3, j])
                 bad_action, unbounded = alive & (finite ^ True), alive & (inside ^ True)
                 flags[i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
+            in_block = 0
+            for j in range(m):
+                in_block += flags[lo + j] != 0
+            flagged += in_block
             for j in range(m):  # observations are rows, as Gymnasium hands them out
                 for e in range(obs.shape[1]):
                     obs[lo + j, e] = entries[e, j]
+        return flagged
 
     @njit(cache=True, error_model="numpy")
     def one(x, force, c, k, h, substeps, out):  # pragma: no cover - compiled
@@ -245,7 +260,7 @@ class Task(ABC):
         when shared by every copy (so a loop over copies reads no memory for them), (N, K) tables per copy."""
         return tuple(tuple(map(float, t[0])) if len(t) == 1 else t for t in (self.kernel.table, self.task_table))
 
-    @property
+    @cached_property
     def restart(self) -> tuple:
         """(q1, q2, v1, v2, noise): the start distribution's centre and half-width (see `start`)."""
         q0 = self.q_rest if self.goal == "swingup" else self.upright
@@ -258,22 +273,23 @@ class Task(ABC):
         u (N, 1) clipped to ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), the step
         counts (N,), max_steps < 0 for no limit; copies `done` last step restart from the start distribution
         (noise from `counter_uniform(key, copy, episodes[copy], ·)`). Returns (x (4, N), obs, reward, terminated,
-        truncated, steps, done, episodes, flags), flags per copy as in `fused_kernels`; the inputs are not
-        changed."""
+        truncated, steps, done, episodes, flags, flagged): flags per copy as in `fused_kernels`, flagged their
+        count; the inputs are not changed."""
         n = x.shape[1]
-        out, obs = np.empty((4, n)), np.empty((n, self.obs_dim), dtype=np.float32)
-        reward, terminated, truncated = np.empty(n), np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-        steps_out, done_out, flags = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.bool_), np.empty(n, np.uint8)
-        episodes_out = np.empty(n, dtype=np.int64)
+        out, obs, reward = np.empty((4, n)), np.empty((n, self.obs_dim), dtype=np.float32), np.empty(n)
+        terminated, truncated, done_out = np.empty((3, n), np.bool_)  # rows of one block: fewer allocations
+        (steps_out, episodes_out), flags = np.empty((2, n), np.int64), np.empty(n, np.uint8)
         (c, k), kernel = self.tables, self.kernel
         limit = self.u_limit if limit is None else float(limit)
-        with parallel_threads(n, threads):
-            self.compiled_batch(
-                x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps), self.restart,
+        args = (x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps), self.restart,
                 np.uint64(key), episodes, out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out,
-                flags,
-            )
-        return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags
+                flags)
+        if threads is None and n >= PARALLEL_MIN:  # every thread (the context manager costs a microsecond)
+            flagged = self.compiled_batch(*args)
+        else:
+            with parallel_threads(n, threads):
+                flagged = self.compiled_batch(*args)
+        return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags, flagged
 
     def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None) -> tuple:
         """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`,
@@ -293,8 +309,9 @@ class Task(ABC):
         alive = ~done
         flags = np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)
         out, episodes_out = np.ascontiguousarray(rows.T), episodes + done
-        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, episodes_out, flags.astype(
-            np.uint8
+        flags = flags.astype(np.uint8)
+        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, episodes_out, flags, int(
+            np.count_nonzero(flags)
         )
 
     def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:

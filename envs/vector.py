@@ -156,10 +156,10 @@ class UnderactVectorEnv(VectorEnv):
     def step(self, actions):
         u = self._actions(actions)
         limit = -1 if self.max_episode_steps is None else self.max_episode_steps
-        x, obs, reward, terminated, truncated, steps, done, episodes, flags = self.task.step_batch(
+        x, obs, reward, terminated, truncated, steps, done, episodes, flags, flagged = self.task.step_batch(
             self._x, u, self.actuator_gain, self._done, self._steps, limit, self._key, self._episodes
         )
-        if flags.any():
+        if flagged:
             self._refuse(flags, u)
         self._x, self._steps, self._done, self._episodes = x, steps, done, episodes
         return obs, reward, terminated, truncated, {}
