@@ -378,6 +378,7 @@ def main() -> None:
     working_set = 4 * args.population * (4 + args.episodes) * n
     l3 = copy_bandwidth(max(working_set // 2, 1 << 20))
     trained, source = trained_genome(args.env, hidden, args.genome)
+    kernels.use_threads(args.threads)  # again: training the genome here ran the trainer, which sets one thread
     populations = {
         "random": np.random.default_rng(1).normal(0, args.scale, (args.population, net.num_params)).astype(np.float32),
         "trained": np.repeat(trained[None].astype(np.float32), args.population, axis=0),
