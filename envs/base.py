@@ -112,9 +112,7 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = observation_box(task)
         self._x = task.start(np.random.default_rng(0), 1)[0]
         self._steps = 0  # since the last reset, for divergence messages
-        kernel = task.kernel
-        self._step_one = task.compiled_step
-        self._step_constants = (kernel.table[0], task.task_table[0], kernel.h, kernel.substeps)
+        self._step_one, self._step_constants = task.compiled_step, task.one_constants
 
     @property
     def state(self) -> np.ndarray:

@@ -324,20 +324,22 @@ class Task(ABC):
         out, obs, reward, terminated = self.step_batch(columns, u, 1.0, done, steps, -1, 0, steps, threads, np.inf)[:4]
         return np.ascontiguousarray(out.T), obs, reward, terminated
 
+    @cached_property
+    def one_constants(self) -> tuple:
+        """(c, k, h, substeps): what `compiled_step` reads besides the state, the force and the output (shared
+        parameters)."""
+        return self.kernel.table[0], self.task_table[0], self.kernel.h, self.kernel.substeps
+
     def step_one(self, x: np.ndarray, force: float) -> tuple:
         """One compiled step of one state (shared parameters): next state (4,), observation, reward, terminated."""
-        out, k = np.empty(4), self.kernel
-        obs, reward, terminated, _ = self.compiled_step(
-            np.ascontiguousarray(x, dtype=np.float64), float(force), k.table[0], self.task_table[0], k.h, k.substeps,
-            out,
-        )
+        out = np.empty(4)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        obs, reward, terminated, _ = self.compiled_step(x, float(force), *self.one_constants, out)
         return out, obs, reward, terminated
 
     def start(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n start states (n, 4): hanging rest (swing-up) or upright (balance), plus uniform noise on q and v."""
-        q0 = self.q_rest if self.goal == "swingup" else self.upright
-        x0 = np.concatenate([q0, np.zeros(2)])
-        return x0 + rng.uniform(-self.reset_noise, self.reset_noise, size=(n, 4))
+        return np.array(self.restart[:4]) + rng.uniform(-self.reset_noise, self.reset_noise, size=(n, 4))
 
     def render(self, x: np.ndarray, width: int, height: int, fixed_camera: bool = False) -> np.ndarray:
         """Frames (N, height, width, 3) uint8 (`fixed_camera`: the whole scene even if the camera follows)."""

@@ -60,18 +60,10 @@ def _reference_agent(task: tuple) -> tuple[float, int]:
         blocks = [b for b in net.layout() if b.layer == layer]
         coeffs.append([genome[b.offset : b.offset + shape[0] * shape[1]].reshape(shape) for b in blocks])
     env = gym.make(env_id)
-    obs, _ = env.reset(seed=derived_seed(SEED, GENERATION, 2**31 - 1) + k * episodes + e)
-    ret, steps, done = 0.0, 0, False
-    while not done:
-        pre = obs.astype(np.float32)
-        for w, (a, b, c, d, eta) in zip(weights, coeffs, strict=True):
-            post = np.tanh(w @ pre)
-            w += eta * (a * np.outer(post, pre) + b * pre[None, :] + c * post[:, None] + d)
-            pre = post
-        obs, r, term, trunc, _ = env.step(to_actions(pre[None, :], env.action_space)[0])
-        ret, steps, done = ret + float(r), steps + 1, term or trunc
+    seed = derived_seed(SEED, GENERATION, 2**31 - 1) + k * episodes + e
+    result = _per_env_policy_episode(env, net, genome, weights, seed)
     env.close()
-    return ret, steps
+    return result
 
 
 def _timed(evaluate, genomes: np.ndarray, repeats: int) -> tuple[float, float]:
@@ -377,7 +369,11 @@ def main() -> None:
     bytes_per_step = 4 * (4 * n / args.episodes + 2 * n)
     working_set = 4 * args.population * (4 + args.episodes) * n
     l3 = copy_bandwidth(max(working_set // 2, 1 << 20))
-    trained, source = trained_genome(args.env, hidden, args.genome)
+    try:
+        trained, source = trained_genome(args.env, hidden, args.genome)
+        net.terms(trained[None])  # a genome of another network size: one line, not a traceback later
+    except (ValueError, OSError) as exc:
+        ap.error(str(exc))
     kernels.use_threads(args.threads)  # again: training the genome here ran the trainer, which sets one thread
     populations = {
         "random": np.random.default_rng(1).normal(0, args.scale, (args.population, net.num_params)).astype(np.float32),

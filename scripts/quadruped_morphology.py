@@ -201,7 +201,17 @@ def main() -> None:
     ap.add_argument("--no-gif", action="store_true", help="skip the GIF (the weight-norm plot is still drawn)")
     ap.add_argument("--no-record", action="store_true", help=f"do not write {RECORD.name}")
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:  # every run's settings checked before the hour starts: a bad one is one line, exit 2
+        for rule in args.rules:
+            for seed in range(args.seeds):
+                run_config(args, rule, seed).validate()
+        if min(args.seeds, args.episodes, args.steps) < 1:
+            raise ValueError(
+                f"--seeds, --episodes and --steps must be at least 1; got {args.seeds}, {args.episodes}, {args.steps}"
+            )
+        args.out.mkdir(parents=True, exist_ok=True)
+    except (ValueError, OSError) as exc:
+        ap.error(str(exc))
 
     started = time.perf_counter()
     returns: dict[str, dict[str, list[np.ndarray]]] = {r: {b: [] for b in BODIES} for r in args.rules}
