@@ -91,7 +91,7 @@ def fused_kernels(vdot, observe, outcome):
     @njit(cache=True, parallel=True, error_model="numpy")
     def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
               terminated, truncated, steps_out, done_out, episodes_out, flags):  # pragma: no cover - compiled
-        n, flagged = x.shape[1], 0
+        n, flagged, key = x.shape[1], 0, np.uint64(key)
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
             m = min(BLOCK, n - b * BLOCK)
             # Unsigned indices: numba wraps negative indices around, and the check on every signed index whose
@@ -267,23 +267,25 @@ class Task(ABC):
         return float(q0[0]), float(q0[1]), 0.0, 0.0, self.reset_noise
 
     def step_batch(
-        self, x, u, gain, done, steps, max_steps: int, key, episodes, threads: int | None = None, limit=None
+        self, x, u, gain, done, steps, max_steps: int, key, episodes, threads: int | None = None, limit=None,
+        into: tuple | None = None,
     ) -> tuple:
         """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N), actions
         u (N, 1) clipped to ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), the step
         counts (N,), max_steps < 0 for no limit; copies `done` last step restart from the start distribution
-        (noise from `counter_uniform(key, copy, episodes[copy], ·)`). Returns (x (4, N), obs, reward, terminated,
-        truncated, steps, done, episodes, flags, flagged): flags per copy as in `fused_kernels`, flagged their
-        count; the inputs are not changed."""
+        (noise from `counter_uniform(key, copy, episodes[copy], ·)`, key an int in [0, 2⁶³)). Returns (x (4, N),
+        obs, reward, terminated, truncated, steps, done, episodes, flags, flagged): flags per copy as in
+        `fused_kernels`, flagged their count; the inputs are not changed. `into` = (x, steps, done, episodes, flags)
+        of the right shapes and types (`state_buffers`) receives the new state instead of fresh arrays: the vector
+        environments alternate between two such sets; the arrays handed out (obs, reward, flags) are always new."""
         n = x.shape[1]
-        out, obs, reward = np.empty((4, n)), np.empty((n, self.obs_dim), dtype=np.float32), np.empty(n)
-        terminated, truncated, done_out = np.empty((3, n), np.bool_)  # rows of one block: fewer allocations
-        (steps_out, episodes_out), flags = np.empty((2, n), np.int64), np.empty(n, np.uint8)
+        obs, reward = np.empty((n, self.obs_dim), dtype=np.float32), np.empty(n)
+        terminated, truncated = np.empty((2, n), np.bool_)  # rows of one block: fewer allocations
+        out, steps_out, done_out, episodes_out, flags = self.state_buffers(n) if into is None else into
         (c, k), kernel = self.tables, self.kernel
         limit = self.u_limit if limit is None else float(limit)
         args = (x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps), self.restart,
-                np.uint64(key), episodes, out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out,
-                flags)
+                int(key), episodes, out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags)
         if threads is None and n >= PARALLEL_MIN:  # every thread (the context manager costs a microsecond)
             flagged = self.compiled_batch(*args)
         else:
@@ -291,7 +293,13 @@ class Task(ABC):
                 flagged = self.compiled_batch(*args)
         return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags, flagged
 
-    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None) -> tuple:
+    @staticmethod
+    def state_buffers(n: int) -> tuple:
+        """Uninitialised (x (4, n), steps, done, episodes, flags): where `step_batch` writes a step's new state."""
+        (steps, episodes), done, flags = np.empty((2, n), np.int64), np.empty(n, np.bool_), np.empty(n, np.uint8)
+        return np.empty((4, n)), steps, done, episodes, flags
+
+    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None, into=None) -> tuple:
         """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`,
         `counter_uniform`): its oracle, and the baseline of `scripts/bench_envs.py`."""
         limit = self.u_limit if limit is None else float(limit)
@@ -308,9 +316,13 @@ class Task(ABC):
             inside = within_bounds(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
         alive = ~done
         flags = np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)
-        out, episodes_out = np.ascontiguousarray(rows.T), episodes + done
-        flags = flags.astype(np.uint8)
-        return out, obs, reward, terminated, truncated, steps_out, terminated | truncated, episodes_out, flags, int(
+        state = (rows.T, steps_out, terminated | truncated, episodes + done, flags)
+        if into is None:
+            into = self.state_buffers(n)
+        for target, value in zip(into, state, strict=True):
+            target[...] = value
+        out, steps_out, done_out, episodes_out, flags = into
+        return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags, int(
             np.count_nonzero(flags)
         )
 

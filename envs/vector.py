@@ -54,11 +54,6 @@ def next_step_flags(steps, done, reward, terminated, max_episode_steps):
     return steps, truncated, terminated | truncated
 
 
-def _columns(states: np.ndarray) -> np.ndarray:
-    """States (N, 4) as the contiguous columns (4, N) the compiled step works on."""
-    return np.ascontiguousarray(states.T)
-
-
 class UnderactVectorEnv(VectorEnv):
     """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4) (kept as
     columns (4, N) inside, the layout the compiled step vectorises over)."""
@@ -103,12 +98,15 @@ class UnderactVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.single_observation_space = observation_box(task)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._x = _columns(task.start(np.random.default_rng(0), self.num_envs))  # (4, N): the compiled step's layout
-        self._steps = np.zeros(self.num_envs, dtype=np.int64)
-        self._done = np.zeros(self.num_envs, dtype=bool)
+        # The state (x (4, N): the compiled step's layout, step counts, done flags, episode counts) lives in one of
+        # two preallocated sets, and a step writes the new one into the other: no allocation per step.
+        self._buffers = (task.state_buffers(self.num_envs), task.state_buffers(self.num_envs))
+        self._x, self._steps, self._done, self._episodes, _ = self._buffers[0]
+        self._x[:] = task.start(np.random.default_rng(0), self.num_envs).T
+        self._steps[:], self._done[:], self._episodes[:] = 0, False, 0
         # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
         # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
-        self._key, self._episodes = 0, np.zeros(self.num_envs, dtype=np.int64)
+        self._key = 0
 
     @property
     def state(self) -> np.ndarray:
@@ -124,9 +122,9 @@ class UnderactVectorEnv(VectorEnv):
         """All copies from the task's start distribution, or from `options["state"]`: (4,) for all or (N, 4)."""
         super().reset(seed=seed)
         if options and "state" in options:
-            self._x = _columns(self._check_states(options["state"]))
+            self._x[:] = self._check_states(options["state"]).T
         else:
-            self._x = _columns(self.task.start(self.np_random, self.num_envs))
+            self._x[:] = self.task.start(self.np_random, self.num_envs).T
         self._key = int(self.np_random.integers(0, 2**63))
         self._steps[:] = 0
         self._done[:] = False
@@ -156,8 +154,9 @@ class UnderactVectorEnv(VectorEnv):
     def step(self, actions):
         u = self._actions(actions)
         limit = -1 if self.max_episode_steps is None else self.max_episode_steps
+        spare = self._buffers[self._buffers[0][0] is self._x]  # the set that does not hold the current state
         x, obs, reward, terminated, truncated, steps, done, episodes, flags, flagged = self.task.step_batch(
-            self._x, u, self.actuator_gain, self._done, self._steps, limit, self._key, self._episodes
+            self._x, u, self.actuator_gain, self._done, self._steps, limit, self._key, self._episodes, into=spare
         )
         if flagged:
             self._refuse(flags, u)

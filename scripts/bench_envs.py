@@ -82,8 +82,8 @@ def vector(env_id: str, n: int, steps: int, seed: int, numpy_path: bool = False)
     if numpy_path:
         task = vec.unwrapped.task
 
-        def step_batch(x, u, gain, done, steps, max_steps, key, episodes, threads=None, limit=None):
-            return task.numpy_batch(x, u, gain, done, steps, max_steps, key, episodes, limit)
+        def step_batch(x, u, gain, done, steps, max_steps, key, episodes, threads=None, limit=None, into=None):
+            return task.numpy_batch(x, u, gain, done, steps, max_steps, key, episodes, limit, into)
 
         task.step_batch = step_batch
     vec.reset(seed=seed)

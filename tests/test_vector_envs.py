@@ -176,3 +176,28 @@ def test_per_copy_bodies_equal_single_envs_with_those_bodies():
         make_vec("underact/CartPoleBalance-v0", 4, l=lengths)
     with pytest.raises(ValueError, match="vector environment"):
         gym.make("underact/CartPoleBalance-v0", l=lengths)
+
+
+def test_what_a_step_hands_out_is_never_overwritten_by_later_steps():
+    """The env writes its own state into two alternating preallocated sets; observations, rewards and flags handed
+    out are fresh arrays, so a caller may keep them (a replay buffer), and a reset mid-way breaks nothing."""
+    vec = make_vec("underact/CartPoleBalance-v0", 8, max_episode_steps=5)
+    kept, copies = [], []
+    obs, _ = vec.reset(seed=1)
+    for t in range(12):
+        if t == 7:
+            obs, _ = vec.reset(seed=2)
+        step = vec.step(np.full((8, 1), 0.5 if t % 2 else -0.5))
+        kept.append(step[:4])
+        copies.append(tuple(np.copy(a) for a in step[:4]))
+        assert not any(np.shares_memory(a, vec.unwrapped._x) for a in step[:4])
+    for got, was in zip(kept, copies, strict=True):
+        for a, b in zip(got, was, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # The alternating state still steps as the plain-numpy oracle does from the same state.
+    env, u = vec.unwrapped, np.full((8, 1), 0.25)
+    x, done, steps, episodes = env._x.copy(), env._done.copy(), env._steps.copy(), env._episodes.copy()
+    expected = env.task.numpy_batch(x, u, env.actuator_gain, done, steps, 5, env._key, episodes)
+    vec.step(u)
+    np.testing.assert_allclose(env._x, expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(env._steps, expected[5])
