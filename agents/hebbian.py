@@ -202,23 +202,81 @@ class PlasticNet:
         coefficients: list[tuple[np.ndarray, ...]] | None,
         x: np.ndarray,
     ) -> np.ndarray:
-        """`step` on numpy arrays, as rollouts call it every environment step: x [P, E, in] float32 (C order),
-        weights [P, E, out, in] float32 (C order, updated in place), coefficients the layers' `kernel_args` (None
-        for `static`). Returns the output layer's activations [P, E, out].
+        """`step` on numpy arrays: x [P, E, in] float32, weights [P, E, out, in] float32 (C order, updated in
+        place), coefficients the layers' `kernel_args` (None for `static`). Returns the output layer's activations
+        [P, E, out].
 
-        Each layer is one fused sweep (`underact.agents.kernels`, threads set by `kernels.use_threads`).
+        One step of a `PlasticBatch` on copies of the weights, written back with its update applied. Rollouts keep
+        a `PlasticBatch` instead (no copies, each update deferred into the next step's sweep).
         """
-        pre = x
-        for layer, w in enumerate(weights):
-            post = np.empty(w.shape[:3], dtype=np.float32)
-            if coefficients is None:
-                kernels.static_layer(w, pre, post)
+        batch = PlasticBatch(self, weights, coefficients)
+        out = batch.act(x)
+        if self.plastic:
+            for w, new in zip(weights, batch.weights(), strict=True):
+                w[...] = new
+        return out
+
+
+class PlasticBatch:
+    """The networks of P individuals × E episodes during rollouts, in the kernels' layouts
+    (`underact.agents.kernels`).
+
+    Built from weights [P, E, out, in] per layer (`PlasticNet.initial_weights`, copied) and the layers'
+    coefficients (`LayerTerms.kernel_args`, None for `static`). `act(x)` runs one step of every network:
+    observations x [P, E, in] → output activations [P, E, out] (a new array). Each layer's Hebbian update is applied
+    in the next step's sweep over its weights (exactly the eager order's arithmetic on the outputs); with `norm`
+    (which needs the updated weights whole before the next dot product) every update is applied and normalised at
+    once. `keep(mask)` drops individuals; `weights()` gives the weights an eager step would hold now.
+    """
+
+    def __init__(self, net: PlasticNet, weights: list, coefficients: list | None):
+        self.net = net
+        self.columns = [kernels.use_columns(i, o) for o, i in net.shapes]
+        self.w = [kernels.to_layout(np.asarray(w, np.float32), c) for w, c in zip(weights, self.columns, strict=True)]
+        n = len(self.w[0])
+        if coefficients is None:
+            self.co = [np.empty((n, 0, 0, 0), np.float32) for _ in self.w]
+        else:
+            self.co = [kernels.pack_coefficients(*t, c) for t, c in zip(coefficients, self.columns, strict=True)]
+        self.deferred = net.plastic and not net.norm
+        self.last: list | None = None  # per layer, (pre, post) of the last step: its update is pending
+
+    def act(self, x: np.ndarray) -> np.ndarray:
+        """One step: x [P, E, in] (kept: copied) → the output layer's activations [P, E, out]."""
+        pre = np.array(x, dtype=np.float32, order="C", copy=True)
+        p, e = pre.shape[:2]
+        pending, steps = self.last, []
+        for layer, (w, co, columns) in enumerate(zip(self.w, self.co, self.columns, strict=True)):
+            post = np.empty((p, e, self.net.shapes[layer][0]), np.float32)
+            if pending is None:
+                kernels.layer(w, co, pre, post, pre, post, kernels.DOT, columns)
             else:
-                kernels.plastic_layer(w, pre, *coefficients[layer], post)
-                if self.norm:
-                    w /= np.maximum(np.abs(w).max(axis=(-2, -1), keepdims=True), np.float32(1e-12))
+                kernels.layer(w, co, *pending[layer], pre, post, kernels.UPDATE_DOT, columns)
+            if self.net.plastic and not self.deferred:  # update now, then normalise (`norm`)
+                kernels.layer(w, co, pre, post, pre, np.empty_like(post), kernels.UPDATE, columns)
+                w /= np.maximum(np.abs(w).max(axis=(1, 3), keepdims=True), np.float32(1e-12))
+            steps.append((pre, post))
             pre = post
-        return pre
+        self.last = steps if self.deferred else None
+        return pre.copy()
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keeps the individuals where mask [P] is true, in order."""
+        self.w = [w[mask] for w in self.w]
+        self.co = [co[mask] for co in self.co]
+        if self.last is not None:
+            self.last = [(pre[mask], post[mask]) for pre, post in self.last]
+
+    def weights(self) -> list[np.ndarray]:
+        """The weights [P, E, out, in] per layer with every update applied (new arrays)."""
+        out = []
+        for layer, (w, co, columns) in enumerate(zip(self.w, self.co, self.columns, strict=True)):
+            w = w.copy()
+            if self.last is not None:
+                pre, post = self.last[layer]
+                kernels.layer(w, co, pre, post, pre, np.empty_like(post), kernels.UPDATE, columns)
+            out.append(np.ascontiguousarray(kernels.from_layout(w, columns)))
+        return out
 
 
 def torch_uniform(seed: int, n: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Population rollouts: every agent of a population slice steps together in one vector environment.
 
 An agent is (individual p, episode e); agent p·E + e drives environment copy p·E + e. Per environment step
-there is one batched forward pass and Hebbian update for all agents (`PlasticNet.step_arrays`) and one vector
+there is one batched forward pass and Hebbian update for all agents (`PlasticBatch.act`) and one vector
 environment step. Episodes end at different times: each copy's done flag is tracked, its later rewards are
 ignored, and the loop ends when every agent is done (copies that autoreset keep stepping, unused).
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 import gymnasium as gym
 import numpy as np
 
-from underact.agents import kernels
-from underact.agents.hebbian import PlasticNet
+from underact.agents import compiled, kernels
+from underact.agents.hebbian import PlasticBatch, PlasticNet
 
 
 def import_our_envs() -> None:
@@ -172,9 +172,12 @@ def seeds_each_copy(env_id: str) -> bool:
 class PopulationEvaluator:
     """Evaluates genome slices of a population of `total` individuals, `episodes` episodes each."""
 
-    def __init__(self, env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int):
+    def __init__(self, env: EnvSpec, net: PlasticNet, total: int, episodes: int, seed: int, compiled: bool = True):
         self.env_spec, self.net, self.total, self.episodes, self.seed = env, net, total, episodes, seed
         self.native = env.mode() == "native" and not seeds_each_copy(env.env_id)
+        # Our own cart-pole and acrobot play in one compiled call per slice (`underact.agents.compiled`): the same
+        # episodes, exactly, with no Python per step. `compiled=False` keeps the step-by-step path.
+        self.compiled = compiled and self.native and not net.norm
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         kernels.load(net.plastic)
 
@@ -193,8 +196,8 @@ class PopulationEvaluator:
         p, e, net = len(genomes), self.episodes, self.net
         terms = net.terms(genomes)
         seeds = [derived_seed(self.seed, generation, k) for k in range(offset, offset + p)]
-        weights = net.initial_weights(terms, seeds, e)  # [P, E, out, in] per layer
         coefficients = [t.kernel_args for t in terms] if net.plastic else None  # [P, 1, out, in] each
+        weights = net.initial_weights(terms, seeds, e)  # [P, E, out, in] per layer
         env_seed = derived_seed(self.seed, generation, 2**31 - 1)
         if self.native:
             env, first, reset_seed = self._env(self.total * e), offset * e, env_seed
@@ -202,6 +205,9 @@ class PopulationEvaluator:
             env, first, reset_seed = self._env(p * e), 0, env_seed + offset * e
         mine = slice(first, first + p * e)
         obs, _ = env.reset(seed=reset_seed)
+        if self.compiled and compiled.compiled_env(env):
+            return compiled.evaluate(net, weights, coefficients, env, first, e)
+        nets = PlasticBatch(net, weights, coefficients)
         space = env.single_action_space
         actions = idle_action(space, env.num_envs)
         returns = np.zeros(p * e)
@@ -217,7 +223,7 @@ class PopulationEvaluator:
                 idle[mine] = done
                 env.idle = idle
             x = np.asarray(obs[rows], dtype=np.float32).reshape(len(batch), e, -1)
-            out = net.step_arrays(weights, coefficients, np.ascontiguousarray(x))
+            out = nets.act(x)
             actions[rows] = to_actions(out.reshape(len(batch) * e, -1), space)
             obs, reward, terminated, truncated, _ = env.step(actions)
             steps += p * e - int(np.count_nonzero(done))
@@ -227,9 +233,7 @@ class PopulationEvaluator:
             if 4 * np.count_nonzero(running) <= 3 * len(batch):  # drop finished individuals once a quarter are
                 batch = batch[running]
                 rows = first + (batch[:, None] * e + np.arange(e)).ravel()
-                weights = [w[running] for w in weights]
-                if coefficients is not None:
-                    coefficients = [tuple(c[running] for c in layer) for layer in coefficients]
+                nets.keep(running)
         return returns.reshape(p, e), steps
 
 

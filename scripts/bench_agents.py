@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from underact.agents import EnvSpec, PlasticNet, PopulationEvaluator, kernels
+from underact.agents.hebbian import PlasticBatch
 from underact.agents.rollout import derived_seed, space_sizes, to_actions  # seeding and space helpers, not public
 
 SEED, GENERATION = 0, 0
@@ -123,15 +124,14 @@ def real_inputs(env_id: str, net: PlasticNet, genomes: np.ndarray, episodes: int
     """The observations [P, E, in] the population sees over its first `steps` steps (finished copies autoreset)."""
     terms = net.terms(torch.from_numpy(genomes))
     gens = [torch.Generator().manual_seed(derived_seed(SEED, GENERATION, k)) for k in range(len(genomes))]
-    weights = [w.numpy() for w in net.initial_weights(terms, gens, episodes)]
-    coefficients = [t.kernel_args for t in terms]
+    nets = PlasticBatch(net, net.initial_weights(terms, gens, episodes), [t.kernel_args for t in terms])
     env = EnvSpec(env_id).make(len(genomes) * episodes)
     obs, _ = env.reset(seed=SEED)
     seen = []
     for _ in range(steps):
         x = np.ascontiguousarray(obs, dtype=np.float32).reshape(len(genomes), episodes, -1)
         seen.append(x)
-        out = net.step_arrays(weights, coefficients, x)
+        out = nets.act(x)
         obs = env.step(to_actions(out.reshape(len(obs), -1), env.single_action_space))[0]
     env.close()
     return seen
@@ -145,10 +145,10 @@ def kernel_rate(net: PlasticNet, genomes: np.ndarray, episodes: int, inputs: lis
     best = 0.0
     for r in range(repeats + 1):
         gens = [torch.Generator().manual_seed(derived_seed(SEED, GENERATION, k)) for k in range(len(genomes))]
-        weights = [w.numpy() for w in net.initial_weights(terms, gens, episodes)]
+        nets = PlasticBatch(net, net.initial_weights(terms, gens, episodes), coefficients)
         t = time.perf_counter()
         for x in inputs:
-            net.step_arrays(weights, coefficients, x)
+            nets.act(x)
         if r:  # the first pass warms up
             best = max(best, len(inputs) * len(genomes) * episodes / (time.perf_counter() - t))
     return best
