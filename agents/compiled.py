@@ -2,17 +2,17 @@
 
 For `underact/CartPole*` and `underact/Acrobot*` (their native vector environments, analytic backend), one
 numba-compiled kernel runs each individual's E episodes from start to end with no Python per step: the network's
-fused layer kernels (`underact.agents.kernels`, inlined) and the environment's own compiled step (the closed form's
-RK4, observation, reward, termination and divergence rule of `underact.envs.task`) alternate inside it. Individuals
-run in parallel (`prange`), each on its own data: an individual's weights and coefficients (≈ 280 kB at (128, 64))
-stay in its core's L2 cache for its whole episodes, where the step-synchronous rollout must stream the whole
-population's ≈ 18 MB from L3 every step.
+fused layer kernels (`underact.agents.kernels`, called as functions) and the environment's own per-copy step
+(`advance` of `underact.envs.task.fused_kernels`: the closed form's RK4, observation, reward, termination and
+divergence rule) alternate inside it. Individuals run in parallel (`prange`), each on its own data: an
+individual's weights and coefficients (≈ 280 kB at (128, 64)) stay in its core's L2 cache for its whole episodes,
+where the step-synchronous rollout must stream the whole population's ≈ 18 MB from L3 every step.
 
-It plays exactly the episodes `underact.agents.rollout.PopulationEvaluator`'s vector-environment path plays: the
-same start states (the vector environment's reset, made and seeded as there), the same network arithmetic (the same
-inlined layer code), the same physics (the environment's functions, compiled without fast-math as in its kernel),
-the same action mapping and episode ends; returns and step counts agree exactly (tested). A non-finite action or a
-diverging state is refused with the vector environment's own one-line errors.
+It plays the episodes `underact.agents.rollout.PopulationEvaluator`'s vector-environment path plays: the same start
+states (the vector environment's reset, made and seeded as there), the same physics, action mapping and episode ends
+(IEEE arithmetic, no fast-math: equal to the last bit, tested with passive bodies), the same layer code (whose
+vectorised sums may round differently in another context: the networks agree to float32 rounding). A non-finite
+action or a diverging state is refused with the vector environment's own one-line errors.
 """
 
 from __future__ import annotations
@@ -25,41 +25,25 @@ from numba import njit, prange
 from underact.agents import kernels
 from underact.agents.hebbian import PlasticBatch, PlasticNet
 from underact.envs.task import BAD_ACTION, UNBOUNDED
-from underact.simulate.rk4 import held_force, rk4_components, row, within_bounds
+from underact.simulate.rk4 import held_force, row
 
 
 @cache
 def rollout_kernel(system: str):
-    """The compiled rollout for one system ("cartpole" or "acrobot"), built around its environment module's
-    closed form, `observe` and `outcome`."""
+    """The compiled rollout for one system ("cartpole" or "acrobot"), around its environments' per-copy step."""
     if system == "cartpole":
-        from underact.envs.cartpole import observe, outcome
-        from underact.plants.analytic import cartpole_vdot as vdot
+        from underact.envs.cartpole import compiled_advance as advance
     elif system == "acrobot":
-        from underact.envs.acrobot import observe, outcome
-        from underact.plants.analytic import acrobot_vdot as vdot
+        from underact.envs.acrobot import compiled_advance as advance
     else:
         raise ValueError(f"no compiled rollout for system {system!r}")
-    return _build(vdot, observe, outcome)
+    return _build(advance)
 
 
-def _build(vdot, observe, outcome):
-    # The environment's step is compiled on its own, without fast-math (as in the vector environment's kernel:
-    # IEEE arithmetic, NaN checks that hold), and called from the fast-math rollout below.
-    @njit(cache=True, error_model="numpy")
-    def advance(q1, q2, v1, v2, out, low, high, gain, limit, c, k, h, substeps):  # pragma: no cover - compiled
-        # `to_actions` (out + 1 and the halving in float32, as numpy does with a float32 array), then float32
-        action = np.float32(low + np.float64((out + np.float32(1.0)) * np.float32(0.5)) * (high - low))
-        force, finite = held_force(np.float64(action), gain, limit)
-        q1, q2, v1, v2 = rk4_components(vdot, q1, q2, v1, v2, force, c, h, substeps)
-        reward, terminated = outcome(q1, q2, v1, v2, k)
-        return q1, q2, v1, v2, observe(q1, q2, v1, v2), reward, terminated, within_bounds(q1, q2, v1, v2), finite
-
-    @njit(cache=True, error_model="numpy")
-    def look(q1, q2, v1, v2):  # pragma: no cover - compiled
-        return observe(q1, q2, v1, v2)
-
-    @njit(parallel=True, fastmath=False, cache=True, error_model="numpy")
+def _build(advance):
+    # No fast-math here: the action mapping, the force's NaN check and the environment's step (`advance`) keep IEEE
+    # semantics. The layer kernels are called as functions of their own and keep their (limited) fast-math.
+    @njit(parallel=True, cache=True, error_model="numpy")
     def rollout(
         ws,
         cos,
@@ -81,19 +65,14 @@ def _build(vdot, observe, outcome):
         lengths,
         flags,
     ):  # pragma: no cover - compiled
-        """Individual p's episodes e are copies first + p·E + e; x (4, P·E) their start states (their last good
-        state on return); acts[l] (2P, E, size of layer l) two steps' activations per layer (rows p and P + p,
-        alternating); returns, lengths (live steps) and flags (`BAD_ACTION`, `UNBOUNDED`) [P, E] are written."""
+        """Individual p's episodes e are copies first + p·E + e; x (4, P·E) their start states (on return, their
+        last state, or for a refused copy the state before the refused step); acts[l] (2P, E, size of layer l) two
+        steps' activations per layer (rows p and P + p, alternating; acts[0] rows p hold the first observations);
+        returns, lengths (live steps) and flags (`BAD_ACTION`, `UNBOUNDED`) [P, E] are written."""
         n_p, n_e = returns.shape
         n_layers, out = len(ws), len(acts) - 1
         for p in prange(n_p):
             live = np.ones(n_e, dtype=np.bool_)
-            for e in range(n_e):
-                j = p * n_e + e
-                values = look(x[0, j], x[1, j], x[2, j], x[3, j])
-                for m in range(len(values)):
-                    acts[0][p, e, m] = values[m]
-                returns[p, e], lengths[p, e], flags[p, e] = 0.0, 0, 0
             t, running = 0, n_e
             while running > 0:
                 q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)  # this step's activations, the last step's
@@ -131,20 +110,14 @@ def _build(vdot, observe, outcome):
                             acts[0][r, e, m] = acts[0][q, e, m]
                         continue
                     j, i = p * n_e + e, first + p * n_e + e
-                    q1, q2, v1, v2, values, reward, terminated, inside, finite = advance(
-                        x[0, j],
-                        x[1, j],
-                        x[2, j],
-                        x[3, j],
-                        acts[out][q, e, 0],
-                        low,
-                        high,
-                        row(gain, i),
-                        limit,
-                        row(c, i),
-                        row(k, i),
-                        h,
-                        substeps,
+                    # `underact.agents.rollout.to_actions` (out + 1 and the halving in float32, as numpy computes
+                    # them on a float32 array), the float32 action, then the environment's clipping and gain
+                    half = (acts[out][q, e, 0] + np.float32(1.0)) * np.float32(0.5)
+                    force, finite = held_force(
+                        np.float64(np.float32(low + np.float64(half) * (high - low))), row(gain, i), limit
+                    )
+                    q1, q2, v1, v2, values, reward, terminated, inside = advance(
+                        x[0, j], x[1, j], x[2, j], x[3, j], force, row(c, i), row(k, i), h, substeps
                     )
                     if not (finite and inside):  # refused after the kernel; x keeps the state before this step
                         flags[p, e] = (BAD_ACTION if not finite else 0) | (UNBOUNDED if not inside else 0)
@@ -164,26 +137,36 @@ def _build(vdot, observe, outcome):
     return rollout
 
 
-def compiled_env(env) -> bool:
-    """Whether `env` (a vector environment) is one of ours the compiled rollout can play: a native cart-pole or
-    acrobot vector environment with its one-dimensional force action."""
+def compiled_env(env, net: PlasticNet) -> bool:
+    """Whether the compiled rollout can play `net` on `env` (a vector environment): one of our cart-pole or acrobot
+    vector environments itself, with no wrapper in front (a wrapper, e.g. an encoder, changes what the network
+    sees), its observation the network's input and its one force the network's output."""
     from underact.envs.vector import UnderactVectorEnv
 
     inner = env.unwrapped
-    return isinstance(inner, UnderactVectorEnv) and inner.task.name in ("cartpole", "acrobot")
+    return (
+        env is inner
+        and isinstance(inner, UnderactVectorEnv)
+        and inner.task.name in ("cartpole", "acrobot")
+        and net.sizes[0] == inner.task.obs_dim
+        and net.sizes[-1] == 1
+        and not net.norm
+    )
 
 
-def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, first: int, episodes: int):
+def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs, first: int, episodes: int):
     """Returns [P, E] float64 and live agent-steps of P individuals (weights [P, E, out, in] per layer, the
-    layers' `kernel_args` or None for `static`) on copies first … first + P·E − 1 of `env` (one of ours, reset), one
-    compiled call. `net.norm` is not supported (the trainer's evaluator keeps its step-by-step path for it)."""
-    if net.norm:
-        raise ValueError("the compiled rollout does not normalise weights (norm=True); use the step-by-step path")
+    layers' `kernel_args` or None for `static`) on copies first … first + P·E − 1 of `env` (one of ours, just reset
+    and returning observations `obs`), in one compiled call. `net.norm` is not supported (the trainer's evaluator
+    keeps its step-by-step path for it)."""
+    if not compiled_env(env, net):  # the kernel writes observations into the network's input: sizes must agree
+        raise ValueError(f"the compiled rollout cannot play network {net.sizes} (norm={net.norm}) on {env}")
     inner = env.unwrapped
     task = inner.task
     nets = PlasticBatch(net, weights, coefficients)
     p = len(nets.w[0])
     acts = tuple(np.zeros((2 * p, episodes, size), np.float32) for size in net.sizes)
+    acts[0][:p] = np.asarray(obs[first : first + p * episodes], np.float32).reshape(p, episodes, -1)
     x = np.ascontiguousarray(inner._x[:, first : first + p * episodes])
     space = inner.single_action_space
     (c, k), kernel = task.tables, task.kernel

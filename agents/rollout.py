@@ -205,8 +205,8 @@ class PopulationEvaluator:
             env, first, reset_seed = self._env(p * e), 0, env_seed + offset * e
         mine = slice(first, first + p * e)
         obs, _ = env.reset(seed=reset_seed)
-        if self.compiled and compiled.compiled_env(env):
-            return compiled.evaluate(net, weights, coefficients, env, first, e)
+        if self.compiled and compiled.compiled_env(env, net):
+            return compiled.evaluate(net, weights, coefficients, env, obs, first, e)
         nets = PlasticBatch(net, weights, coefficients)
         space = env.single_action_space
         actions = idle_action(space, env.num_envs)

@@ -35,7 +35,7 @@ for function in (acrobot_points, observe, outcome):
     register_jitable(function)
 
 
-compiled_batch, compiled_step = fused_kernels(acrobot_vdot, observe, outcome)
+compiled_batch, compiled_step, compiled_advance = fused_kernels(acrobot_vdot, observe, outcome)
 
 
 class AcrobotTask(Task):
@@ -44,6 +44,7 @@ class AcrobotTask(Task):
     name = "acrobot"
     compiled_batch = staticmethod(compiled_batch)
     compiled_step = staticmethod(compiled_step)
+    compiled_advance = staticmethod(compiled_advance)
     dt = 0.05
     substeps = 2
     obs_dim = 6

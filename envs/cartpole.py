@@ -34,7 +34,7 @@ for function in (observe, outcome):
     register_jitable(function)
 
 
-compiled_batch, compiled_step = fused_kernels(cartpole_vdot, observe, outcome)
+compiled_batch, compiled_step, compiled_advance = fused_kernels(cartpole_vdot, observe, outcome)
 
 
 class CartPoleTask(Task):
@@ -44,6 +44,7 @@ class CartPoleTask(Task):
     name = "cartpole"
     compiled_batch = staticmethod(compiled_batch)
     compiled_step = staticmethod(compiled_step)
+    compiled_advance = staticmethod(compiled_advance)
     dt = 0.02
     substeps = 1
     obs_dim = 5

@@ -84,13 +84,39 @@ def fused_kernels(vdot, observe, outcome):
       the result is bitwise the same for any thread count. `flags` gets `BAD_ACTION` | `UNBOUNDED` per live copy.
     - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
       returns (observation float32, reward, terminated, bounded).
+    - `advance(q1, q2, v1, v2, force, c, k, h, substeps)`: one copy's step on state components, as `one` and the
+      compiled population rollouts (`underact.agents.compiled`) take it: (q1, q2, v1, v2, observation entries,
+      reward, terminated, bounded). Compiled without fast-math, so callers that use it get IEEE arithmetic.
 
     `Task.numpy_batch` computes the same in plain numpy: the oracle of `batch`.
     """
 
     @njit(cache=True, parallel=True, error_model="numpy")
-    def batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
-              terminated, truncated, steps_out, done_out, episodes_out, flags):  # pragma: no cover - compiled
+    def batch(
+        x,
+        u,
+        gain,
+        c,
+        k,
+        h,
+        substeps,
+        limit,
+        done,
+        steps,
+        max_steps,
+        restart,
+        key,
+        episodes,
+        out,
+        obs,
+        reward,
+        terminated,
+        truncated,
+        steps_out,
+        done_out,
+        episodes_out,
+        flags,
+    ):  # pragma: no cover - compiled
         n, flagged, key = x.shape[1], 0, np.uint64(key)
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
             m = min(BLOCK, n - b * BLOCK)
@@ -147,17 +173,22 @@ def fused_kernels(vdot, observe, outcome):
         return flagged
 
     @njit(cache=True, error_model="numpy")
+    def advance(q1, q2, v1, v2, force, c, k, h, substeps):  # pragma: no cover - compiled
+        q1, q2, v1, v2 = rk4_components(vdot, q1, q2, v1, v2, force, c, h, substeps)
+        reward, terminated = outcome(q1, q2, v1, v2, k)
+        return q1, q2, v1, v2, observe(q1, q2, v1, v2), reward, terminated, within_bounds(q1, q2, v1, v2)
+
+    @njit(cache=True, error_model="numpy")
     def one(x, force, c, k, h, substeps, out):  # pragma: no cover - compiled
-        q1, q2, v1, v2 = rk4_components(vdot, x[0], x[1], x[2], x[3], force, c, h, substeps)
-        out[0], out[1], out[2], out[3] = q1, q2, v1, v2
-        entries = observe(q1, q2, v1, v2)
+        out[0], out[1], out[2], out[3], entries, reward, terminated, bounded = advance(
+            x[0], x[1], x[2], x[3], force, c, k, h, substeps
+        )
         obs = np.empty(len(entries), dtype=np.float32)
         for j in range(len(entries)):
             obs[j] = entries[j]
-        reward, terminated = outcome(q1, q2, v1, v2, k)
-        return obs, reward, terminated, within_bounds(q1, q2, v1, v2)
+        return obs, reward, terminated, bounded
 
-    return batch, one
+    return batch, one, advance
 
 
 class Task(ABC):
@@ -267,7 +298,17 @@ class Task(ABC):
         return float(q0[0]), float(q0[1]), 0.0, 0.0, self.reset_noise
 
     def step_batch(
-        self, x, u, gain, done, steps, max_steps: int, key, episodes, threads: int | None = None, limit=None,
+        self,
+        x,
+        u,
+        gain,
+        done,
+        steps,
+        max_steps: int,
+        key,
+        episodes,
+        threads: int | None = None,
+        limit=None,
         into: tuple | None = None,
     ) -> tuple:
         """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N), actions
@@ -284,8 +325,31 @@ class Task(ABC):
         out, steps_out, done_out, episodes_out, flags = self.state_buffers(n) if into is None else into
         (c, k), kernel = self.tables, self.kernel
         limit = self.u_limit if limit is None else float(limit)
-        args = (x, u, gain, c, k, kernel.h, kernel.substeps, limit, done, steps, int(max_steps), self.restart,
-                int(key), episodes, out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags)
+        args = (
+            x,
+            u,
+            gain,
+            c,
+            k,
+            kernel.h,
+            kernel.substeps,
+            limit,
+            done,
+            steps,
+            int(max_steps),
+            self.restart,
+            int(key),
+            episodes,
+            out,
+            obs,
+            reward,
+            terminated,
+            truncated,
+            steps_out,
+            done_out,
+            episodes_out,
+            flags,
+        )
         if threads is None and n >= PARALLEL_MIN:  # every thread (the context manager costs a microsecond)
             flagged = self.compiled_batch(*args)
         else:
@@ -322,8 +386,17 @@ class Task(ABC):
         for target, value in zip(into, state, strict=True):
             target[...] = value
         out, steps_out, done_out, episodes_out, flags = into
-        return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags, int(
-            np.count_nonzero(flags)
+        return (
+            out,
+            obs,
+            reward,
+            terminated,
+            truncated,
+            steps_out,
+            done_out,
+            episodes_out,
+            flags,
+            int(np.count_nonzero(flags)),
         )
 
     def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:

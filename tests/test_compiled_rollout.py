@@ -77,3 +77,27 @@ def test_a_diverging_body_is_refused_as_the_vector_env_refuses_it():
         ev = PopulationEvaluator(spec, net, 1, 1, seed=5, compiled=compiled)
         with pytest.raises(DivergenceError, match=r"cartpole \(env 0\)"):
             ev.evaluate(genomes, 0, 0)
+
+
+def test_a_wrapped_environment_keeps_the_step_by_step_path():
+    """A wrapper (here: only the first two observations, as an encoder's features would be) changes what the
+    network sees: the compiled rollout, which steps the bare environment, must not be used behind it."""
+    from gymnasium.spaces import Box
+    from gymnasium.wrappers.vector import TransformObservation
+
+    from underact.agents.perception.encoded import EncodedEnvSpec
+
+    def first_two(env):
+        space = Box(-np.inf, np.inf, (env.num_envs, 2), np.float32)
+        return TransformObservation(env, lambda obs: obs[:, :2], space)
+
+    net = PlasticNet((2, 8, 1), "ABCD_lr")
+    genomes = np.random.default_rng(4).normal(0, 0.3, (3, net.num_params)).astype(np.float32)
+    results = []
+    for compiled in (True, False):
+        spec = EncodedEnvSpec("underact/CartPoleBalance-v0", {"max_episode_steps": 50}, wrap=first_two)
+        ev = PopulationEvaluator(spec, net, 3, 2, seed=5, compiled=compiled)
+        results.append(ev.evaluate(genomes, 0, 0))
+        ev.close()
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert results[0][1] == results[1][1]
