@@ -39,6 +39,8 @@ MAX_SPEED = 8 * np.pi
 BLOCK = 256
 #: `compiled_batch`'s flags per copy: the action was NaN or infinite; the new state left the bounds.
 BAD_ACTION, UNBOUNDED = 1, 2
+#: Rows of the compiled step's per-copy counts (4, N) int64: step count, episode count, done last step, flags.
+STEPS, EPISODES, DONE, FLAGS = 0, 1, 2, 3
 
 
 # SplitMix64's output function (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014)
@@ -72,16 +74,17 @@ def fused_kernels(vdot, observe, outcome):
     """The compiled steps of one system's environments, built around its closed form `vdot` and its `observe` and
     `outcome` (numba-registered functions of the state components):
 
-    - `batch(x, u, gain, c, k, h, substeps, limit, done, steps, max_steps, restart, key, episodes, out, obs, reward,
-      terminated, truncated, steps_out, done_out, episodes_out, flags)`: the vector environments' whole step for N
-      copies, states as columns x (4, N) (RK4, observation, outcome,
-      the divergence rule and the autoreset bookkeeping of `next_step`), blocks of copies in parallel. Actions u
-      (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples or floats when shared,
-      per-copy tables otherwise (`underact.simulate.rk4.row`). A copy `done` last step starts its next episode
-      instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key, copy, its episode
-      count, component)` give its start state; it reports reward 0 and no flags. Returns how many copies it flagged.
-      Each copy is computed alone, so
-      the result is bitwise the same for any thread count. `flags` gets `BAD_ACTION` | `UNBOUNDED` per live copy.
+    - `batch(x, u, gain, c, k, h, substeps, limit, counts, max_steps, restart, key, out, counts_out, obs, reward,
+      ends)`: the vector environments' whole step for N copies, states as columns x (4, N) and counts (4, N) int64
+      rows `STEPS`, `EPISODES`, `DONE`, `FLAGS` (RK4, observation, outcome, the divergence rule and the autoreset
+      bookkeeping of `next_step`), blocks of copies in parallel; the new state goes to out and counts_out, ends is
+      (terminated, truncated) (2, N). Few arrays, because a parallel launch costs about 0.1 µs per array it passes
+      to its threads. Actions u (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples
+      or floats when shared, per-copy tables otherwise (`underact.simulate.rk4.row`). A copy done last step starts
+      its next episode instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key, copy,
+      its episode count, component)` give its start state; it reports reward 0 and no flags. Returns how many copies
+      it flagged. Each copy is computed alone, so the result is bitwise the same for any thread count. The `FLAGS`
+      row gets `BAD_ACTION` | `UNBOUNDED` per live copy.
     - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
       returns (observation float32, reward, terminated, bounded).
     - `advance(q1, q2, v1, v2, force, c, k, h, substeps)`: one copy's step on state components, as `one` and the
@@ -93,29 +96,7 @@ def fused_kernels(vdot, observe, outcome):
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def batch(
-        x,
-        u,
-        gain,
-        c,
-        k,
-        h,
-        substeps,
-        limit,
-        done,
-        steps,
-        max_steps,
-        restart,
-        key,
-        episodes,
-        out,
-        obs,
-        reward,
-        terminated,
-        truncated,
-        steps_out,
-        done_out,
-        episodes_out,
-        flags,
+        x, u, gain, c, k, h, substeps, limit, counts, max_steps, restart, key, out, counts_out, obs, reward, ends
     ):  # pragma: no cover - compiled
         n, flagged, key = x.shape[1], 0, np.uint64(key)
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
@@ -140,32 +121,33 @@ def fused_kernels(vdot, observe, outcome):
             for r in range(4):  # copies done last step start over: restart centre + uniform noise, no physics
                 for j in range(m):
                     i = lo + j
-                    noise = 2.0 * counter_uniform(key, i, np.uint64(episodes[i]), np.uint64(r)) - 1.0
-                    state[r, j] = select(done[i], restart[r] + restart[4] * noise, state[r, j])
+                    noise = 2.0 * counter_uniform(key, i, np.uint64(counts[EPISODES, i]), np.uint64(r)) - 1.0
+                    state[r, j] = select(counts[DONE, i] != 0, restart[r] + restart[4] * noise, state[r, j])
                     out[r, i] = state[r, j]
             for j in range(m):
                 q1, q2, v1, v2 = state[0, j], state[1, j], state[2, j], state[3, j]
                 values = observe(q1, q2, v1, v2)
                 for e in range(len(values)):  # a constant count: unrolled
                     entries[e, j] = values[e]
-                reward[lo + j], terminated[lo + j] = outcome(q1, q2, v1, v2, row(k, lo + j))
+                reward[lo + j], ends[0, lo + j] = outcome(q1, q2, v1, v2, row(k, lo + j))
             for j in range(m):
                 i = lo + j
-                steps_out[i], reward[i], terminated[i], truncated[i] = next_step(
-                    done[i], steps[i], max_steps, reward[i], terminated[i]
+                done = counts[DONE, i] != 0
+                counts_out[STEPS, i], reward[i], ends[0, i], ends[1, i] = next_step(
+                    done, counts[STEPS, i], max_steps, reward[i], ends[0, i]
                 )
-                done_out[i] = terminated[i] | truncated[i]
-                episodes_out[i] = episodes[i] + done[i]
+                counts_out[DONE, i] = ends[0, i] | ends[1, i]
+                counts_out[EPISODES, i] = counts[EPISODES, i] + done
             for j in range(m):
                 i = lo + j
-                alive = done[i] ^ True
+                alive = counts[DONE, i] == 0
                 finite = held_force(u[i, 0], 1.0, limit)[1]
                 inside = within_bounds(state[0, j], state[1, j], state[2, j], state[3, j])
                 bad_action, unbounded = alive & (finite ^ True), alive & (inside ^ True)
-                flags[i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
+                counts_out[FLAGS, i] = select(bad_action, BAD_ACTION, 0) | select(unbounded, UNBOUNDED, 0)
             in_block = 0
             for j in range(m):
-                in_block += flags[lo + j] != 0
+                in_block += counts_out[FLAGS, lo + j] != 0
             flagged += in_block
             for j in range(m):  # observations are rows, as Gymnasium hands them out
                 for e in range(obs.shape[1]):
@@ -297,32 +279,14 @@ class Task(ABC):
         q0 = self.q_rest if self.goal == "swingup" else self.upright
         return float(q0[0]), float(q0[1]), 0.0, 0.0, self.reset_noise
 
-    def step_batch(
-        self,
-        x,
-        u,
-        gain,
-        done,
-        steps,
-        max_steps: int,
-        key,
-        episodes,
-        threads: int | None = None,
-        limit=None,
-        into: tuple | None = None,
-    ) -> tuple:
-        """The vector environments' whole step, compiled (`fused_kernels`): states as columns x (4, N), actions
-        u (N, 1) clipped to ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), the step
-        counts (N,), max_steps < 0 for no limit; copies `done` last step restart from the start distribution
-        (noise from `counter_uniform(key, copy, episodes[copy], ·)`, key an int in [0, 2⁶³)). Returns (x (4, N),
-        obs, reward, terminated, truncated, steps, done, episodes, flags, flagged): flags per copy as in
-        `fused_kernels`, flagged their count; the inputs are not changed. `into` = (x, steps, done, episodes, flags)
-        of the right shapes and types (`state_buffers`) receives the new state instead of fresh arrays: the vector
-        environments alternate between two such sets; the arrays handed out (obs, reward, flags) are always new."""
+    def step_packed(self, x, counts, u, gain, max_steps: int, key, out, counts_out, threads=None, limit=None) -> tuple:
+        """The vector environments' whole step, compiled (`fused_kernels`' `batch`), on their packed state: states
+        as columns x (4, N), counts (4, N) int64 (rows `STEPS`, `EPISODES`, `DONE`), actions u (N, 1) clipped to
+        ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), max_steps < 0 for no limit; key
+        an int in [0, 2⁶³). The new state goes to out (4, N) and counts_out (4, N) (its `FLAGS` row: `BAD_ACTION` |
+        `UNBOUNDED` per copy). Returns (obs, reward, terminated, truncated, flagged), new arrays."""
         n = x.shape[1]
-        obs, reward = np.empty((n, self.obs_dim), dtype=np.float32), np.empty(n)
-        terminated, truncated = np.empty((2, n), np.bool_)  # rows of one block: fewer allocations
-        out, steps_out, done_out, episodes_out, flags = self.state_buffers(n) if into is None else into
+        obs, reward, ends = np.empty((n, self.obs_dim), np.float32), np.empty(n), np.empty((2, n), np.bool_)
         (c, k), kernel = self.tables, self.kernel
         limit = self.u_limit if limit is None else float(limit)
         args = (
@@ -334,36 +298,39 @@ class Task(ABC):
             kernel.h,
             kernel.substeps,
             limit,
-            done,
-            steps,
+            counts,
             int(max_steps),
             self.restart,
             int(key),
-            episodes,
             out,
+            counts_out,
             obs,
             reward,
-            terminated,
-            truncated,
-            steps_out,
-            done_out,
-            episodes_out,
-            flags,
+            ends,
         )
         if threads is None and n >= PARALLEL_MIN:  # every thread (the context manager costs a microsecond)
             flagged = self.compiled_batch(*args)
         else:
             with parallel_threads(n, threads):
                 flagged = self.compiled_batch(*args)
+        return obs, reward, ends[0], ends[1], flagged
+
+    def step_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, threads=None, limit=None) -> tuple:
+        """`step_packed` on separate arrays (the form of its oracle `numpy_batch`): done, steps, episodes (N,) each.
+        Returns (x (4, N), obs, reward, terminated, truncated, steps, done, episodes, flags, flagged), new arrays;
+        the inputs are not changed."""
+        n = x.shape[1]
+        counts = np.zeros((4, n), np.int64)
+        counts[STEPS], counts[EPISODES], counts[DONE] = steps, episodes, done
+        out, counts_out = np.empty((4, n)), np.empty((4, n), np.int64)
+        obs, reward, terminated, truncated, flagged = self.step_packed(
+            x, counts, u, gain, max_steps, key, out, counts_out, threads, limit
+        )
+        flags = counts_out[FLAGS].astype(np.uint8)
+        steps_out, done_out, episodes_out = counts_out[STEPS], counts_out[DONE].astype(bool), counts_out[EPISODES]
         return out, obs, reward, terminated, truncated, steps_out, done_out, episodes_out, flags, flagged
 
-    @staticmethod
-    def state_buffers(n: int) -> tuple:
-        """Uninitialised (x (4, n), steps, done, episodes, flags): where `step_batch` writes a step's new state."""
-        (steps, episodes), done, flags = np.empty((2, n), np.int64), np.empty(n, np.bool_), np.empty(n, np.uint8)
-        return np.empty((4, n)), steps, done, episodes, flags
-
-    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None, into=None) -> tuple:
+    def numpy_batch(self, x, u, gain, done, steps, max_steps: int, key, episodes, limit=None) -> tuple:
         """`step_batch` in plain numpy (`Kernel.numpy`, the numpy `observe` and `outcome`, `next_step`,
         `counter_uniform`): its oracle, and the baseline of `scripts/bench_envs.py`."""
         limit = self.u_limit if limit is None else float(limit)
@@ -379,13 +346,8 @@ class Task(ABC):
             steps_out, reward, terminated, truncated = next_step(done, steps, max_steps, reward, terminated)
             inside = within_bounds(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
         alive = ~done
-        flags = np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)
-        state = (rows.T, steps_out, terminated | truncated, episodes + done, flags)
-        if into is None:
-            into = self.state_buffers(n)
-        for target, value in zip(into, state, strict=True):
-            target[...] = value
-        out, steps_out, done_out, episodes_out, flags = into
+        flags = (np.where(alive & ~finite, BAD_ACTION, 0) | np.where(alive & ~inside, UNBOUNDED, 0)).astype(np.uint8)
+        out, done_out = np.ascontiguousarray(rows.T), terminated | truncated
         return (
             out,
             obs,
@@ -394,10 +356,18 @@ class Task(ABC):
             truncated,
             steps_out,
             done_out,
-            episodes_out,
+            episodes + done,
             flags,
             int(np.count_nonzero(flags)),
         )
+
+    def numpy_packed(self, x, counts, u, gain, max_steps: int, key, out, counts_out, threads=None, limit=None):
+        """`step_packed` through the plain-numpy oracle (`numpy_batch`): the numpy path of `scripts/bench_envs.py`."""
+        done = counts[DONE] != 0
+        state = self.numpy_batch(x, u, gain, done, counts[STEPS], max_steps, key, counts[EPISODES], limit)
+        out[...] = state[0]
+        counts_out[STEPS], counts_out[DONE], counts_out[EPISODES], counts_out[FLAGS] = state[5], state[6], *state[7:9]
+        return (*state[1:5], state[9])
 
     def step_all(self, x: np.ndarray, force: np.ndarray, threads: int | None = None) -> tuple:
         """RK4, observation and outcome of every state x (N, 4) under forces (N,) as given (no clipping), compiled:

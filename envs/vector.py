@@ -31,7 +31,7 @@ from gymnasium.vector.utils import batch_space
 from underact.envs.acrobot import AcrobotTask
 from underact.envs.base import action_box, observation_box
 from underact.envs.cartpole import CartPoleTask
-from underact.envs.task import BAD_ACTION, MAX_SPEED, Task, next_step, real_array
+from underact.envs.task import BAD_ACTION, FLAGS, MAX_SPEED, STEPS, Task, next_step, real_array
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
 from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
@@ -41,7 +41,6 @@ def _count(num_envs) -> int:
     if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
     return int(num_envs)
-
 
 
 def next_step_flags(steps, done, reward, terminated, max_episode_steps):
@@ -98,12 +97,12 @@ class UnderactVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.single_observation_space = observation_box(task)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        # The state (x (4, N): the compiled step's layout, step counts, done flags, episode counts) lives in one of
-        # two preallocated sets, and a step writes the new one into the other: no allocation per step.
-        self._buffers = (task.state_buffers(self.num_envs), task.state_buffers(self.num_envs))
-        self._x, self._steps, self._done, self._episodes, _ = self._buffers[0]
+        # The state lives in one of two preallocated sets, x (4, N) (the compiled step's layout) and counts (4, N)
+        # (step count, episode count, done, flags per copy: `underact.envs.task.STEPS`, ...), and a step writes the
+        # new one into the other: no allocation for it per step.
+        self._sets = [(np.empty((4, num_envs)), np.zeros((4, num_envs), np.int64)) for _ in range(2)]
+        self._x, self._counts = self._sets[0]
         self._x[:] = task.start(np.random.default_rng(0), self.num_envs).T
-        self._steps[:], self._done[:], self._episodes[:] = 0, False, 0
         # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
         # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
         self._key = 0
@@ -126,9 +125,7 @@ class UnderactVectorEnv(VectorEnv):
         else:
             self._x[:] = self.task.start(self.np_random, self.num_envs).T
         self._key = int(self.np_random.integers(0, 2**63))
-        self._steps[:] = 0
-        self._done[:] = False
-        self._episodes[:] = 0
+        self._counts[:] = 0
         return self.task.observe(self._x.T), {}
 
     def _check_states(self, states) -> np.ndarray:
@@ -144,6 +141,9 @@ class UnderactVectorEnv(VectorEnv):
     def _actions(self, actions) -> np.ndarray:
         """Actions as a contiguous (N, 1) float32 or float64 array (shape and type checked here, values in the
         compiled step: non-finite actions of live copies are refused, the rest clipped to ±u_limit)."""
+        if type(actions) is np.ndarray and actions.shape == (self.num_envs, 1) and actions.flags.c_contiguous:
+            if actions.dtype == np.float32 or actions.dtype == np.float64:  # the common case, checked cheaply
+                return actions
         u = np.asarray(actions)
         if u.dtype != np.float32 and u.dtype != np.float64:
             u = real_array(u, "actions")
@@ -153,14 +153,14 @@ class UnderactVectorEnv(VectorEnv):
 
     def step(self, actions):
         u = self._actions(actions)
+        x, counts = self._sets[self._sets[0][0] is self._x]  # the set that does not hold the current state
         limit = -1 if self.max_episode_steps is None else self.max_episode_steps
-        spare = self._buffers[self._buffers[0][0] is self._x]  # the set that does not hold the current state
-        x, obs, reward, terminated, truncated, steps, done, episodes, flags, flagged = self.task.step_batch(
-            self._x, u, self.actuator_gain, self._done, self._steps, limit, self._key, self._episodes, into=spare
+        obs, reward, terminated, truncated, flagged = self.task.step_packed(
+            self._x, self._counts, u, self.actuator_gain, limit, self._key, x, counts
         )
         if flagged:
-            self._refuse(flags, u)
-        self._x, self._steps, self._done, self._episodes = x, steps, done, episodes
+            self._refuse(counts[FLAGS], u)
+        self._x, self._counts = x, counts
         return obs, reward, terminated, truncated, {}
 
     def _refuse(self, flags: np.ndarray, u: np.ndarray):
@@ -169,9 +169,10 @@ class UnderactVectorEnv(VectorEnv):
         if len(bad):
             raise ValueError(f"actions must be finite forces; got {u[bad[0], 0]} for env {bad[0]}")
         i = int(np.flatnonzero(flags)[0])
-        t, x0 = self._steps[i] * self.dt, self._x[:, i]
+        steps = int(self._counts[STEPS, i])
+        t, x0 = steps * self.dt, self._x[:, i]
         why = f"{OUT_OF_BOUNDS} (action {u[i, 0]:g})"
-        raise divergence("analytic", f"{self.task.name} (env {i})", t, int(self._steps[i]), x0[:2], x0[2:], why)
+        raise divergence("analytic", f"{self.task.name} (env {i})", t, steps, x0[:2], x0[2:], why)
 
     def frames(self) -> np.ndarray:
         """All copies drawn at once: (N, height, width, 3) uint8."""

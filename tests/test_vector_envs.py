@@ -196,8 +196,9 @@ def test_what_a_step_hands_out_is_never_overwritten_by_later_steps():
             np.testing.assert_array_equal(a, b)
     # The alternating state still steps as the plain-numpy oracle does from the same state.
     env, u = vec.unwrapped, np.full((8, 1), 0.25)
-    x, done, steps, episodes = env._x.copy(), env._done.copy(), env._steps.copy(), env._episodes.copy()
-    expected = env.task.numpy_batch(x, u, env.actuator_gain, done, steps, 5, env._key, episodes)
+    x, counts = env._x.copy(), env._counts.copy()
+    expected = env.task.numpy_batch(x, u, env.actuator_gain, counts[2] != 0, counts[0], 5, env._key, counts[1])
     vec.step(u)
     np.testing.assert_allclose(env._x, expected[0], rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(env._steps, expected[5])
+    np.testing.assert_array_equal(env._counts[0], expected[5])
+    np.testing.assert_array_equal(env._counts[2], expected[6])
