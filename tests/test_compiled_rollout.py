@@ -101,3 +101,13 @@ def test_a_wrapped_environment_keeps_the_step_by_step_path():
         ev.close()
     np.testing.assert_array_equal(results[0][0], results[1][0])
     assert results[0][1] == results[1][1]
+
+
+def test_bodies_per_copy_are_read_per_copy():
+    """Per-copy parameters (one pole length per environment copy) reach the compiled physics copy by copy."""
+    net = PlasticNet((5, 4, 1), "static")
+    genomes = np.zeros((3, net.num_params), np.float32)
+    lengths = list(np.linspace(0.3, 1.2, 3 * 2))
+    (ref, ref_steps), (got, steps) = _both("underact/CartPoleBalance-v0", net, genomes, episodes=2, l=lengths)
+    np.testing.assert_array_equal(got, ref)
+    assert steps == ref_steps and len(np.unique(ref)) > 2  # longer poles fall later
