@@ -230,6 +230,17 @@ class PlasticBatch:
     """
 
     def __init__(self, net: PlasticNet, weights: list, coefficients: list | None):
+        # The kernels do not check indices, so every shape is checked here.
+        if len(weights) != len(net.shapes) or (coefficients is not None and len(coefficients) != len(net.shapes)):
+            raise ValueError(f"need {len(net.shapes)} layers of weights and coefficients for sizes {net.sizes}")
+        p, e = np.shape(weights[0])[:2] if np.ndim(weights[0]) == 4 else (0, 0)
+        for layer, (out, inp) in enumerate(net.shapes):
+            if np.shape(weights[layer]) != (p, e, out, inp) or p < 1 or e < 1:
+                raise ValueError(
+                    f"layer {layer} weights must be [P, E, {out}, {inp}] like layer 0's, got {np.shape(weights[layer])}"
+                )
+            if coefficients is not None and any(np.shape(t) != (p, 1, out, inp) for t in coefficients[layer]):
+                raise ValueError(f"layer {layer} coefficients must be [{p}, 1, {out}, {inp}] each")
         self.net = net
         self.columns = [kernels.use_columns(i, o) for o, i in net.shapes]
         self.w = [kernels.to_layout(np.asarray(w, np.float32), c) for w, c in zip(weights, self.columns, strict=True)]
@@ -244,7 +255,12 @@ class PlasticBatch:
     def act(self, x: np.ndarray) -> np.ndarray:
         """One step: x [P, E, in] (kept: copied) → the output layer's activations [P, E, out]."""
         pre = np.array(x, dtype=np.float32, order="C", copy=True)
-        p, e = pre.shape[:2]
+        p, n_in = len(self.w[0]), self.net.sizes[0]
+        e = self.w[0].shape[2]
+        if pre.shape != (p, e, n_in):  # the kernels do not check indices: a wrong shape is refused here
+            raise ValueError(
+                f"observations must be [{p}, {e}, {n_in}] (individuals, episodes, inputs), got {pre.shape}"
+            )
         pending, steps = self.last, []
         for layer, (w, co, columns) in enumerate(zip(self.w, self.co, self.columns, strict=True)):
             post = np.empty((p, e, self.net.shapes[layer][0]), np.float32)

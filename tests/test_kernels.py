@@ -126,3 +126,17 @@ def test_huge_arrays_start_on_a_huge_page_boundary():
     small, big = kernels.empty((10, 10)), kernels.empty((3, 1 << 20))
     assert small.flags.c_contiguous and big.flags.c_contiguous and big.dtype == np.float32
     assert big.ctypes.data % kernels.HUGE_PAGE == 0 and big.shape == (3, 1 << 20)
+
+
+def test_shapes_the_kernels_would_overrun_are_refused():
+    net, weights, coefficients, xs = _setup()
+    batch = PlasticBatch(net, weights, coefficients)
+    for bad in (xs[0][:2], xs[0][:, :3], xs[0][..., :4], xs[0][None]):
+        with pytest.raises(ValueError, match="observations must be"):
+            batch.act(bad)
+    with pytest.raises(ValueError, match="layer 1 weights"):
+        PlasticBatch(net, [weights[0], weights[1][:, :, :5], weights[2]], coefficients)
+    with pytest.raises(ValueError, match="layer 0 coefficients"):
+        PlasticBatch(net, weights, [tuple(c[:1] for c in coefficients[0]), *coefficients[1:]])
+    with pytest.raises(ValueError, match="layers of weights"):
+        PlasticBatch(net, weights[:2], coefficients)
