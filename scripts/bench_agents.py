@@ -380,6 +380,10 @@ def main() -> None:
     ap.add_argument("--mujoco-steps", type=int, default=200, help="episode length of the MuJoCo section (default 200)")
     ap.add_argument("--mujoco-hidden", default="32", help="hidden sizes of its policy (default 32, as the experiment)")
     args = ap.parse_args()
+    counts = ("population", "episodes", "repeats", "reference_repeats", "kernel_steps", "workers", "threads")
+    for name in counts:
+        if getattr(args, name) is None or getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be a positive integer; got {getattr(args, name)}")
     if args.mujoco:
         hidden = tuple(int(h) for h in args.mujoco_hidden.split(",") if h)
         r = bench_mujoco(args.mujoco, args.mujoco_steps, args.threads, args.repeats, hidden, args.scale)
@@ -410,9 +414,17 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     kernels.use_threads(args.threads)
-    n_in, n_out = space_sizes(args.env)
-    hidden = tuple(int(h) for h in args.hidden.split(",") if h)
-    net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
+    try:  # every section's settings, checked before the minutes of the first sections
+        hidden = tuple(int(h) for h in args.hidden.split(",") if h)
+        n_in, n_out = space_sizes(args.env)
+        own_in, own_out = space_sizes(args.own_env)
+        if args.own_genome is not None:
+            PlasticNet((own_in, *hidden, own_out), "ABCD_lr").terms(
+                trained_genome(args.own_env, (), args.own_genome)[0][None]
+            )
+        net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
+    except (ValueError, OSError) as exc:
+        ap.error(str(exc))
     n = sum(o * i for o, i in net.shapes)  # synapses
     bytes_per_step = 4 * (4 * n / args.episodes + 2 * n)
     working_set = 4 * args.population * (4 + args.episodes) * n
