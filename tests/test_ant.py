@@ -33,11 +33,7 @@ def test_damage_shortens_exactly_that_lower_leg_and_scales_its_motors(damage):
     g = intact.geom(geom).id
     # same joints and motors: the network sizes do not change
     assert (broken.nq, broken.nv, broken.nu, broken.ngeom, broken.nbody) == (
-        intact.nq,
-        intact.nv,
-        intact.nu,
-        intact.ngeom,
-        intact.nbody,
+        intact.nq, intact.nv, intact.nu, intact.ngeom, intact.nbody
     )
     # the lower segment's capsule keeps half its half-length; every other geom is unchanged
     assert broken.geom_size[g, 1] == pytest.approx(0.5 * intact.geom_size[g, 1])
@@ -81,16 +77,8 @@ def test_vector_env_equals_single_envs_step_for_step():
 
 
 def _config(**kw) -> TrainConfig:
-    base = dict(
-        env=ENV_ID,
-        hidden=(4,),
-        population=2,
-        generations=2,
-        episodes=1,
-        eval_episodes=2,
-        env_kwargs=TINY,
-        target_return="none",
-    )
+    base = dict(env=ENV_ID, hidden=(4,), population=2, generations=2, episodes=1, eval_episodes=2, env_kwargs=TINY,
+                target_return="none")
     return TrainConfig(**{**base, **kw})
 
 
@@ -147,22 +135,9 @@ def test_bad_damage_arguments_are_one_line_errors(kwargs, message):
 )
 def test_cli_refuses_bad_morphologies_in_one_line(tmp_path, bodies, message):
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "underact.cli",
-            "train",
-            "--env",
-            ENV_ID,
-            "--morphologies",
-            bodies,
-            "--out",
-            str(tmp_path / "run"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, "-m", "underact.cli", "train", "--env", ENV_ID, "--morphologies", bodies,
+         "--out", str(tmp_path / "run"), "--quiet"],
+        capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr

@@ -9,12 +9,8 @@ from underact import load
 from underact.plants.analytic import acrobot_vdot, cartpole_vdot
 from underact.simulate.rk4 import rk4_components, rk4_step
 
-IDS = [
-    "underact/AcrobotSwingUp-v0",
-    "underact/AcrobotBalance-v0",
-    "underact/CartPoleSwingUp-v0",
-    "underact/CartPoleBalance-v0",
-]
+IDS = ["underact/AcrobotSwingUp-v0", "underact/AcrobotBalance-v0", "underact/CartPoleSwingUp-v0",
+       "underact/CartPoleBalance-v0"]
 
 
 def _states(n: int, seed: int = 0) -> np.ndarray:

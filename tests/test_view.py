@@ -19,16 +19,8 @@ from underact.view.page import css_colour
 from underact.view.scene import ACTUATED, FIXED, PASSIVE
 
 CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COLOUR = {"actuated": css_colour(ACTUATED)[1:], "passive": css_colour(PASSIVE)[1:], "fixed": css_colour(FIXED)[1:]}
 
 # Every mesh under Meshcat's /drake/visual: [path below it, material colour as hex].
@@ -44,11 +36,8 @@ SCENE_JS = """() => {
   return meshes;
 }"""
 
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed at "
-    "/usr/bin/chromium (apt-get install -y chromium); the page tests need a browser",
-)
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
+                                    "/usr/bin/chromium (apt-get install -y chromium); the page tests need a browser")
 
 
 def run(*args):
@@ -109,39 +98,24 @@ def test_acrobot_page_colours_passive_shoulder_and_actuated_elbow(browser, tmp_p
 def test_urdf_page_draws_missing_meshes_as_shapes_and_converts_stl(browser, tmp_path):
     """joint2 of three is actuated; link1's mesh is missing (a sphere and a rod instead), link3's is an STL."""
     (tmp_path / "tet.stl").write_text(
-        "solid tet\n"
-        + "".join(
+        "solid tet\n" + "".join(
             f"facet normal 0 0 1\nouter loop\n{''.join(f'vertex {v}' + chr(10) for v in face)}endloop\nendfacet\n"
-            for face in (
-                ("0 0 0", "0.1 0 0", "0 0.1 0"),
-                ("0 0 0", "0 0.1 0", "0 0 0.1"),
-                ("0 0 0", "0 0 0.1", "0.1 0 0"),
-                ("0.1 0 0", "0 0.1 0", "0 0 0.1"),
-            )
-        )
-        + "endsolid tet\n"
-    )
-    visuals = {
-        1: '<mesh filename="meshes/missing.stl"/>',
-        2: '<cylinder radius="0.02" length="1"/>',
-        3: '<mesh filename="tet.stl"/>',
-    }
+            for face in (("0 0 0", "0.1 0 0", "0 0.1 0"), ("0 0 0", "0 0.1 0", "0 0 0.1"),
+                         ("0 0 0", "0 0 0.1", "0.1 0 0"), ("0.1 0 0", "0 0.1 0", "0 0 0.1"))
+        ) + "endsolid tet\n")
+    visuals = {1: '<mesh filename="meshes/missing.stl"/>', 2: '<cylinder radius="0.02" length="1"/>',
+               3: '<mesh filename="tet.stl"/>'}
     text = urdf_chain(3, [2])
     for k, shape in visuals.items():
-        text = text.replace(
-            f'<link name="link{k}">',
-            f'<link name="link{k}"><visual><origin xyz="0 0 -0.5"/><geometry>{shape}</geometry></visual>',
-        )
+        text = text.replace(f'<link name="link{k}">', f'<link name="link{k}"><visual><origin xyz="0 0 -0.5"/>'
+                                                       f"<geometry>{shape}</geometry></visual>")
     urdf = tmp_path / "chain3.urdf"
     urdf.write_text(text)
     out = tmp_path / "chain3.html"
     p = run("view", str(urdf), "--out", str(out))
     assert p.returncode == 0, p.stderr
-    assert re.search(
-        r"underact: warning: 1 mesh file\(s\) cannot be loaded \(meshes/missing.stl\); links link1 "
-        r"are drawn as spheres and rods",
-        p.stderr,
-    ), p.stderr
+    assert re.search(r"underact: warning: 1 mesh file\(s\) cannot be loaded \(meshes/missing.stl\); links link1 "
+                     r"are drawn as spheres and rods", p.stderr), p.stderr
     meshes, record = open_page(browser, out)
     assert len(meshes) == record["geometries"] == 4  # link1: sphere + rod to joint2; link2: cylinder; link3: STL
     assert colour_of(meshes, "link1") == {COLOUR["passive"]} and len([m for m in meshes if "/link1/" in m[0]]) == 2
@@ -172,20 +146,8 @@ def test_replay_lasts_as_long_as_the_trajectory(browser, tmp_path):
 
 def test_evaluate_html_replays_one_episode(tmp_path):
     run_dir = tmp_path / "run"
-    p = run(
-        "train",
-        "--env",
-        "underact/AcrobotSwingUp-v0",
-        "--population",
-        "4",
-        "--generations",
-        "1",
-        "--episodes",
-        "1",
-        "--out",
-        str(run_dir),
-        "--quiet",
-    )
+    p = run("train", "--env", "underact/AcrobotSwingUp-v0", "--population", "4", "--generations", "1",
+            "--episodes", "1", "--out", str(run_dir), "--quiet")
     assert p.returncode == 0, p.stderr
     out = tmp_path / "episode.html"
     p = run("evaluate", str(run_dir), "--episodes", "1", "--html", str(out))
@@ -207,9 +169,8 @@ def test_evaluate_html_replays_one_episode(tmp_path):
     ],
 )
 def test_view_refuses_bad_input_in_one_line(args, message, tmp_path):
-    p = subprocess.run(
-        [sys.executable, "-m", "underact.cli", *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
+    p = subprocess.run([sys.executable, "-m", "underact.cli", *args], capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.startswith("underact: error: ") and message in p.stderr and "Traceback" not in p.stderr
     assert p.stderr.count("\n") == 1
