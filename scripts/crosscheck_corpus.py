@@ -135,9 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 rows.append(result.get(timeout=args.timeout))
             except mp.TimeoutError:
-                rows.append(
-                    {"path": str(path), "drake": "timeout", "mujoco": "timeout", "verdict": None, "worst": None}
-                )
+                rows.append({"path": str(path), "drake": "timeout", "mujoco": "timeout", "verdict": None,
+                             "worst": None})
     elapsed = time.perf_counter() - start
     print_table(rows, [str(f) for f in folders])
     print_summary(rows, [str(f) for f in folders])
@@ -160,7 +159,6 @@ def print_table(rows: list[dict], roots: list[str]) -> None:
         mj = r["mujoco"] if r["mujoco"] == "ok" else f"no: {r['mujoco']}"
         verdict = f"{r['verdict'] or '-'}  {r['worst'] or ''}"
         print(f"{_short(r['path'], roots)[-70:]:<70} {'ok' if r['drake'] == 'ok' else 'no':<6} {mj[:40]:<40} {verdict}")
-
 
 def print_summary(rows: list[dict], roots: list[str]) -> None:
     """Counts per source folder and format; files Drake loads as empty (no joints) are left out of the shares."""

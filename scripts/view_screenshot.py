@@ -18,16 +18,8 @@ from pathlib import Path
 SOLO12 = "cmeel.prefix/share/example-robot-data/robots/solo_description/robots/solo12.urdf"
 #: Base at the origin (quaternion w,x,y,z = 1,0,0,0; x,y,z = 0), each leg's HAA, HFE, KFE = 0, 0.8, -1.6 rad.
 STANDING = ",".join(["1", "0", "0", "0", "0", "0", "0"] + ["0", "0.8", "-1.6"] * 4)
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def main() -> None:
