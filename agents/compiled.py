@@ -89,32 +89,8 @@ def _build(advance):
                 q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)  # this step's activations, the last step's
                 mode = kernels.UPDATE_DOT if plastic and t > 0 else kernels.DOT
                 for layer in range(n_layers):
-                    if columns[layer]:
-                        kernels.columns_step(
-                            ws[layer],
-                            cos[layer],
-                            acts[layer],
-                            acts[layer + 1],
-                            acts[layer],
-                            acts[layer + 1],
-                            p,
-                            r,
-                            q,
-                            mode,
-                        )
-                    else:
-                        kernels.rows_step(
-                            ws[layer],
-                            cos[layer],
-                            acts[layer],
-                            acts[layer + 1],
-                            acts[layer],
-                            acts[layer + 1],
-                            p,
-                            r,
-                            q,
-                            mode,
-                        )
+                    a, b = acts[layer], acts[layer + 1]
+                    kernels.individual_step(ws[layer], cos[layer], a, b, a, b, p, r, q, mode, columns[layer])
                 for e in range(n_e):
                     if not live[e]:  # a finished episode's network keeps its last input (its outputs are unused)
                         for m in range(acts[0].shape[2]):

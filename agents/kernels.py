@@ -168,15 +168,12 @@ def columns_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode):  #
 # Called (not inlined) by code compiled without fast-math, such as the compiled rollouts: their own arithmetic
 # keeps IEEE semantics, and these loops keep their fast-math flags.
 @njit(**_OPTIONS)
-def rows_step(w, co, last_pre, last_post, pre, post, p, r, q, mode):  # pragma: no cover - compiled
-    """`rows_individual`, as a function of its own."""
-    rows_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode)
-
-
-@njit(**_OPTIONS)
-def columns_step(w, co, last_pre, last_post, pre, post, p, r, q, mode):  # pragma: no cover - compiled
-    """`columns_individual`, as a function of its own."""
-    columns_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode)
+def individual_step(w, co, last_pre, last_post, pre, post, p, r, q, mode, columns):  # pragma: no cover - compiled
+    """`columns_individual` or `rows_individual` (by `columns`), as a function of its own."""
+    if columns:
+        columns_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode)
+    else:
+        rows_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode)
 
 
 @njit(parallel=True, **_OPTIONS)
