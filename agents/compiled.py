@@ -149,7 +149,7 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     p = len(nets.w[0])
     acts = tuple(np.zeros((2 * p, episodes, size), np.float32) for size in net.sizes)
     acts[0][:p] = np.asarray(obs[first : first + p * episodes], np.float32).reshape(p, episodes, -1)
-    x = np.ascontiguousarray(inner._x[:, first : first + p * episodes])
+    x = np.ascontiguousarray(inner.state[first : first + p * episodes].T)
     space = inner.single_action_space
     (c, k), kernel = task.tables, task.kernel
     gain = inner.actuator_gain

@@ -176,8 +176,9 @@ class PopulationEvaluator:
         self.env_spec, self.net, self.total, self.episodes, self.seed = env, net, total, episodes, seed
         self.native = env.mode() == "native" and not seeds_each_copy(env.env_id)
         # Our own cart-pole and acrobot play in one compiled call per slice (`underact.agents.compiled`): the same
-        # episodes, exactly, with no Python per step. `compiled=False` keeps the step-by-step path.
-        self.compiled = compiled and self.native and not net.norm
+        # episodes (physics exactly, networks to float32 rounding), with no Python per step. `compiled=False` keeps
+        # the step-by-step path; `compiled.compiled_env` says which environments and networks it serves.
+        self.compiled = compiled and self.native
         self._envs: dict[int, gym.vector.VectorEnv] = {}
         kernels.load(net.plastic)
 

@@ -50,7 +50,14 @@ import torch
 
 from underact.agents import EnvSpec, PlasticNet, PopulationEvaluator, kernels
 from underact.agents.hebbian import PlasticBatch
-from underact.agents.rollout import derived_seed, space_sizes, to_actions  # seeding and space helpers, not public
+from underact.agents.rollout import (  # seeding, space and memory helpers, not public
+    check_memory,
+    derived_seed,
+    evaluation_bytes,
+    space_sizes,
+    to_actions,
+)
+from underact.files import atomic_write, output_problem
 
 SEED, GENERATION = 0, 0
 
@@ -380,12 +387,27 @@ def main() -> None:
     ap.add_argument("--mujoco-steps", type=int, default=200, help="episode length of the MuJoCo section (default 200)")
     ap.add_argument("--mujoco-hidden", default="32", help="hidden sizes of its policy (default 32, as the experiment)")
     args = ap.parse_args()
+    if args.json is not None and (problem := output_problem(args.json)) is not None:
+        ap.error(f"--json {args.json}: {problem}")
     counts = ("population", "episodes", "repeats", "reference_repeats", "kernel_steps", "workers", "threads")
     for name in counts:
         if getattr(args, name) is None or getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be a positive integer; got {getattr(args, name)}")
+    if args.mujoco is not None and args.mujoco < 1 or args.mujoco_steps < 1:
+        ap.error(f"--mujoco and --mujoco-steps must be positive integers; got {args.mujoco}, {args.mujoco_steps}")
+    if not (np.isfinite(args.scale) and args.scale >= 0):
+        ap.error(f"--scale must be a finite number >= 0; got {args.scale}")
+    cores = os.cpu_count() or 1
+    if args.workers > 8 * cores or args.threads > 8 * cores:
+        ap.error(
+            f"--workers and --threads must be at most {8 * cores} (8 per core); got {args.workers}, {args.threads}"
+        )
     if args.mujoco:
-        hidden = tuple(int(h) for h in args.mujoco_hidden.split(",") if h)
+        try:
+            hidden = tuple(int(h) for h in args.mujoco_hidden.split(",") if h)
+            PlasticNet((1, *hidden, 1), "ABCD_lr")
+        except ValueError as exc:
+            ap.error(f"--mujoco-hidden: {exc}")
         r = bench_mujoco(args.mujoco, args.mujoco_steps, args.threads, args.repeats, hidden, args.scale)
         print(
             f"{r['env']}  {args.mujoco} copies, {args.mujoco_steps}-step episodes, {r['cores']} cores available, "
@@ -409,7 +431,7 @@ def main() -> None:
             "env steps were those of live agents, the only ones counted)"
         )
         if args.json:
-            args.json.write_text(json.dumps(r, indent=2) + "\n")
+            atomic_write(args.json, (json.dumps(r, indent=2) + "\n").encode())
         return
 
     torch.set_num_threads(args.threads)
@@ -423,6 +445,10 @@ def main() -> None:
                 trained_genome(args.own_env, (), args.own_genome)[0][None]
             )
         net = PlasticNet((n_in, *hidden, n_out), "ABCD_lr")
+        # genomes, weights in two layouts and environment copies; the recorded kernel inputs
+        needed = evaluation_bytes(net, "native", args.population, args.episodes) * 2
+        needed += 4 * args.kernel_steps * args.population * args.episodes * n_in
+        check_memory("this benchmark", needed, "use a smaller --population, --episodes or --kernel-steps")
     except (ValueError, OSError) as exc:
         ap.error(str(exc))
     n = sum(o * i for o, i in net.shapes)  # synapses
@@ -501,7 +527,7 @@ def main() -> None:
         f"{rates['compiled'] / own['ceiling']:6.1%} of the step-synchronous ceiling {own['ceiling']:.0f}"
     )
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        atomic_write(args.json, (json.dumps(results, indent=2) + "\n").encode())
 
 
 if __name__ == "__main__":

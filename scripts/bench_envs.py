@@ -32,6 +32,10 @@ import numba
 import numpy as np
 
 import underact.envs  # noqa: F401 - registers the ids
+from underact.files import atomic_write, output_problem
+
+#: The largest --num-envs: five vector environments of that many copies stay within a few GB.
+MAX_ENVS = 1 << 22
 
 
 def timed(step, calls: int, per_call: int):
@@ -116,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.num_envs, args.vector_steps, args.single_steps, args.repeats) < 1:
         parser.error("--num-envs, --vector-steps, --single-steps and --repeats must be positive")
+    if args.num_envs > MAX_ENVS:  # several vector envs of N copies each, Gymnasium's among them
+        parser.error(f"--num-envs must be at most {MAX_ENVS:,}; got {args.num_envs:,}")
+    if args.json is not None and (problem := output_problem(args.json)) is not None:
+        parser.error(f"--json {args.json}: {problem}")
     if len(os.sched_getaffinity(0)) < 2 or numba.config.NUMBA_NUM_THREADS < 2:
         parser.error("needs two cores (and numba threads) for the two-core figures")
     n, seed, vs, ss = args.num_envs, args.seed, args.vector_steps, args.single_steps
@@ -183,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 "oracle (`underact.simulate.rk4.Kernel.numpy`).",
             ],
         }
-        args.json.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+        atomic_write(args.json, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode())
         print(f"wrote {args.json}")
     return 0
 

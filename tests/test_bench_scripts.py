@@ -1,5 +1,6 @@
 """The benchmark scripts refuse bad settings in one line (exit 2) before any measuring starts."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,11 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
         (["--hidden", "0"], "positive entries"),
         (["--own-env", "underact/Nope-v0"], "unknown environment id"),
         (["--own-genome", "/nonexistent/run"], "is not a run folder"),
+        (["--scale", "nan"], "--scale must be a finite number"),
+        (["--population", "1000000000"], "more than half of this machine"),
+        (["--workers", "100000"], "--workers and --threads must be at most"),
+        (["--mujoco", "-3"], "--mujoco and --mujoco-steps must be positive"),
+        (["--json", "/nonexistent/folder/out.json"], "the folder /nonexistent/folder does not exist"),
     ],
 )
 def test_bench_agents_refuses_bad_settings_in_one_line(args, message):
@@ -30,3 +36,19 @@ def test_bench_agents_refuses_bad_settings_in_one_line(args, message):
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_bench_envs_refuses_bad_settings_in_one_line(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # writing the record there would block, or replace the pipe with a file
+    for args, message in (
+        (["--json", str(fifo)], "exists and is not a regular file"),
+        (["--json", str(tmp_path)], "exists and is not a regular file"),
+        (["--num-envs", "1000000000000"], "--num-envs must be at most"),
+        (["--repeats", "0"], "must be positive"),
+    ):
+        done = subprocess.run(
+            [sys.executable, str(SCRIPTS / "bench_envs.py"), *args], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert fifo.exists() and not fifo.is_file()  # left as it was

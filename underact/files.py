@@ -68,3 +68,17 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     """Writes `data` to `path` atomically (see `replacing`); an OSError (read-only folder, full disk) names `path`."""
     with replacing(path) as tmp:
         tmp.write_bytes(data)
+
+
+def output_problem(path: str | Path) -> str | None:
+    """Why a file could not be written at `path` (checked before any work is done), or None: it is a directory or
+    another non-regular file (a FIFO, a device: replacing it would destroy it, opening it could block), or its folder
+    does not exist or is not writable."""
+    target = Path(path)
+    if target.is_dir() or (target.exists() and not target.is_file()):
+        return "exists and is not a regular file"
+    if not target.parent.is_dir():
+        return f"the folder {target.parent} does not exist"
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        return f"the folder {target.parent} is not writable"
+    return None

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
 
 from underact.errors import UnderactError
-from underact.files import atomic_write
+from underact.files import atomic_write, output_problem
 
 _STYLE = """
 <style>
@@ -68,12 +67,10 @@ def check_html_path(path: str | Path, flag: str) -> Path:
     target = Path(path)
     if target.suffix.lower() not in (".html", ".htm"):
         raise UnderactError(f"{flag} {path}: the page's name must end in .html")
-    if target.is_dir() or (target.exists() and not target.is_file()):
-        raise UnderactError(f"{flag} {path}: exists and is not a regular file; give a new .html file name")
-    if not target.parent.is_dir():
-        raise UnderactError(f"{flag} {path}: the folder {target.parent} does not exist")
-    if not os.access(target.parent, os.W_OK | os.X_OK):
-        raise UnderactError(f"{flag} {path}: the folder {target.parent} is not writable")
+    problem = output_problem(target)
+    if problem is not None:
+        hint = "; give a new .html file name" if problem.startswith("exists") else ""
+        raise UnderactError(f"{flag} {path}: {problem}{hint}")
     return target
 
 
