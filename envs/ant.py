@@ -25,7 +25,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from underact.envs.vector import next_step_flags
+from underact.envs.vector import check_time_limit, next_step_flags
 
 ENV_ID = "underact/AntDamaged-v0"
 MAX_EPISODE_STEPS = 1000
@@ -180,7 +180,7 @@ class AntVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         self.model = ant_model(damage, stump, motor_gain)
         self.num_envs = int(num_envs)
-        self.max_episode_steps = max_episode_steps
+        self.max_episode_steps = check_time_limit(max_episode_steps)
         self.datas = [mujoco.MjData(self.model) for _ in range(self.num_envs)]
         self.dt = self.model.opt.timestep * FRAME_SKIP
         self.contact_forces = bool(include_cfrc_ext_in_observation)

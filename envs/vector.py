@@ -43,6 +43,24 @@ def _count(num_envs) -> int:
     return int(num_envs)
 
 
+#: The largest time limit a vector environment takes (its step counts are int64 in the compiled step).
+MAX_STEPS_LIMIT = 2**62
+
+
+def check_time_limit(max_episode_steps) -> int | None:
+    """max_episode_steps as an int (None: no limit); ValueError for anything but an integer in 1 … 2⁶²."""
+    value = max_episode_steps
+    if value is None:
+        return None
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not 1 <= value <= MAX_STEPS_LIMIT
+    ):
+        raise ValueError(f"max_episode_steps must be None or an integer in 1 … 2**62; got {value!r}")
+    return int(value)
+
+
 def next_step_flags(steps, done, reward, terminated, max_episode_steps):
     """Gymnasium's next-step autoreset bookkeeping for N copies (`underact.envs.task.next_step`, the compiled
     environments' rule) in numpy: a copy done last step was reset by this step, so its reward is 0 and neither flag
@@ -87,7 +105,7 @@ class UnderactVectorEnv(VectorEnv):
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
         self.task = task
         self.num_envs = num_envs
-        self.max_episode_steps = max_episode_steps
+        self.max_episode_steps = check_time_limit(max_episode_steps)
         self.render_mode = render_mode
         self.actuator_gain = np.ascontiguousarray(gain) if gain.ndim else float(gain)  # (N,) or a float
         self.width, self.height = int(width), int(height)

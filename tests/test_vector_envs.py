@@ -202,3 +202,9 @@ def test_what_a_step_hands_out_is_never_overwritten_by_later_steps():
     np.testing.assert_allclose(env._x, expected[0], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(env._counts[0], expected[5])
     np.testing.assert_array_equal(env._counts[2], expected[6])
+
+
+@pytest.mark.parametrize("limit", [0, -3, 2**63, 10**30, 2.5, True, "500", np.nan])
+def test_time_limits_the_compiled_step_cannot_count_to_are_refused(limit):
+    with pytest.raises(ValueError, match="max_episode_steps must be None or an integer"):
+        underact.envs.vector.CartPoleVectorEnv(4, task="balance", max_episode_steps=limit)
