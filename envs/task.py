@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from functools import cached_property
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -31,6 +32,23 @@ from underact.simulate.rk4 import (
 )
 
 TASKS = ("swingup", "balance")
+
+
+class BatchConstants(NamedTuple):
+    """The leading arguments of `fused_kernels`' `batch`: what stays the same between a vector environment's
+    resets (`Task.batch_constants`)."""
+
+    gain: Any  # a float, or (N,) per copy
+    c: Any  # the closed form's constants: a tuple of floats, or (N, K) per copy
+    k: Any  # the outcome's constants, likewise
+    h: float  # RK4 step
+    substeps: int
+    limit: float  # actions are clipped to ±limit
+    max_steps: int  # < 0: no time limit
+    restart: tuple  # (q1, q2, v1, v2, noise): the start distribution
+    key: int  # in [0, 2⁶³): the restart noise's key
+
+
 #: Default limit on joint speeds (rad/s), 8π: beyond it an episode ends (see `Task.terminated`).
 MAX_SPEED = 8 * np.pi
 
@@ -74,17 +92,17 @@ def fused_kernels(vdot, observe, outcome):
     """The compiled steps of one system's environments, built around its closed form `vdot` and its `observe` and
     `outcome` (numba-registered functions of the state components):
 
-    - `batch(x, u, gain, c, k, h, substeps, limit, counts, max_steps, restart, key, out, counts_out, obs, reward,
-      ends)`: the vector environments' whole step for N copies, states as columns x (4, N) and counts (4, N) int64
-      rows `STEPS`, `EPISODES`, `DONE`, `FLAGS` (RK4, observation, outcome, the divergence rule and the autoreset
-      bookkeeping of `next_step`), blocks of copies in parallel; the new state goes to out and counts_out, ends is
-      (terminated, truncated) (2, N). Few arrays, because a parallel launch costs about 0.1 µs per array it passes
-      to its threads. Actions u (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and `gain` are tuples
-      or floats when shared, per-copy tables otherwise (`underact.simulate.rk4.row`). A copy done last step starts
-      its next episode instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key, copy,
-      its episode count, component)` give its start state; it reports reward 0 and no flags. Returns how many copies
-      it flagged. Each copy is computed alone, so the result is bitwise the same for any thread count. The `FLAGS`
-      row gets `BAD_ACTION` | `UNBOUNDED` per live copy.
+    - `batch(gain, c, k, h, substeps, limit, max_steps, restart, key, x, counts, u, out, counts_out, obs, reward, ends)`
+      (the constants of a run first: `BatchConstants`): the vector environments' whole step for N copies, states as
+      columns x (4, N) and counts (4, N) int64 rows `STEPS`, `EPISODES`, `DONE`, `FLAGS` (RK4, observation, outcome, the
+      divergence rule and the autoreset bookkeeping of `next_step`), blocks of copies in parallel; the new state goes to
+      out and counts_out, ends is (terminated, truncated) (2, N). Few arrays, because a parallel launch costs about 0.1
+      µs per array it passes to its threads. Actions u (N, 1) are clipped to ±limit and scaled by `gain`; `c`, `k` and
+      `gain` are tuples or floats when shared, per-copy tables otherwise (`underact.simulate.rk4.row`). A copy done last
+      step starts its next episode instead of moving: restart = (centre q1, q2, v1, v2, noise) and `counter_uniform(key,
+      copy, its episode count, component)` give its start state; it reports reward 0 and no flags. Returns how many
+      copies it flagged. Each copy is computed alone, so the result is bitwise the same for any thread count. The
+      `FLAGS` row gets `BAD_ACTION` | `UNBOUNDED` per live copy.
     - `one(x, force, c, k, h, substeps, out)`: the single environment's step: the new state into `out` (4,);
       returns (observation float32, reward, terminated, bounded).
     - `advance(q1, q2, v1, v2, force, c, k, h, substeps)`: one copy's step on state components, as `one` and the
@@ -96,7 +114,7 @@ def fused_kernels(vdot, observe, outcome):
 
     @njit(cache=True, parallel=True, error_model="numpy")
     def batch(
-        x, u, gain, c, k, h, substeps, limit, counts, max_steps, restart, key, out, counts_out, obs, reward, ends
+        gain, c, k, h, substeps, limit, max_steps, restart, key, x, counts, u, out, counts_out, obs, reward, ends
     ):  # pragma: no cover - compiled
         n, flagged, key = x.shape[1], 0, np.uint64(key)
         for b in prange((n + BLOCK - 1) // BLOCK):  # blocks of copies in parallel
@@ -279,35 +297,29 @@ class Task(ABC):
         q0 = self.q_rest if self.goal == "swingup" else self.upright
         return float(q0[0]), float(q0[1]), 0.0, 0.0, self.reset_noise
 
+    def batch_constants(self, gain, max_steps: int, key, limit=None) -> BatchConstants:
+        """The leading arguments of `compiled_batch` that stay the same for a run (between resets): gain (a float,
+        or (N,) per copy), the tables, the step size, the clip limit (default u_limit), max_steps (< 0: no limit),
+        the restart distribution and the key (an int in [0, 2⁶³))."""
+        (c, k), kernel = self.tables, self.kernel
+        limit = self.u_limit if limit is None else float(limit)
+        return BatchConstants(gain, c, k, kernel.h, kernel.substeps, limit, int(max_steps), self.restart, int(key))
+
     def step_packed(self, x, counts, u, gain, max_steps: int, key, out, counts_out, threads=None, limit=None) -> tuple:
         """The vector environments' whole step, compiled (`fused_kernels`' `batch`), on their packed state: states
         as columns x (4, N), counts (4, N) int64 (rows `STEPS`, `EPISODES`, `DONE`), actions u (N, 1) clipped to
         ±limit (default u_limit) and scaled by `gain` (a float, or (N,) per copy), max_steps < 0 for no limit; key
         an int in [0, 2⁶³). The new state goes to out (4, N) and counts_out (4, N) (its `FLAGS` row: `BAD_ACTION` |
         `UNBOUNDED` per copy). Returns (obs, reward, terminated, truncated, flagged), new arrays."""
+        constants = self.batch_constants(gain, max_steps, key, limit)
+        return self.run_batch(constants, x, counts, u, out, counts_out, threads)
+
+    def run_batch(self, constants: BatchConstants, x, counts, u, out, counts_out, threads=None) -> tuple:
+        """`step_packed` with its constants already made (`batch_constants`), as a vector environment keeps them
+        between resets: its step's Python is then a few attribute reads."""
         n = x.shape[1]
         obs, reward, ends = np.empty((n, self.obs_dim), np.float32), np.empty(n), np.empty((2, n), np.bool_)
-        (c, k), kernel = self.tables, self.kernel
-        limit = self.u_limit if limit is None else float(limit)
-        args = (
-            x,
-            u,
-            gain,
-            c,
-            k,
-            kernel.h,
-            kernel.substeps,
-            limit,
-            counts,
-            int(max_steps),
-            self.restart,
-            int(key),
-            out,
-            counts_out,
-            obs,
-            reward,
-            ends,
-        )
+        args = (*constants, x, counts, u, out, counts_out, obs, reward, ends)
         if threads is None and n >= PARALLEL_MIN:  # every thread (the context manager costs a microsecond)
             flagged = self.compiled_batch(*args)
         else:
@@ -361,10 +373,10 @@ class Task(ABC):
             int(np.count_nonzero(flags)),
         )
 
-    def numpy_packed(self, x, counts, u, gain, max_steps: int, key, out, counts_out, threads=None, limit=None):
-        """`step_packed` through the plain-numpy oracle (`numpy_batch`): the numpy path of `scripts/bench_envs.py`."""
-        done = counts[DONE] != 0
-        state = self.numpy_batch(x, u, gain, done, counts[STEPS], max_steps, key, counts[EPISODES], limit)
+    def numpy_run_batch(self, constants: BatchConstants, x, counts, u, out, counts_out, threads=None) -> tuple:
+        """`run_batch` through the plain-numpy oracle (`numpy_batch`): the numpy path of `scripts/bench_envs.py`."""
+        k, done = constants, counts[DONE] != 0
+        state = self.numpy_batch(x, u, k.gain, done, counts[STEPS], k.max_steps, k.key, counts[EPISODES], k.limit)
         out[...] = state[0]
         counts_out[STEPS], counts_out[DONE], counts_out[EPISODES], counts_out[FLAGS] = state[5], state[6], *state[7:9]
         return (*state[1:5], state[9])

@@ -35,6 +35,9 @@ from underact.envs.task import BAD_ACTION, FLAGS, MAX_SPEED, STEPS, Task, next_s
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
 from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
+#: The action types the compiled step takes as they are (`is` first: cheaper than comparing with the types).
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _count(num_envs) -> int:
     """num_envs as a positive int; ValueError for anything else (2.7 is not silently 2)."""
@@ -96,18 +99,18 @@ class UnderactVectorEnv(VectorEnv):
         num_envs = _count(num_envs)
         if render_mode is not None and render_mode != "rgb_array":
             raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
-        gain = np.asarray(actuator_gain, dtype=np.float64)
-        if gain.shape not in ((), (num_envs,)) or not np.all(np.isfinite(gain) & (gain >= 0)):
-            raise ValueError(f"actuator_gain must be a finite number >= 0 or {num_envs} of them; got {actuator_gain!r}")
         if task.copies not in (None, num_envs):
             raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {task.copies}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
         self.task = task
         self.num_envs = num_envs
-        self.max_episode_steps = check_time_limit(max_episode_steps)
+        # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
+        # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
+        self._key = 0
+        self._max_episode_steps = check_time_limit(max_episode_steps)
+        self.actuator_gain = actuator_gain  # checked; makes the compiled step's constants
         self.render_mode = render_mode
-        self.actuator_gain = np.ascontiguousarray(gain) if gain.ndim else float(gain)  # (N,) or a float
         self.width, self.height = int(width), int(height)
         self.dt = task.dt
         self.metadata = {**self.metadata, "render_fps": round(1 / task.dt)}
@@ -121,9 +124,6 @@ class UnderactVectorEnv(VectorEnv):
         self._sets = [(np.empty((4, num_envs)), np.zeros((4, num_envs), np.int64)) for _ in range(2)]
         self._x, self._counts = self._sets[0]
         self._x[:] = task.start(np.random.default_rng(0), self.num_envs).T
-        # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
-        # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
-        self._key = 0
 
     @property
     def state(self) -> np.ndarray:
@@ -143,6 +143,7 @@ class UnderactVectorEnv(VectorEnv):
         else:
             self._x[:] = self.task.start(self.np_random, self.num_envs).T
         self._key = int(self.np_random.integers(0, 2**63))
+        self._refresh()
         self._counts[:] = 0
         return self.task.observe(self._x.T), {}
 
@@ -159,8 +160,8 @@ class UnderactVectorEnv(VectorEnv):
     def _actions(self, actions) -> np.ndarray:
         """Actions as a contiguous (N, 1) float32 or float64 array (shape and type checked here, values in the
         compiled step: non-finite actions of live copies are refused, the rest clipped to ±u_limit)."""
-        if type(actions) is np.ndarray and actions.shape == (self.num_envs, 1) and actions.flags.c_contiguous:
-            if actions.dtype == np.float32 or actions.dtype == np.float64:  # the common case, checked cheaply
+        if type(actions) is np.ndarray and actions.shape == (self.num_envs, 1) and actions.dtype in _FLOATS:
+            if actions.flags.c_contiguous:  # the common case, checked cheaply
                 return actions
         u = np.asarray(actions)
         if u.dtype != np.float32 and u.dtype != np.float64:
@@ -169,12 +170,40 @@ class UnderactVectorEnv(VectorEnv):
             raise ValueError(f"actions must have shape ({self.num_envs}, 1); got {u.shape}")
         return np.ascontiguousarray(u.reshape(self.num_envs, 1))
 
+    @property
+    def max_episode_steps(self) -> int | None:
+        """The time limit (None: none); may be changed between steps."""
+        return self._max_episode_steps
+
+    @max_episode_steps.setter
+    def max_episode_steps(self, value):
+        self._max_episode_steps = check_time_limit(value)
+        self._refresh()
+
+    @property
+    def actuator_gain(self) -> float | np.ndarray:
+        """Force per unit action: a float, or (N,) per copy; may be changed between steps."""
+        return self._actuator_gain
+
+    @actuator_gain.setter
+    def actuator_gain(self, value):
+        gain = np.asarray(value, dtype=np.float64)
+        if gain.shape not in ((), (self.num_envs,)) or not np.all(np.isfinite(gain) & (gain >= 0)):
+            raise ValueError(f"actuator_gain must be a finite number >= 0 or {self.num_envs} of them; got {value!r}")
+        self._actuator_gain = np.ascontiguousarray(gain) if gain.ndim else float(gain)  # (N,) or a float
+        self._refresh()
+
+    def _refresh(self):
+        """Remakes what the compiled step takes besides state, actions and outputs (fixed between resets and
+        settings), once, rather than at every step."""
+        limit = -1 if self._max_episode_steps is None else self._max_episode_steps
+        self._constants = self.task.batch_constants(self._actuator_gain, limit, self._key)
+
     def step(self, actions):
         u = self._actions(actions)
         x, counts = self._sets[self._sets[0][0] is self._x]  # the set that does not hold the current state
-        limit = -1 if self.max_episode_steps is None else self.max_episode_steps
-        obs, reward, terminated, truncated, flagged = self.task.step_packed(
-            self._x, self._counts, u, self.actuator_gain, limit, self._key, x, counts
+        obs, reward, terminated, truncated, flagged = self.task.run_batch(
+            self._constants, self._x, self._counts, u, x, counts
         )
         if flagged:
             self._refuse(counts[FLAGS], u)

@@ -82,12 +82,18 @@ def single(env_id: str, steps: int, seed: int):
     return timed(step, steps, 1)
 
 
-def vector(env_id: str, n: int, steps: int, seed: int, numpy_path: bool = False):
+def vector_env(env_id: str, n: int, numpy_path: bool = False) -> gym.vector.VectorEnv:
     """Our (or Gymnasium's) native vector env; `numpy_path`: ours stepped by the plain-numpy oracle instead."""
     vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point")
     if numpy_path:
         task = vec.unwrapped.task
-        task.step_packed = task.numpy_packed
+        task.run_batch = task.numpy_run_batch  # what the vector env's step calls
+    return vec
+
+
+def vector(env_id: str, n: int, steps: int, seed: int, numpy_path: bool = False):
+    """A runner of `vector_env`, stepped with one fixed batch of random actions."""
+    vec = vector_env(env_id, n, numpy_path)
     vec.reset(seed=seed)
     vec.action_space.seed(seed)
     actions = vec.action_space.sample()

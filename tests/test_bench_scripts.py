@@ -52,3 +52,28 @@ def test_bench_envs_refuses_bad_settings_in_one_line(tmp_path):
         )
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert fifo.exists() and not fifo.is_file()  # left as it was
+
+
+def test_bench_envs_numpy_path_steps_through_the_numpy_oracle():
+    """The acrobot's baseline really is the plain-numpy path (a step that silently kept the compiled kernel made
+    the ratio 1.00×), and it plays the compiled path's episodes."""
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("bench_envs", SCRIPTS / "bench_envs.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    numpy_env = bench.vector_env("underact/AcrobotSwingUp-v0", 64, numpy_path=True)
+    compiled_env = bench.vector_env("underact/AcrobotSwingUp-v0", 64)
+    task, calls = numpy_env.unwrapped.task, []
+    oracle = task.numpy_batch
+    task.numpy_batch = lambda *args: calls.append(1) or oracle(*args)
+    numpy_env.reset(seed=3), compiled_env.reset(seed=3)
+    actions = np.random.default_rng(0).uniform(-1, 1, (64, 1))
+    for _ in range(30):
+        ours, theirs = numpy_env.step(actions), compiled_env.step(actions)
+        np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-12)
+        assert np.array_equal(ours[2], theirs[2]) and np.array_equal(ours[3], theirs[3])
+    assert len(calls) == 30

@@ -208,3 +208,25 @@ def test_what_a_step_hands_out_is_never_overwritten_by_later_steps():
 def test_time_limits_the_compiled_step_cannot_count_to_are_refused(limit):
     with pytest.raises(ValueError, match="max_episode_steps must be None or an integer"):
         underact.envs.vector.CartPoleVectorEnv(4, task="balance", max_episode_steps=limit)
+
+
+def test_time_limit_and_gain_changed_between_steps_take_effect_and_are_checked():
+    """The compiled step's constants are made once per reset and setting: a change must reach the next step."""
+    vec = make_vec("underact/CartPoleBalance-v0", 4)
+    env = vec.unwrapped
+    vec.reset(seed=0)
+    env.max_episode_steps = 3
+    flags = [vec.step(np.zeros((4, 1)))[3].all() for _ in range(3)]
+    assert flags == [False, False, True]  # truncated at the new limit
+    vec.reset(seed=1)
+    env.actuator_gain = 0.0  # no force: a full push moves the cart as no push does
+    pushed = vec.step(np.ones((4, 1)))[0]
+    vec.reset(seed=1)
+    env.actuator_gain = 1.0
+    np.testing.assert_array_equal(pushed, vec.step(np.zeros((4, 1)))[0])
+    assert not np.array_equal(pushed, (vec.reset(seed=1), vec.step(np.ones((4, 1))))[1][0])
+    with pytest.raises(ValueError, match="max_episode_steps must be None or an integer"):
+        env.max_episode_steps = 2.5
+    with pytest.raises(ValueError, match="actuator_gain must be a finite number"):
+        env.actuator_gain = np.nan
+    assert env.max_episode_steps == 3 and env.actuator_gain == 1.0  # a refused setting changes nothing
