@@ -34,14 +34,22 @@ import numpy as np
 import underact.envs  # noqa: F401 - registers the ids
 from underact.files import atomic_write, output_problem
 
+#: Untimed steps at the start of every timing (see `timed`).
+WARM_STEPS = 3
 #: The largest --num-envs: five vector environments of that many copies stay within a few GB.
 MAX_ENVS = 1 << 22
 
 
 def timed(step, calls: int, per_call: int):
-    """A runner: `calls` calls of `step` (each advances `per_call` environments) → environment steps/s."""
+    """A runner: `calls` calls of `step` (each advances `per_call` environments) → environment steps/s.
+
+    Each run first steps a few times untimed: the benchmarks run interleaved, so a runner starts with caches the
+    others filled (and, after pinning, on another core); the timing is of the environment stepping, not of that.
+    """
 
     def run() -> float:
+        for _ in range(WARM_STEPS):
+            step()
         start = time.perf_counter()
         for _ in range(calls):
             step()
