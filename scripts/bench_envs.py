@@ -182,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             "order": 5,
             "title": "Environment throughput",
             "summary": f"Environment steps per second, N = {n} copies for vector environments; {args.repeats} "
-            "interleaved repeats of every benchmark, best of each, each pinned to one core unless it says two.",
+            "interleaved repeats of every benchmark, best of each, each pinned to one core unless it says two, each "
+            f"timing after {WARM_STEPS} untimed steps.",
             "machine": f"{cpu}, {os.cpu_count()} cores",
             "command": "python " + " ".join(["scripts/bench_envs.py", *(argv if argv is not None else sys.argv[1:])]),
             "date": datetime.date.today().isoformat(),
