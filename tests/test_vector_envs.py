@@ -230,3 +230,7 @@ def test_time_limit_and_gain_changed_between_steps_take_effect_and_are_checked()
     with pytest.raises(ValueError, match="actuator_gain must be a finite number"):
         env.actuator_gain = np.nan
     assert env.max_episode_steps == 3 and env.actuator_gain == 1.0  # a refused setting changes nothing
+    gains = np.full(4, 2.0)
+    env.actuator_gain = gains
+    gains[:] = np.nan  # the env holds its own copy, checked when set
+    assert np.array_equal(env.actuator_gain, np.full(4, 2.0))
