@@ -375,8 +375,8 @@ class Task(ABC):
 
     def numpy_run_batch(self, constants: BatchConstants, x, counts, u, out, counts_out, threads=None) -> tuple:
         """`run_batch` through the plain-numpy oracle (`numpy_batch`): the numpy path of `scripts/bench_envs.py`."""
-        k, done = constants, counts[DONE] != 0
-        state = self.numpy_batch(x, u, k.gain, done, counts[STEPS], k.max_steps, k.key, counts[EPISODES], k.limit)
+        c, done = constants, counts[DONE] != 0
+        state = self.numpy_batch(x, u, c.gain, done, counts[STEPS], c.max_steps, c.key, counts[EPISODES], c.limit)
         out[...] = state[0]
         counts_out[STEPS], counts_out[DONE], counts_out[EPISODES], counts_out[FLAGS] = state[5], state[6], *state[7:9]
         return (*state[1:5], state[9])

@@ -187,9 +187,13 @@ class UnderactVectorEnv(VectorEnv):
 
     @actuator_gain.setter
     def actuator_gain(self, value):
-        gain = np.array(value, dtype=np.float64)  # a copy: a caller changing its array later changes nothing here
+        problem = ValueError(f"actuator_gain must be a finite number >= 0 or {self.num_envs} of them; got {value!r}")
+        try:
+            gain = np.array(value, dtype=np.float64)  # a copy: a caller changing its array later changes nothing here
+        except (TypeError, ValueError):
+            raise problem from None
         if gain.shape not in ((), (self.num_envs,)) or not np.all(np.isfinite(gain) & (gain >= 0)):
-            raise ValueError(f"actuator_gain must be a finite number >= 0 or {self.num_envs} of them; got {value!r}")
+            raise problem
         self._actuator_gain = np.ascontiguousarray(gain) if gain.ndim else float(gain)  # (N,) or a float
         self._refresh()
 
