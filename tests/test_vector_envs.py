@@ -227,7 +227,7 @@ def test_time_limit_and_gain_changed_between_steps_take_effect_and_are_checked()
     assert not np.array_equal(pushed, (vec.reset(seed=1), vec.step(np.ones((4, 1))))[1][0])
     with pytest.raises(ValueError, match="max_episode_steps must be None or an integer"):
         env.max_episode_steps = 2.5
-    for bad in (np.nan, np.inf, -1.0, "strong", 1j, [1.0, 2.0], None, 10.0**400):
+    for bad in (np.nan, np.inf, -1.0, "strong", 1j, [1.0, 2.0], None):
         with pytest.raises(ValueError, match="actuator_gain must be a finite number"):
             env.actuator_gain = bad
     assert env.max_episode_steps == 3 and env.actuator_gain == 1.0  # a refused setting changes nothing
