@@ -47,6 +47,23 @@ CONTACT_FORCE_RANGE = (-1.0, 1.0)
 HEALTHY_REWARD = 1.0
 HEALTHY_Z_RANGE = (0.2, 1.0)
 RESET_NOISE_SCALE = 0.1
+REWARDS = ("ant-v5", "distance")
+#: Najarro & Risi's quadruped protocol (their PyBullet AntBulletEnv-v0 code, 0.0165 s steps, 1000 per episode)
+#: on Ant-v5's 0.05 s steps, each duration scaled to time: reward = metres walked along +x per step (PyBullet's
+#: "progress" term only: no alive bonus, no control or contact cost); observation clipped to ±5; 40 zero-action
+#: burn-in steps (0.66 s) → 13; from step 200 (3.3 s) → 66 on, the episode ends when the torso falls below
+#: z = 0.26 m or after 30 steps (0.5 s) → 10 in a row of negative progress. Ant-v5's body is PyBullet's ant
+#: (same torso sphere of radius 0.25 m at 0.75 m, same 0.2 + 0.2 + 0.4 leg vectors), so 0.26 m means the same
+#: thing: the torso nearly on the floor. The damage cuts one lower leg to a quarter (fromto 0.4 → 0.1).
+PAPER_PROTOCOL: dict[str, Any] = {
+    "reward": "distance",
+    "obs_clip": 5.0,
+    "burn_in": 13,
+    "early_stop": (66, 10, 0.26),
+    "terminate_when_unhealthy": False,
+    "max_episode_steps": 330,
+}
+PAPER_STUMP = 0.25
 
 
 def check_damage(damage: str | None, stump: float, motor_gain: float) -> None:
@@ -61,6 +78,37 @@ def check_damage(damage: str | None, stump: float, motor_gain: float) -> None:
             raise ValueError(f"{name} must be a finite number {rule}; got {value!r}")
     if damage is None and (stump != 1.0 or motor_gain != 1.0):
         raise ValueError("stump and motor_gain change the damaged leg; give damage='front_left' or 'front_right'")
+
+
+def check_protocol(reward: str, obs_clip: float | None, burn_in: int, early_stop) -> None:
+    """ValueError in one line for a reward name, observation clip, burn-in or early-stop rule that is not one."""
+    if reward not in REWARDS:
+        raise ValueError(f"reward must be 'ant-v5' or 'distance'; got {reward!r}")
+    if obs_clip is not None and (
+        isinstance(obs_clip, bool) or not isinstance(obs_clip, (int, float)) or not 0 < obs_clip < np.inf
+    ):
+        raise ValueError(f"obs_clip must be None or a finite number > 0; got {obs_clip!r}")
+    if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or not 0 <= burn_in <= 10**6:
+        raise ValueError(f"burn_in must be a whole number of steps in [0, 1e6]; got {burn_in!r}")
+    if early_stop is not None:
+        ok = isinstance(early_stop, (tuple, list)) and len(early_stop) == 3
+        after, patience, fall_z = early_stop if ok else (None, None, None)
+        whole = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (after, patience))
+        if not ok or not whole or after < 0 or patience < 1 or not isinstance(fall_z, (int, float)) or not np.isfinite(fall_z):
+            raise ValueError(
+                f"early_stop must be None or (after_steps >= 0, negative_steps >= 1, fall_z); got {early_stop!r}"
+            )
+
+
+def stop_flags(steps: np.ndarray, neg: np.ndarray, reward: np.ndarray, z: np.ndarray, early_stop) -> tuple:
+    """The paper's early-stop rule for N copies after a step: (ends now [N] bool, new negative-step counts [N]).
+    `steps` counts this episode's steps before this one; once past `after` steps, a step of negative reward adds
+    one to the count and any other sets it to 0, and the episode ends when the torso is below `fall_z` or the count
+    reaches `negative_steps`."""
+    after, patience, fall_z = early_stop
+    counted = steps + 1 > after
+    neg = np.where(counted, np.where(reward < 0, neg + 1, 0), neg)
+    return counted & ((z < fall_z) | (neg >= patience)), neg
 
 
 def ant_model(damage: str | None = None, stump: float = 0.5, motor_gain: float = 1.0) -> mujoco.MjModel:
@@ -126,6 +174,14 @@ class AntDamagedEnv(AntEnv):
     - `stump` (default 0.5): fraction of the damaged leg's lower segment that remains (1 keeps its length).
     - `motor_gain` (default 1.0): gear factor of the damaged leg's two motors (0: dead motors).
     - `include_cfrc_ext_in_observation` (default False, unlike Ant-v5): append the contact forces.
+    - `reward` (default "ant-v5"): "distance" makes the reward the torso's +x displacement in the step (metres,
+      so the return is the distance walked), with no healthy reward and no control or contact cost.
+    - `obs_clip` (default None): clip every observation entry to ±obs_clip.
+    - `burn_in` (default 0): zero-action steps after every reset, before the first observation (no agent sees
+      them, so a plastic network does not learn during them).
+    - `early_stop` (default None): (after_steps, negative_steps, fall_z); from step after_steps + 1 on, the
+      episode terminates when the torso is below fall_z or after negative_steps steps in a row of negative reward.
+      `PAPER_PROTOCOL` holds Najarro & Risi's settings scaled to Ant-v5's step (with `stump=PAPER_STUMP`).
     - any other Ant-v5 argument (`render_mode`, `width`, `height`, ...) except `xml_file`.
     Bad values of the first three raise a one-line ValueError.
 
@@ -138,6 +194,10 @@ class AntDamagedEnv(AntEnv):
         stump: float = 0.5,
         motor_gain: float = 1.0,
         include_cfrc_ext_in_observation: bool = False,
+        reward: str = "ant-v5",
+        obs_clip: float | None = None,
+        burn_in: int = 0,
+        early_stop: tuple[int, int, float] | None = None,
         **kwargs: Any,
     ):
         if "xml_file" in kwargs:
@@ -145,8 +205,45 @@ class AntDamagedEnv(AntEnv):
         if damage is None:
             stump = 1.0
         check_damage(damage, stump, motor_gain)
+        check_protocol(reward, obs_clip, burn_in, early_stop)
         self.damage, self.stump, self.motor_gain = damage, stump, motor_gain
+        self.reward_mode, self.obs_clip, self.burn_in = reward, obs_clip, int(burn_in)
+        self.early_stop = None if early_stop is None else tuple(early_stop)
+        self._t, self._neg = 0, np.zeros(1, dtype=np.int64)
         super().__init__(include_cfrc_ext_in_observation=include_cfrc_ext_in_observation, **kwargs)
+
+    def _get_obs(self) -> np.ndarray:
+        obs = super()._get_obs()
+        return obs if self.obs_clip is None else np.clip(obs, -self.obs_clip, self.obs_clip)
+
+    def reset_model(self) -> np.ndarray:
+        obs = super().reset_model()
+        for _ in range(self.burn_in):
+            self.do_simulation(np.zeros(self.model.nu), self.frame_skip)
+        self._t, self._neg = 0, np.zeros(1, dtype=np.int64)
+        return self._get_obs() if self.burn_in else obs
+
+    def step(self, action):
+        if self.reward_mode == "ant-v5" and self.early_stop is None:
+            return super().step(action)
+        x_before = float(self.data.body(self._main_body).xpos[0])
+        self.do_simulation(action, self.frame_skip)
+        x_after = float(self.data.body(self._main_body).xpos[0])
+        obs = self._get_obs()
+        if self.reward_mode == "distance":
+            reward, info = x_after - x_before, {"distance": x_after - x_before}
+        else:
+            reward, info = self._get_rew((x_after - x_before) / self.dt, action)
+        terminated = (not self.is_healthy) and self._terminate_when_unhealthy
+        if self.early_stop is not None:
+            z = np.array([self.data.qpos[2]])
+            stop, self._neg = stop_flags(np.array([self._t]), self._neg, np.array([reward]), z, self.early_stop)
+            terminated = terminated or bool(stop[0]) or not bool(np.isfinite(self.state_vector()).all())
+        self._t += 1
+        info["x_position"] = x_after
+        if self.render_mode == "human":
+            self.render()
+        return obs, reward, terminated, False, info
 
     def _initialize_simulation(self) -> tuple[mujoco.MjModel, mujoco.MjData]:
         model = ant_model(self.damage, self.stump, self.motor_gain)
@@ -175,9 +272,18 @@ class AntVectorEnv(VectorEnv):
         include_cfrc_ext_in_observation: bool = False,
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
         threads: int | None = None,
+        reward: str = "ant-v5",
+        obs_clip: float | None = None,
+        burn_in: int = 0,
+        early_stop: tuple[int, int, float] | None = None,
+        terminate_when_unhealthy: bool = True,
     ):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+        check_protocol(reward, obs_clip, burn_in, early_stop)
+        self.reward_mode, self.obs_clip, self.burn_in = reward, obs_clip, int(burn_in)
+        self.early_stop = None if early_stop is None else tuple(early_stop)
+        self.terminate_when_unhealthy = bool(terminate_when_unhealthy)
         self.model = ant_model(damage, stump, motor_gain)
         self.num_envs = int(num_envs)
         self.max_episode_steps = check_time_limit(max_episode_steps)
@@ -200,6 +306,7 @@ class AntVectorEnv(VectorEnv):
         self._rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
         self._done = np.zeros(self.num_envs, dtype=bool)
+        self._neg = np.zeros(self.num_envs, dtype=np.int64)  # negative-progress steps in a row (`early_stop`)
 
     def _reset_copy(self, i: int) -> None:
         m, d, rng = self.model, self.datas[i], self._rngs[i]
@@ -207,6 +314,11 @@ class AntVectorEnv(VectorEnv):
         d.qpos[:] = self.init_qpos + rng.uniform(-RESET_NOISE_SCALE, RESET_NOISE_SCALE, size=m.nq)
         d.qvel[:] = self.init_qvel + RESET_NOISE_SCALE * rng.standard_normal(m.nv)
         mujoco.mj_forward(m, d)
+        for _ in range(self.burn_in):  # as AntDamagedEnv.reset_model: zero actions, Ant-v5's step each
+            d.ctrl[:] = 0.0
+            mujoco.mj_step(m, d, nstep=FRAME_SKIP)
+            mujoco.mj_rnePostConstraint(m, d)
+        self._neg[i] = 0
 
     def _gather(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         qpos = np.stack([d.qpos for d in self.datas])
@@ -215,7 +327,8 @@ class AntVectorEnv(VectorEnv):
         return qpos, qvel, cfrc
 
     def _obs(self, qpos: np.ndarray, qvel: np.ndarray, cfrc: np.ndarray) -> np.ndarray:
-        return _observe(qpos, qvel, cfrc if self.contact_forces else None)
+        obs = _observe(qpos, qvel, cfrc if self.contact_forces else None)
+        return obs if self.obs_clip is None else np.clip(obs, -self.obs_clip, self.obs_clip)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Every copy from Ant-v5's start distribution; copy i's generator is seeded with seed + i."""
@@ -276,10 +389,18 @@ class AntVectorEnv(VectorEnv):
             & (qpos[:, 2] >= HEALTHY_Z_RANGE[0])
             & (qpos[:, 2] <= HEALTHY_Z_RANGE[1])
         )
-        contact_cost = CONTACT_COST_WEIGHT * np.square(np.clip(cfrc, *CONTACT_FORCE_RANGE)).sum(axis=(1, 2))
-        reward = (x_after - x_before) / self.dt + HEALTHY_REWARD * healthy
-        reward -= CTRL_COST_WEIGHT * np.square(a).sum(axis=1) + contact_cost  # in the actions' dtype, as Ant-v5
-        terminated = ~healthy
+        if self.reward_mode == "distance":
+            reward = x_after - x_before
+        else:
+            contact_cost = CONTACT_COST_WEIGHT * np.square(np.clip(cfrc, *CONTACT_FORCE_RANGE)).sum(axis=(1, 2))
+            reward = (x_after - x_before) / self.dt + HEALTHY_REWARD * healthy
+            reward -= CTRL_COST_WEIGHT * np.square(a).sum(axis=1) + contact_cost  # in the actions' dtype, as Ant-v5
+        terminated = ~healthy if self.terminate_when_unhealthy else np.zeros(self.num_envs, dtype=bool)
+        if self.early_stop is not None:
+            stop, neg = stop_flags(self._steps, self._neg, reward, qpos[:, 2], self.early_stop)
+            finite = np.isfinite(qpos).all(axis=1) & np.isfinite(qvel).all(axis=1)
+            terminated |= stop | ~finite
+            self._neg = np.where(idle | done, self._neg, neg)  # a copy reset by this step keeps the reset's 0
         steps, truncated, now_done = next_step_flags(self._steps, done, reward, terminated, self.max_episode_steps)
         reward[idle], terminated[idle], truncated[idle] = 0.0, False, False
         self._steps, self._done = np.where(idle, self._steps, steps), np.where(idle, self._done, now_done)
