@@ -71,6 +71,10 @@ def make_net(config: TrainConfig, spec: EnvSpec | None = None) -> PlasticNet:
         n_in, n_out = space_sizes(config.env, config.env_kwargs)
     else:
         n_in, n_out = encoded_sizes(spec or make_env_spec(config))
+    if config.rule_sharing == "antidiagonal":  # the paper code's rule sharing before its fix (an ablation)
+        from underact.agents.paper import AntidiagonalNet
+
+        return AntidiagonalNet((n_in, *config.hidden, n_out), config.rule, config.norm, config.init_scale)
     return PlasticNet((n_in, *config.hidden, n_out), config.rule, config.norm, config.init_scale)
 
 

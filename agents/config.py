@@ -34,6 +34,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "lr_decay": (0.0, 1.0, True),
     "lr_min": (0.0, 1e3, False),
     "l2": (0.0, 1e3, False),
+    "init_std": (0.0, 1e3, False),
+    "penalty": (0.0, 1e3, False),
     "target_margin": (0.0, 1e3, False),
 }
 
@@ -57,8 +59,12 @@ class TrainConfig:
     lr_decay: float = 0.999
     lr_min: float = 0.001
     l2: float = 0.0
-    optimizer: str = "adam"
+    optimizer: str = "adam"  # "adam", "sgd" (momentum 0.9) or "plain" (no momentum)
     antithetic: bool = True
+    init_std: float = 0.0  # the ES center starts at N(0, init_std²) (Najarro & Risi: 1)
+    rank_std: bool = False  # centered ranks divided by their std (Najarro & Risi)
+    penalty: float = 0.0  # fitness − penalty · mean(genome²) (Najarro & Risi: 0.01)
+    rule_sharing: str = "none"  # "antidiagonal": synapses [j, i] with equal i + j share a rule (pre-fix code)
     seed: int = 0
     target_return: float | str = "auto"  # stop once the center reaches it; "auto": the env's reward_threshold
     target_margin: float = 0.01  # the verification on fresh episodes must beat target by this fraction of |target|
@@ -95,8 +101,10 @@ class TrainConfig:
             if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
                 interval = f"{'(' if low_open else '['}{low}, {high}]"
                 raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.optimizer not in ("adam", "sgd", "plain"):
+            raise ValueError(f"optimizer must be 'adam', 'sgd' or 'plain', got {self.optimizer!r}")
+        if self.rule_sharing not in ("none", "antidiagonal"):
+            raise ValueError(f"rule_sharing must be 'none' or 'antidiagonal', got {self.rule_sharing!r}")
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be 'local' or 'ray', got {self.backend!r}")
         if any(not 1 <= h <= MAX_COUNT for h in self.hidden):

@@ -8,6 +8,9 @@ The strategy knows nothing about environments: `ask()` returns a population of f
 - Gradient estimate g = Σ_p F̂_p ε_p / (P σ) − l2 · center, applied by Adam (Kingma & Ba 2015) or SGD
   with momentum, ascending.
 - Step size and σ decay multiplicatively after every `tell`, down to `lr_min` / `sigma_min`.
+- Options of Najarro & Risi (2020)'s ES: `rank_std` divides the centered ranks by their standard deviation,
+  `penalty` adds −penalty · mean(genome²) to each individual's fitness before ranking, `optimizer="plain"` is
+  SGD without momentum (center += lr · g).
 
 All randomness comes from one numpy Generator seeded by `seed`; `state_dict()` holds it, so a strategy
 restored with `load_state_dict` continues exactly as the original would have.
@@ -33,10 +36,12 @@ class ESConfig:
     lr_decay: float = 0.999
     lr_min: float = 0.001
     l2: float = 0.0
-    optimizer: str = "adam"  # "adam" or "sgd" (with momentum 0.9)
+    optimizer: str = "adam"  # "adam", "sgd" (with momentum 0.9) or "plain" (SGD without momentum)
     antithetic: bool = True
     init_std: float = 0.0  # center starts at N(0, init_std²); 0 starts at the origin
     seed: int = 0
+    rank_std: bool = False  # centered ranks divided by their standard deviation
+    penalty: float = 0.0  # fitness − penalty · mean(genome²), per individual, before ranking
 
 
 def centered_ranks(fitness: np.ndarray) -> np.ndarray:
@@ -69,8 +74,8 @@ class OpenAIES:
                 f"population must be even with antithetic sampling, got {config.population}; "
                 "use an even population or turn antithetic sampling off"
             )
-        if config.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {config.optimizer!r}")
+        if config.optimizer not in ("adam", "sgd", "plain"):
+            raise ValueError(f"optimizer must be 'adam', 'sgd' or 'plain', got {config.optimizer!r}")
         if config.sigma <= 0 or config.lr <= 0:
             raise ValueError(f"sigma and lr must be positive, got sigma={config.sigma}, lr={config.lr}")
         self.config = config
@@ -103,7 +108,12 @@ class OpenAIES:
         fitness = np.asarray(fitness, dtype=np.float64)
         if fitness.shape != (self.config.population,) or not np.all(np.isfinite(fitness)):
             raise ValueError(f"fitness must be {self.config.population} finite numbers, got {fitness.shape}")
+        if self.config.penalty:
+            genomes = self.center + self.sigma * self._eps  # as `ask` gave them (before its float32 cast)
+            fitness = fitness - self.config.penalty * np.mean(genomes**2, axis=1)
         shaped = centered_ranks(fitness)
+        if self.config.rank_std and shaped.std() > 0:
+            shaped = shaped / shaped.std()
         grad = shaped @ self._eps / (self.config.population * self.sigma) - self.config.l2 * self.center
         self.t += 1
         if self.config.optimizer == "adam":
@@ -113,6 +123,8 @@ class OpenAIES:
             m_hat = self.m / (1 - b1**self.t)
             v_hat = self.v / (1 - b2**self.t)
             self.center = self.center + self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+        elif self.config.optimizer == "plain":
+            self.center = self.center + self.lr * grad
         else:
             self.m = 0.9 * self.m + grad
             self.center = self.center + self.lr * self.m
