@@ -11,7 +11,6 @@ frame shows what the agent saw (its newest frame) beside the scene. The GIF play
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from underact.agents.backends import EVAL_KEY, make_env_spec, make_net
 from underact.agents.config import TrainConfig
 from underact.agents.rollout import derived_seed, to_actions
 from underact.envs.task import Task
+from underact.gl import choose_mujoco_gl
 from underact.render import AcrobotScene, CartPoleScene, PendulumScene, write_gif
 
 #: Frames per second of the GIF of an environment whose metadata has no "render_fps".
@@ -56,6 +56,8 @@ def _drawing(env: gym.Env) -> Callable[[], np.ndarray]:
     classic = _classic_drawing(base)
     if classic is not None:
         return classic
+    if hasattr(base, "mujoco_renderer"):  # Gymnasium's MuJoCo environments: an OpenGL backend, chosen now
+        choose_mujoco_gl()
     try:
         env.render()
     except gym.error.DependencyNotInstalled:
@@ -82,8 +84,6 @@ def _episode(config: TrainConfig, genome: np.ndarray, seed: int, max_frames: int
     """The frames of one episode with fresh weights, and the environment's frame rate."""
     if config.encoder is not None:
         return _encoded_episode(config, genome, seed, max_frames)
-    os.environ.setdefault("MUJOCO_GL", "osmesa")  # software rendering for MuJoCo tasks (read at first import)
-    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     env = gym.make(config.env, render_mode="rgb_array", **config.env_kwargs)
     try:
         obs, _ = env.reset(seed=derived_seed(seed, EVAL_KEY, 1))

@@ -5,7 +5,11 @@
     vec = gymnasium.make_vec("underact/CartPoleBalance-v0", num_envs=1024, vectorization_mode="vector_entry_point")
 
 Ids: `underact/AcrobotSwingUp-v0`, `underact/AcrobotBalance-v0`, `underact/CartPoleSwingUp-v0`,
-`underact/CartPoleBalance-v0`, each truncated at 500 steps. See `AcrobotEnv` and `CartPoleEnv` for the manuals,
+`underact/CartPoleBalance-v0`, each truncated at 500 steps, and `underact/AntDamaged-v0` (`underact.envs.ant`).
+Registration names entry points as strings, so importing this package loads no engine and no environment
+module: MuJoCo is imported when an Ant environment is made, and `AcrobotEnv` & co. when first used.
+
+See `AcrobotEnv` and `CartPoleEnv` for the manuals,
 `underact.envs.wrappers` for pixel observations, observation history and hidden velocities, and
 `underact.envs.reference` for the textbook controller that solves each task (the registered `reward_threshold`
 lies below its mean return).
@@ -13,11 +17,9 @@ lies below its mean return).
 
 from __future__ import annotations
 
-import gymnasium
+import importlib
 
-from underact.envs.acrobot import AcrobotEnv
-from underact.envs.cartpole import CartPoleEnv
-from underact.envs.vector import AcrobotVectorEnv, CartPoleVectorEnv, UnderactVectorEnv
+import gymnasium
 
 MAX_EPISODE_STEPS = 500
 
@@ -56,9 +58,36 @@ def _register() -> None:
             reward_threshold=REWARD_THRESHOLDS[env_id],
             kwargs={"task": task},
         )
+    if ANT_ID not in gymnasium.registry:
+        gymnasium.register(
+            id=ANT_ID,
+            entry_point="underact.envs.ant:AntDamagedEnv",
+            vector_entry_point="underact.envs.ant:AntVectorEnv",
+            max_episode_steps=ANT_MAX_EPISODE_STEPS,
+        )
 
+
+#: Gymnasium's Ant-v5 with a damaged leg (`underact.envs.ant`), registered here so that MuJoCo loads only when
+#: one is made; the numbers are Ant-v5's (`underact.envs.ant` checks they agree).
+ANT_ID = "underact/AntDamaged-v0"
+ANT_MAX_EPISODE_STEPS = 1000
 
 _register()
+
+#: The classes, imported on first use (`from underact.envs import AcrobotEnv` works as before).
+_LAZY = {
+    "AcrobotEnv": "underact.envs.acrobot",
+    "CartPoleEnv": "underact.envs.cartpole",
+    "AcrobotVectorEnv": "underact.envs.vector",
+    "CartPoleVectorEnv": "underact.envs.vector",
+    "UnderactVectorEnv": "underact.envs.vector",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ENV_IDS",
@@ -69,5 +98,3 @@ __all__ = [
     "CartPoleVectorEnv",
     "UnderactVectorEnv",
 ]
-
-from underact.envs import ant  # noqa: E402,F401 - registers underact/AntDamaged-v0

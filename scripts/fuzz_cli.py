@@ -25,8 +25,6 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # before numpy or torch load
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("MUJOCO_GL", "osmesa")
-os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import collections  # noqa: E402
