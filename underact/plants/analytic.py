@@ -133,6 +133,17 @@ def acrobot_terms(q1, q2, v1, v2, c):
     return M11_0 + 2.0 * hc2, I2 + hc2, I2, -hs2 * v2 * (2.0 * v1 + v2), hs2 * v1 * v1, tg2 - g1 * sin(q1), tg2
 
 
+def acrobot_coriolis(q2, v1, v2, c):
+    """The acrobot's C in Christoffel form, (C11, C12, C21, C22), so that Ṁ − 2C is skew-symmetric.
+
+    With h = m2 l1 lc2 and M depending on θ2 only (∂M11/∂θ2 = −2 h s2, ∂M12/∂θ2 = −h s2),
+    Γ_ijk = ½(∂M_ij/∂q_k + ∂M_ik/∂q_j − ∂M_jk/∂q_i) gives C = h s2 [[−θ̇2, −(θ̇1 + θ̇2)], [θ̇1, 0]]. Tedrake's
+    printed C = h s2 [[−2 θ̇2, −θ̇2], [θ̇1, 0]] has the same C v but is not skew-compatible.
+    """
+    hs2 = c[2] * np.sin(q2)
+    return -hs2 * v2, -hs2 * (v1 + v2), hs2 * v1, 0.0 * v1
+
+
 def acrobot_vdot(q1, q2, v1, v2, u, c):
     """(θ̈1, θ̈2) = M⁻¹(τg − Cv − b ⊙ θ̇ + B u), u the elbow torque."""
     m11, m12, m22, cv1, cv2, tg1, tg2 = acrobot_terms(q1, q2, v1, v2, c)
@@ -151,6 +162,13 @@ def cartpole_terms(x, theta, xd, thetad, c):
     """
     s, cos_theta = sincos(theta)
     return c[0], c[2] * cos_theta, c[1], -c[2] * s * thetad * thetad, 0.0, 0.0, -c[3] * s
+
+
+def cartpole_coriolis(theta, thetad, c):
+    """The cart-pole's C in Christoffel form (C11, C12, C21, C22) = (0, −mp l sin θ θ̇, 0, 0) (the book's, which
+    is already skew-compatible: Ṁ12 = −mp l sin θ θ̇ = C12 + C21)."""
+    zero = 0.0 * thetad
+    return zero, -c[2] * np.sin(theta) * thetad, zero, zero
 
 
 def cartpole_vdot(x, theta, xd, thetad, u, c):
@@ -226,6 +244,9 @@ class AcrobotPlant(_Analytic):
     def _terms(self, q, v):
         return _terms2(acrobot_terms(q[:, 0], q[:, 1], v[:, 0], v[:, 1], self.constants), [[0.0], [1.0]], len(q))
 
+    def _coriolis(self, q, v):
+        return _matrix2(acrobot_coriolis(q[:, 1], v[:, 0], v[:, 1], self.constants), len(q))
+
     def _potential(self, q):
         p = self.params
         c1, c12 = np.cos(q[:, 0]), np.cos(q[:, 0] + q[:, 1])
@@ -248,6 +269,9 @@ class CartPolePlant(_Analytic):
 
     def _terms(self, q, v):
         return _terms2(cartpole_terms(q[:, 0], q[:, 1], v[:, 0], v[:, 1], self.constants), [[1.0], [0.0]], len(q))
+
+    def _coriolis(self, q, v):
+        return _matrix2(cartpole_coriolis(q[:, 1], v[:, 1], self.constants), len(q))
 
     def _potential(self, q):
         p = self.params
@@ -277,6 +301,9 @@ class PendulumPlant(_Analytic):
             np.full((n, 1, 1), ml2), np.zeros((n, 1)), -mgl * np.sin(q), np.ones((n, 1, 1))
         )
 
+    def _coriolis(self, q, v):
+        return np.zeros((len(q), 1, 1))  # M is constant: C = 0
+
     def _potential(self, q):
         p = self.params
         return p.m * p.gravity * p.l * (1 - np.cos(q[:, 0]))
@@ -289,6 +316,12 @@ def _terms2(parts: tuple, B, n: int) -> ManipulatorTerms:
     return ManipulatorTerms(
         M, np.stack([cv1, cv2], -1), np.stack([tg1, tg2], -1), np.broadcast_to(np.array(B), (n, 2, 1)).copy()
     )
+
+
+def _matrix2(parts: tuple, n: int) -> np.ndarray:
+    """A batch (n, 2, 2) of matrices from their entries (a11, a12, a21, a22)."""
+    a11, a12, a21, a22 = (np.broadcast_to(part, (n,)) for part in parts)
+    return np.stack([np.stack([a11, a12], -1), np.stack([a21, a22], -1)], -2)
 
 
 PARAMS = {"acrobot": AcrobotParams, "cartpole": CartPoleParams, "pendulum": PendulumParams}

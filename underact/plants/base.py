@@ -19,6 +19,7 @@ v = [linear in the world, angular in the body frame]) is mapped into it exactly;
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import partial
 
 import numpy as np
 
@@ -82,9 +83,27 @@ class Plant(ABC):
         if len(qb) != len(vb):
             raise ValueError(f"q and v must have the same batch size; got {len(qb)} and {len(vb)}")
         t = self._terms(qb, vb)
+        coriolis = partial(self._coriolis_checked, qb.copy(), vb.copy(), single)  # C is computed when first read
         if single:
-            return ManipulatorTerms(t.M[0], t.Cv[0], t.tau_g[0], t.B[0])
-        return t
+            return ManipulatorTerms(t.M[0], t.Cv[0], t.tau_g[0], t.B[0], coriolis)
+        return ManipulatorTerms(t.M, t.Cv, t.tau_g, t.B, coriolis)
+
+    def coriolis(self, q, v) -> np.ndarray:
+        """The Coriolis matrix C(q, v) (…, nv, nv), batched like `terms`: C v = Cv, and Ṁ − 2C is skew-symmetric
+        (the Christoffel form for joint coordinates, the spatial-algebra form for free bodies; docs/concepts.md)."""
+        qb, single = as_batch(q, self.nq, "q")
+        vb, _ = as_batch(v, self.nv, "v")
+        if len(qb) != len(vb):
+            raise ValueError(f"q and v must have the same batch size; got {len(qb)} and {len(vb)}")
+        return self._coriolis_checked(qb, vb, single)
+
+    def _coriolis_checked(self, q: np.ndarray, v: np.ndarray, single: bool) -> np.ndarray:
+        C = self._coriolis(q, v)
+        return C[0] if single else C
+
+    def _coriolis(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """C for a batch q (N, nq), v (N, nv); backends that cannot give it say why."""
+        raise UnderactError(f"{self.name} ({self.backend}): this backend does not give the Coriolis matrix C")
 
     def damping(self, v) -> np.ndarray:
         """Joint damping as a generalized force on the right-hand side: −b ⊙ v (not included in `Cv`)."""
