@@ -87,14 +87,14 @@ def test_failures_are_reported_and_exit_2(capsys, files):
 
 def test_base_and_actuation_flags(capsys, files):
     code, records = run_json(
-        capsys, "--base", "fixed", "--actuation", "all", str(files["arm.urdf"]), str(files["acro.urdf"])
+        capsys, "--base", "fixed", "--actuation", "assumed", str(files["arm.urdf"]), str(files["acro.urdf"])
     )
     assert code == 0
     assert [(r["base"], r["dof"], r["actuated"], r["class"]) for r in records] == [
         ("fixed", 3, 3, "fully-actuated"),
         ("fixed", 2, 2, "fully-actuated"),
     ]
-    assert all(r["actuation_source"] == "all" for r in records)
+    assert all(r["actuation_source"] == "assumed" for r in records)
     code, records = run_json(capsys, "--base", "floating", str(files["acro.urdf"]))
     assert (records[0]["base"], records[0]["dof"], records[0]["degree"]) == ("floating", 8, 7)
 

@@ -193,8 +193,8 @@ def test_assumed_and_all_actuation(tmp_path):
     assert any("assumed actuated" in w for w in desc.warnings)
     partial = write(tmp_path, "partial.urdf", urdf_chain(3, [2]))
     assert any("covers 1 of 3 independent joints; 2 passive" in w for w in parse_description(partial).warnings)
-    forced = parse_description(partial, actuation="all")
-    assert (forced.actuation_source, forced.actuated, forced.degree) == ("all", 3, 0)
+    forced = parse_description(partial, actuation="assumed")
+    assert (forced.actuation_source, forced.actuated, forced.degree) == ("assumed", 3, 0)
 
 
 def test_transmission_joint_tags_and_passive_joint(tmp_path):

@@ -58,8 +58,9 @@ def register(subparsers) -> None:
     p.add_argument(
         "--actuation",
         choices=ACTUATION_MODES,
-        default="file",
-        help="'file': actuators the file declares (default); 'all': every independent joint actuated",
+        default="auto",
+        help="'auto' (default): the declared actuators, or every independent joint when the file declares none "
+        "(warned); 'declared': only what the file declares; 'assumed': every independent joint actuated",
     )
     p.add_argument("--verbose", action="store_true", help="list each file's warnings under the table")
     p.set_defaults(func=run)

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from underact.description.actuation import MODES as ACTUATION_MODES
+from underact.description.actuation import Actuator, actuators, check_mode
 from underact.description.model import BASE, Description, Joint, actuation_rank
 from underact.description.references import vet_references
 from underact.description.xml import DescriptionError, line_of, read_text, safe_parse
 
 BASE_MODES = ("auto", "fixed", "floating")
-ACTUATION_MODES = ("file", "all")
 
 __all__ = [
     "ACTUATION_MODES",
+    "Actuator",
     "BASE",
     "BASE_MODES",
     "Description",
     "DescriptionError",
     "Joint",
     "actuation_rank",
+    "actuators",
     "line_of",
     "parse_description",
     "read_text",
@@ -36,18 +39,18 @@ __all__ = [
 ]
 
 
-def parse_description(path: str | Path, base: str = "auto", actuation: str = "file") -> Description:
+def parse_description(path: str | Path, base: str = "auto", actuation: str = "auto") -> Description:
     """Reads a URDF, SDF or MJCF file (recognised by its root element, not its extension).
 
     `base`: "auto" (as the file says), "fixed" (bolted to the world) or "floating" (6 unactuated DoF added).
-    `actuation`: "file" (actuators the file declares) or "all" (every independent joint actuated).
+    `actuation`: "auto" (the declared actuators, or every independent joint when the file declares none, with
+    a warning), "declared" or "assumed" (every independent joint actuated); see `underact.description.actuation`.
     Raises `DescriptionError` (one line, naming the file and where possible the element and line) for files
     that are not a readable kinematic tree.
     """
     if base not in BASE_MODES:
         raise ValueError(f"base must be one of {BASE_MODES}, got {base!r}")
-    if actuation not in ACTUATION_MODES:
-        raise ValueError(f"actuation must be one of {ACTUATION_MODES}, got {actuation!r}")
+    actuation = check_mode(actuation)
     path = Path(path)
     root = safe_parse(path)
     tag = root.tag if isinstance(root.tag, str) else ""

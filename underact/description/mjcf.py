@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from underact.description.actuation import Actuator
 from underact.description.model import BASE, Description, Joint, assemble, sparse_rank
 from underact.description.references import mjcf_include_candidates, vet_parsed
 from underact.description.xml import DescriptionError, IncludeBudget
@@ -67,7 +68,6 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     floating = found.base_joint is not None
     base_dof = 6 if base_mode == "floating" or (base_mode == "auto" and floating) else 0
     masters = _couple(found, base_dof, warnings)
-    rows = [_fold(row, masters) for row in found.rows]
     independent = [j.name for j in found.joints if j.dof > 0 and j.name != found.base_joint and j.name not in masters]
     return assemble(
         path=path,
@@ -79,17 +79,20 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
         root=found.links[1] if len(found.links) > 1 else "world",
         floating=floating,
         source="mjcf",
-        moment_rows=rows,
+        declared=found.actuators,
+        declares=found.declares,
         warnings=warnings,
         base_mode=base_mode,
         actuation_mode=actuation_mode,
+        dependent=masters,
     )
 
 
 @dataclass(frozen=True)
 class Equality:
     """An `<equality>` constraint: `kind` (joint, weld, connect, tendon, flex, ...), a label for warnings, and
-    for a joint equality the joints (`joint2` None: joint1 locked) and dq1/dq2 at q2 = 0 (polycoef's a1)."""
+    for a joint equality the joints (`joint2` None: joint1 locked), dq1/dq2 at q2 = 0 (polycoef's a1) and q1 at
+    q2 = 0 (polycoef's a0)."""
 
     label: str
     kind: str
@@ -97,19 +100,22 @@ class Equality:
     joint1: str | None = None
     joint2: str | None = None
     multiplier: float = 1.0
+    offset: float = 0.0
 
 
 @dataclass
 class Found:
-    """A reader's findings: joints, bodies (world first), moment-arm rows of the counted actuators, names of
-    the actuators that act only through contact (left out), the base's free joint, and the equalities."""
+    """A reader's findings: joints, bodies (world first), the counted actuators, names of the actuators that
+    act only through contact (left out), the base's free joint, the equalities, and whether the file declares
+    any actuator at all."""
 
     joints: list[Joint]
     links: list[str]
-    rows: list[dict[tuple[str, int], float]]
+    actuators: list[Actuator]
     contact_only: list[str]
     base_joint: str | None
     equalities: list[Equality]
+    declares: bool = True
 
 
 def _from_engine(path: Path, warnings: list[str]) -> Found:
@@ -119,12 +125,12 @@ def _from_engine(path: Path, warnings: list[str]) -> Found:
     previous = mujoco.get_mju_user_warning()
     mujoco.set_mju_user_warning(lambda message: warnings.append(f"MuJoCo: {message.strip()}"))
     try:
-        return _compile(mujoco, path)
+        return _compile(mujoco, path, warnings)
     finally:
         mujoco.set_mju_user_warning(previous)
 
 
-def _compile(mujoco, path: Path) -> Found:
+def _compile(mujoco, path: Path, warnings: list[str]) -> Found:
     model = mujoco.MjModel.from_xml_path(str(path))
     data = mujoco.MjData(model)
     body_names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) or f"body{b}" for b in range(model.nbody)]
@@ -156,7 +162,16 @@ def _compile(mujoco, path: Path) -> Found:
         arms = [_moment_row(data, a) for a in counted]
         if not trial or sparse_rank(arms) > sparse_rank(best):
             best = arms
-    rows = [{columns[c]: value for c, value in row.items()} for row in best]
+    gains = _authority(mujoco, model, counted, warnings)
+    actuators = []
+    for a, row, gain in zip(counted, best, gains, strict=True):
+        keys = [columns[c] for c in row]
+        limited = bool(model.actuator_ctrllimited[a])
+        actuators.append(Actuator(
+            mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, a) or f"actuator{a}",
+            tuple(owner for owner, _ in keys), tuple(row.values()), tuple(k for _, k in keys), gain=gain,
+            source="mjcf", effort=float(np.abs(model.actuator_ctrlrange[a]).max()) if limited else None,
+        ))
     contact_only = [
         _name(mujoco, model, mujoco.mjtObj.mjOBJ_ACTUATOR, a, "actuator ") for a in range(model.nu) if contact[a]
     ]
@@ -167,12 +182,41 @@ def _compile(mujoco, path: Path) -> Found:
         if kind == "joint":
             first, second = int(model.eq_obj1id[e]), int(model.eq_obj2id[e])
             master = joints[second].name if second >= 0 else None
-            equalities.append(
-                Equality(label, kind, bool(model.eq_active0[e]), joints[first].name, master, float(model.eq_data[e, 1]))
-            )
+            equalities.append(Equality(label, kind, bool(model.eq_active0[e]), joints[first].name, master,
+                                       float(model.eq_data[e, 1]), float(model.eq_data[e, 0])))
         else:
             equalities.append(Equality(label, kind, bool(model.eq_active0[e])))
-    return Found(joints, body_names, rows, contact_only, base_joint, equalities)
+    return Found(joints, body_names, actuators, contact_only, base_joint, equalities, model.nu > 0)
+
+
+def _authority(mujoco, model, counted: list[int], warnings: list[str]) -> list[float]:
+    """Each counted actuator's gain (`gainprm[0]`; 1 for muscles and user gains, whose gain is a state
+    function), 0 where it has no authority: gain 0, `<flag actuation="disable"/>`, or its group disabled
+    (`<option actuatorgroupdisable>`); one warning per cause naming the actuators."""
+    name = [_name(mujoco, model, mujoco.mjtObj.mjOBJ_ACTUATOR, a, "actuator ") for a in counted]
+    fixed_or_affine = {int(mujoco.mjtGain.mjGAIN_FIXED), int(mujoco.mjtGain.mjGAIN_AFFINE)}
+    gains = [float(model.actuator_gainprm[a, 0]) if int(model.actuator_gaintype[a]) in fixed_or_affine else 1.0
+             for a in counted]
+    silent = [i for i, g in enumerate(gains) if g == 0.0]
+    if silent:
+        warnings.append(f"{len(silent)} actuator(s) with gain 0 (gainprm 0, kp 0) have no authority: their column "
+                        f"of B is zero ({_shown([name[i] for i in silent])})")
+    if model.opt.disableflags & int(mujoco.mjtDisableBit.mjDSBL_ACTUATION):
+        if counted:
+            warnings.append(f'<flag actuation="disable"/>: all {len(counted)} actuator(s) have no authority; B is zero')
+        return [0.0] * len(counted)
+    groups = [i for i, a in enumerate(counted) if 0 <= int(model.actuator_group[a]) < 31
+              and model.opt.disableactuator & (1 << int(model.actuator_group[a]))]
+    if groups:
+        warnings.append(f"{len(groups)} actuator(s) in a disabled group (actuatorgroupdisable) have no authority: "
+                        f"their column of B is zero ({_shown([name[i] for i in groups])})")
+        for i in groups:
+            gains[i] = 0.0
+    return gains
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _moment_row(data, actuator: int) -> dict[int, float]:
@@ -192,13 +236,13 @@ def _name(mujoco, model, kind, index: int, prefix: str) -> str:
     return f"'{name}'" if name else f"{prefix}#{index}"
 
 
-def _couple(found: Found, base_dof: int, warnings: list[str]) -> dict[str, tuple[str | None, float]]:
+def _couple(found: Found, base_dof: int, warnings: list[str]) -> dict[str, tuple[str | None, float, float]]:
     """Each joint an active joint equality makes dependent, with the independent joint it follows (None when
     locked) and the product of multipliers along the way; a warning for every equality, naming it, the joints
     and the change of dof (or that it is not used)."""
     dof_of = {j.name: j.dof for j in found.joints}
     dof = base_dof + sum(j.dof for j in found.joints if j.name != found.base_joint)
-    couplings: dict[str, tuple[str | None, float]] = {}
+    couplings: dict[str, tuple[str | None, float, float]] = {}
     unused = []
     for eq in found.equalities:
         if eq.kind != "joint" or not eq.active:
@@ -213,7 +257,7 @@ def _couple(found: Found, base_dof: int, warnings: list[str]) -> dict[str, tuple
         if _leads_back(couplings, eq.joint2, eq.joint1):
             unused.append(f"joint {eq.label} (closes a cycle of joint equalities through '{eq.joint1}')")
             continue
-        couplings[eq.joint1] = (eq.joint2, eq.multiplier)
+        couplings[eq.joint1] = (eq.joint2, eq.multiplier, eq.offset)
         after = dof - dof_of[eq.joint1]
         if eq.joint2 is None:
             warnings.append(f"equality {eq.label} locks {eq.joint1}: counted as fixed (dof {dof} -> {after})")
@@ -228,7 +272,7 @@ def _couple(found: Found, base_dof: int, warnings: list[str]) -> dict[str, tuple
     return _resolve(couplings)
 
 
-def _leads_back(couplings: dict[str, tuple[str | None, float]], start: str | None, target: str) -> bool:
+def _leads_back(couplings: dict[str, tuple[str | None, float, float]], start: str | None, target: str) -> bool:
     """Whether following the couplings from `start` reaches `target`."""
     current = start
     for _ in range(len(couplings) + 1):
@@ -240,36 +284,21 @@ def _leads_back(couplings: dict[str, tuple[str | None, float]], start: str | Non
     return False
 
 
-def _resolve(couplings: dict[str, tuple[str | None, float]]) -> dict[str, tuple[str | None, float]]:
-    """Each coupled joint's independent joint (None: locked) and the product of multipliers along the way
-    (`couplings` holds no cycle)."""
-    masters: dict[str, tuple[str | None, float]] = {}
+def _resolve(couplings: dict[str, tuple[str | None, float, float]]) -> dict[str, tuple[str | None, float, float]]:
+    """Each coupled joint's independent joint (None: locked), multiplier and offset along the way (`couplings`
+    holds no cycle): q = multiplier·q_master + offset."""
+    masters: dict[str, tuple[str | None, float, float]] = {}
     for name in couplings:
         path, current = [], name
         while current in couplings and current not in masters:
             path.append(current)
             current = couplings[current][0]
-        master, product = masters.get(current, (current, 1.0))
+        master, product, shift = masters.get(current, (current, 1.0, 0.0))
         for joint in reversed(path):
-            product *= couplings[joint][1]
-            masters[joint] = (master, product)
+            _, m, o = couplings[joint]
+            product, shift = m * product, m * shift + o
+            masters[joint] = (master, product, shift)
     return masters
-
-
-def _fold(
-    row: dict[tuple[str, int], float], masters: dict[str, tuple[str | None, float]]
-) -> dict[tuple[str, int], float]:
-    """An actuator's moment arms with each coupled joint's share moved onto the joint it follows (virtual work:
-    a torque τ on a joint q_d = c·q_m acts as c·τ on q_m); a locked joint's share is dropped."""
-    folded: dict[tuple[str, int], float] = {}
-    for (owner, k), value in row.items():
-        if owner in masters:
-            master, multiplier = masters[owner]
-            if master is None:
-                continue
-            owner, value = master, value * multiplier
-        folded[(owner, k)] = folded.get((owner, k), 0.0) + value
-    return folded
 
 
 def _random_configuration(model, data, rng: np.random.Generator) -> None:
@@ -352,24 +381,26 @@ def _from_xml(root: ET.Element, path: Path, warnings: list[str]) -> Found:
         t.get("name"): {(j.get("joint"), 0): _number(j.get("coef"), 1.0) for j in t.findall("joint")}
         for t in root.findall("tendon/fixed")
     }
-    rows, contact_only, unknown = [], [], 0
-    for index, actuator in enumerate(root.findall("actuator/*")):
-        if actuator.tag not in ACTUATOR_TAGS:
-            continue
+    actuators, contact_only, unknown = [], [], 0
+    elements = [a for a in root.findall("actuator/*") if a.tag in ACTUATOR_TAGS]
+    for index, actuator in enumerate(elements):
         gear = _number((actuator.get("gear") or "1").split()[0], 1.0)
         target = actuator.get("joint") or actuator.get("jointinparent")
+        name = actuator.get("name") or f"actuator#{index}"
         if actuator.tag == "adhesion" or actuator.get("body"):
             contact_only.append(f"'{actuator.get('name')}'" if actuator.get("name") else f"actuator #{index}")
         elif target in dof_of:
             owner = BASE if target == base_joint else target
-            rows.append({(owner, 0): gear})
+            actuators.append(Actuator(name, (owner,), (gear,), source="mjcf"))
         elif actuator.get("tendon") in tendons:
-            rows.append({key: gear * value for key, value in tendons[actuator.get("tendon")].items()})
+            pairs = tendons[actuator.get("tendon")]
+            actuators.append(Actuator(name, tuple(j for j, _ in pairs), tuple(gear * v for v in pairs.values()),
+                                      source="mjcf"))
         else:
             unknown += 1
     if unknown:
         warnings.append(f"{unknown} actuator(s) on sites or spatial tendons not counted without MuJoCo")
-    return Found(joints, links, rows, contact_only, base_joint, _xml_equalities(root))
+    return Found(joints, links, actuators, contact_only, base_joint, _xml_equalities(root), bool(elements))
 
 
 def _xml_equalities(root: ET.Element) -> list[Equality]:
@@ -384,6 +415,7 @@ def _xml_equalities(root: ET.Element) -> list[Equality]:
             continue
         coefficients = (element.get("polycoef") or "0 1 0 0 0").split()
         multiplier = _number(coefficients[1], 1.0) if len(coefficients) > 1 else 1.0
+        offset = _number(coefficients[0], 0.0) if coefficients else 0.0
         joint1, joint2 = element.get("joint1") or None, element.get("joint2") or None
-        equalities.append(Equality(label, "joint", active, joint1, joint2, multiplier))
+        equalities.append(Equality(label, "joint", active, joint1, joint2, multiplier, offset))
     return equalities

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from underact.description.actuation import Actuator, check_mode
+from underact.description.actuation import actuators as resolve_actuators
 from underact.description.xml import DescriptionError
 
 MAX_DENSE_BLOCK = 4_000_000
@@ -51,6 +53,11 @@ class Description:
     first (owner `BASE`) when floating; `arms` holds one {column of `coordinates`: moment arm} dict per
     actuator, the sparse rows of the actuation map `moment` (n_actuators, len(coordinates)) from actuator
     inputs to generalized forces. `joints` lists every joint in the file, fixed and mimic ones included.
+
+    `actuators` are the actuators under `actuation_mode` (`underact.description.actuation`), in the joints'
+    own coordinates, one per row of `arms`; `declared_actuators` what the file declares (`declares_actuators`:
+    whether it declares any). `dependent` maps each dependent joint (URDF mimic, MJCF joint equality) to
+    (the independent joint it follows or None when locked, multiplier, offset): q_d = multiplier·q + offset.
     """
 
     path: str
@@ -66,6 +73,11 @@ class Description:
     warnings: list[str] = field(default_factory=list)
     unresolved_meshes: list[str] = field(default_factory=list)
     bolted: dict[str, object] | None = None
+    actuators: list[Actuator] = field(default_factory=list)
+    declared_actuators: list[Actuator] = field(default_factory=list)
+    declares_actuators: bool = False
+    actuation_mode: str = "auto"
+    dependent: dict[str, tuple[str | None, float, float]] = field(default_factory=dict)
 
     @property
     def independent_joints(self) -> list[Joint]:
@@ -207,18 +219,24 @@ def assemble(
     root: str,
     floating: bool,
     source: str,
-    moment_rows: list[dict[tuple[str, int], float]],
+    declared: list[Actuator],
+    declares: bool,
     warnings: list[str],
     base_mode: str,
     actuation_mode: str,
+    dependent: dict[str, tuple[str | None, float, float]] | None = None,
     unresolved_meshes: list[str] | None = None,
 ) -> Description:
     """Builds a `Description` from a reader's findings, applying `--base` and `--actuation`.
 
-    `independent` names the independent movable joints in order (the reader leaves out mimic joints and the
-    joint that is the floating base); `moment_rows` holds one {(joint, k): moment arm} dict per actuator,
-    where the floating base's coordinates are (`BASE`, 0..5).
+    `independent` names the independent movable joints in order (the reader leaves out dependent joints and
+    the joint that is the floating base); `declared` holds the file's actuators (`declares`: whether the file
+    declares any, even if none of them counts), their columns in the joints' own coordinates, the floating
+    base's as (`BASE`, 0..5); `dependent` maps each dependent joint to (the joint it follows or None when
+    locked, multiplier, offset), and an actuator's share on a dependent joint moves onto the joint it follows.
     """
+    mode = check_mode(actuation_mode)
+    dependent = dependent or {}
     by_name = {j.name: j for j in joints}
     coords = [(name, k) for name in independent for k in range(by_name[name].dof)]
     if base_mode == "auto":
@@ -226,13 +244,37 @@ def assemble(
     else:
         base = base_mode
     all_coords = [(BASE, k) for k in range(6)] + coords
-    finite = [row for row in moment_rows if all(math.isfinite(v) for v in row.values())]
-    if len(finite) < len(moment_rows):
-        warnings.append(f"{len(moment_rows) - len(finite)} actuator(s) with non-finite moment arms (gear); ignored")
-    rows = [row for row in finite if any(v != 0 for v in row.values())]
-    if actuation_mode == "all":
-        rows = rows + [{c: 1.0} for c in coords]
-        source = "all"
+    finite = [a for a in declared if all(math.isfinite(v) for v in a.column.values())]
+    if len(finite) < len(declared):
+        warnings.append(f"{len(declared) - len(finite)} actuator(s) with non-finite moment arms (gear); ignored")
+    desc = Description(
+        path=str(path),
+        name=name,
+        format=format,
+        joints=joints,
+        links=links,
+        root=root,
+        base=base,
+        actuation_source=source,
+        coordinates=coords,
+        arms=[],
+        warnings=warnings,
+        unresolved_meshes=unresolved_meshes or [],
+        declared_actuators=finite,
+        declares_actuators=declares,
+        actuation_mode=mode,
+        dependent=dependent,
+    )
+    chosen = resolve_actuators(desc, mode)
+    if mode == "assumed" or (mode == "auto" and not declares):
+        desc.actuation_source = "assumed"
+        if mode == "auto":
+            what = {"urdf": "<transmission> or <ros2_control>", "mjcf": "<actuator>"}.get(format, "actuator")
+            warnings.append(f"no {what} in the file: every independent joint assumed actuated")
+    elif not finite and mode == "declared":
+        warnings.append("--actuation declared: the file declares no actuators; nothing is actuated")
+    desc.actuators = chosen
+    rows = [fold(a.column, dependent) for a in chosen]
 
     def build(base_here: str) -> tuple[list[tuple[str, int]], list[dict[int, float]]]:
         columns = all_coords if base_here == "floating" else coords
@@ -246,21 +288,7 @@ def assemble(
             arms.append(arm)
         return columns, arms
 
-    columns, arms = build(base)
-    desc = Description(
-        path=str(path),
-        name=name,
-        format=format,
-        joints=joints,
-        links=links,
-        root=root,
-        base=base,
-        actuation_source=source,
-        coordinates=columns,
-        arms=arms,
-        warnings=warnings,
-        unresolved_meshes=unresolved_meshes or [],
-    )
+    desc.coordinates, desc.arms = build(base)
     desc.actuated  # noqa: B018  (ranked now: a map too large to rank is refused while the file is read)
     if base == "floating" and base_mode == "auto":
         fixed_columns, fixed_arms = build("fixed")
@@ -272,3 +300,19 @@ def assemble(
             "class": "fully-actuated" if dof == actuated else "underactuated",
         }
     return desc
+
+
+def fold(
+    column: dict[tuple[str, int], float], dependent: dict[str, tuple[str | None, float, float]]
+) -> dict[tuple[str, int], float]:
+    """An actuator's column with each dependent joint's share moved onto the joint it follows (virtual work: a
+    torque τ on a joint q_d = c·q_m acts as c·τ on q_m); a locked joint's share is dropped."""
+    folded: dict[tuple[str, int], float] = {}
+    for (owner, k), value in column.items():
+        if owner in dependent:
+            master, multiplier, _ = dependent[owner]
+            if master is None:
+                continue
+            owner, value = master, value * multiplier
+        folded[(owner, k)] = folded.get((owner, k), 0.0) + value
+    return folded

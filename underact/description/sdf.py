@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from underact.description import uris
+from underact.description.actuation import Actuator
 from underact.description.model import Description, Joint, assemble
 from underact.description.xml import DescriptionError, where
 
@@ -93,13 +94,12 @@ def read_sdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str) 
     root_link = roots[0] if roots else "world"
     independent = [j.name for j in joints if j.dof > 0]
 
-    rows: list[dict[tuple[str, int], float]] = []
-    for joint in joints:
-        if joint.type not in ACTUATABLE:
-            continue
-        if joint.effort == 0:
-            continue
-        rows.append({(joint.name, 0): 1.0})
+    declared = [
+        Actuator(joint.name, (joint.name,), (1.0,), source="sdf",
+                 effort=joint.effort if joint.effort is not None and math.isfinite(joint.effort) else None)
+        for joint in joints
+        if joint.type in ACTUATABLE and joint.effort != 0
+    ]
     multi = [j.name for j in joints if j.dof > 1 and j.type != "floating"]
     if multi:
         warnings.append(f"{len(multi)} multi-DoF joint(s) (e.g. '{multi[0]}') cannot carry Drake actuators; passive")
@@ -113,7 +113,8 @@ def read_sdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str) 
         root=root_link,
         floating=floating,
         source="sdf",
-        moment_rows=rows,
+        declared=declared,
+        declares=True,
         warnings=warnings,
         base_mode=base_mode,
         actuation_mode=actuation_mode,

@@ -42,7 +42,7 @@ def read_urdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     base_joint = floating_joint.name if floating_joint is not None else None
     independent = [j.name for j in joints if j.dof > 0 and j.name not in masters and j.name != base_joint]
 
-    rows, source = _actuators(root, joints, masters, independent, base_joint, warnings, actuation_mode)
+    declared, source = _actuators(root, joints, independent, base_joint, warnings)
     return assemble(
         path=path,
         name=name,
@@ -52,11 +52,13 @@ def read_urdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
         links=links,
         root=root_link,
         floating=floating,
-        source=source,
-        moment_rows=rows,
+        source=source or "none",
+        declared=declared,
+        declares=bool(source),
         warnings=warnings,
         base_mode=base_mode,
         actuation_mode=actuation_mode,
+        dependent=masters,
         unresolved_meshes=unresolved,
     )
 
@@ -203,10 +205,10 @@ def _tree_root(links: list[str], joints: list[Joint], elements: dict[str, ET.Ele
 
 def _mimic_masters(
     joints: list[Joint], elements: dict[str, ET.Element], label: str, warnings: list[str]
-) -> dict[str, tuple[str, float]]:
-    """Each mimic joint's independent joint and the product of multipliers along the way."""
+) -> dict[str, tuple[str, float, float]]:
+    """Each mimic joint's independent joint, multiplier and offset along the chain (q = multiplier·q_m + offset)."""
     by_name = {j.name: j for j in joints}
-    step: dict[str, tuple[str, float]] = {}
+    step: dict[str, tuple[str, float, float]] = {}
     for joint in joints:
         if joint.mimic is None:
             continue
@@ -217,10 +219,12 @@ def _mimic_masters(
             )
             continue
         multiplier = _number(element.get("multiplier", "1"))
-        if multiplier is None or not math.isfinite(multiplier):
-            raise DescriptionError(f"{label}: joint '{joint.name}' has a non-numeric mimic multiplier{where(element)}")
-        step[joint.name] = (joint.mimic, multiplier)
-    masters: dict[str, tuple[str, float]] = {}
+        offset = _number(element.get("offset", "0"))
+        if multiplier is None or not math.isfinite(multiplier) or offset is None or not math.isfinite(offset):
+            raise DescriptionError(f"{label}: joint '{joint.name}' has a non-numeric mimic multiplier or offset"
+                                   f"{where(element)}")
+        step[joint.name] = (joint.mimic, multiplier, offset)
+    masters: dict[str, tuple[str, float, float]] = {}
     for name in step:
         path, current, visited = [], name, set()
         while current in step and current not in masters:  # follow the chain until a joint already resolved
@@ -229,21 +233,69 @@ def _mimic_masters(
             visited.add(current)
             path.append(current)
             current = step[current][0]
-        master, product = masters.get(current, (current, 1.0))
-        for joint in reversed(path):  # each joint on the way: its step times the rest of the chain
-            product *= step[joint][1]
-            masters[joint] = (master, product)
+        master, product, shift = masters.get(current, (current, 1.0, 0.0))
+        for joint in reversed(path):  # q_joint = m·q_next + o, q_next = product·q_master + shift
+            _, m, o = step[joint]
+            product, shift = m * product, m * shift + o
+            masters[joint] = (master, product, shift)
     return masters
 
 
-def _transmission_joints(root: ET.Element) -> list[str]:
-    names = []
-    for transmission in root.iter("transmission"):
-        for child in transmission:
-            tag = child.tag.lower() if isinstance(child.tag, str) else ""
-            if tag.endswith("joint") and tag != "passive_joint" and child.get("name"):
-                names.append(child.get("name"))
-    return names
+def _transmission_type(transmission: ET.Element) -> str:
+    """The type's last path component: `<type>` text (ROS1/ROS2) or the `type=` attribute (older ROS1)."""
+    kind = (transmission.findtext("type") or transmission.get("type") or "").strip()
+    return kind.rsplit("/", 1)[-1]
+
+
+def _reduction(element: ET.Element | None) -> float:
+    value = _number(element.findtext("mechanicalReduction")) if element is not None else None
+    return 1.0 if value is None else value
+
+
+def _transmitted(element: ET.Element) -> list[ET.Element]:
+    """The joints a transmission names: children whose tag ends in 'joint' (not passive_joint), with a name."""
+    out = []
+    for child in element:
+        tag = child.tag.lower() if isinstance(child.tag, str) else ""
+        if tag.endswith("joint") and tag != "passive_joint" and child.get("name"):
+            out.append(child)
+    return out
+
+
+def _by_role(elements: list[ET.Element], prefix: str) -> list[ET.Element]:
+    """Elements ordered by their `<role>` (actuator1, actuator2 / joint1, joint2), file order otherwise."""
+    roles = [(e.findtext("role") or "").strip() for e in elements]
+    if sorted(roles) == [f"{prefix}{k}" for k in range(1, len(elements) + 1)]:
+        return [e for _, e in sorted(zip(roles, elements, strict=True), key=lambda pair: pair[0])]
+    return elements
+
+
+def _transmission_actuators(transmission: ET.Element, index: int, warnings_by: dict[str, list[str]]) -> list:
+    """The actuators one `<transmission>` declares, in the joints' own coordinates (before any checks)."""
+    from underact.description.actuation import Actuator
+
+    kind = _transmission_type(transmission)
+    label = transmission.get("name") or f"transmission #{index}"
+    joints = _transmitted(transmission)
+    motors = transmission.findall("actuator")
+    if kind == "DifferentialTransmission" and len(joints) == 2 and len(motors) == 2:
+        (a1, a2), (j1, j2) = _by_role(motors, "actuator"), _by_role(joints, "joint")
+        ar1, ar2, jr1, jr2 = _reduction(a1), _reduction(a2), _reduction(j1), _reduction(j2)
+        names = (j1.get("name"), j2.get("name"))
+        return [
+            Actuator(a1.get("name") or f"{label}_actuator1", names, (jr1 * ar1, jr2 * ar1), source="differential"),
+            Actuator(a2.get("name") or f"{label}_actuator2", names, (jr1 * ar2, -jr2 * ar2), source="differential"),
+        ]
+    if kind.endswith("SimpleTransmission") and len(joints) > 1:
+        name = (motors[0].get("name") if motors else None) or label
+        reductions = tuple(_reduction(j) for j in joints)
+        return [Actuator(name, tuple(j.get("name") for j in joints), reductions, source="transmission")]
+    if not kind.endswith("SimpleTransmission") and kind:
+        warnings_by.setdefault(f"of type {kind} read as one actuator per joint it names", []).append(label)
+    if len(joints) == 1:
+        name = (motors[0].get("name") if motors else None) or f"{joints[0].get('name')}_actuator"
+        return [Actuator(name, (joints[0].get("name"),), (1.0,), source="transmission")]
+    return [Actuator(f"{label}:{j.get('name')}", (j.get("name"),), (1.0,), source="transmission") for j in joints]
 
 
 def _ros2_control_joints(root: ET.Element) -> list[str]:
@@ -258,49 +310,60 @@ def _ros2_control_joints(root: ET.Element) -> list[str]:
 def _actuators(
     root: ET.Element,
     joints: list[Joint],
-    masters: dict[str, tuple[str, float]],
     independent: list[str],
     base_joint: str | None,
     warnings: list[str],
-    actuation_mode: str,
-) -> tuple[list[dict[tuple[str, int], float]], str]:
-    transmitted = dict.fromkeys(_transmission_joints(root))  # ordered sets: membership in constant time
-    commanded = dict.fromkeys(_ros2_control_joints(root))
+) -> tuple[list, str]:
+    """The declared actuators (transmissions, then ros2_control joints no transmission drives) and the source
+    label ("" when the file has neither block)."""
+    from underact.description.actuation import Actuator
+
     has_transmissions = any(True for _ in root.iter("transmission"))
     has_ros2 = any(True for _ in root.iter("ros2_control"))
     source = "+".join(s for s, present in (("transmission", has_transmissions), ("ros2_control", has_ros2)) if present)
     if not source:
-        if actuation_mode != "all":
-            warnings.append("no <transmission> or <ros2_control> in the file: every independent joint assumed actuated")
-        dof = {j.name: j.dof for j in joints}
-        return [{(name, k): 1.0} for name in independent for k in range(dof[name])], "assumed"
-
+        return [], ""
     by_name = {j.name: j for j in joints}
-    rows: list[dict[tuple[str, int], float]] = []
-    ignored: dict[str, list[str]] = {}
-    for name in {**transmitted, **commanded}:
-        joint = by_name.get(name)
-        if joint is None:
-            ignored.setdefault("name missing joints; ignored", []).append(name)
-        elif joint.dof == 0:
-            ignored.setdefault("act on fixed joints; ignored", []).append(name)
-        elif name == base_joint:
-            ignored.setdefault("act on the floating-base joint; ignored", []).append(name)
-        elif name in transmitted and name not in commanded and joint.effort == 0:
-            ignored.setdefault("sit on joints with effort limit 0: passive (as Drake reads it)", []).append(name)
-        else:
-            if joint.dof > 1:
-                ignored.setdefault("act on multi-DoF joints: first coordinate only", []).append(name)
-            target, multiplier = masters.get(name, (name, 1.0))
-            rows.append({(target, 0): multiplier})
-    for reason, names in ignored.items():
+    found: dict[str, list[str]] = {}  # warning -> transmissions or joints
+    candidates = []
+    for index, transmission in enumerate(root.iter("transmission"), start=1):
+        candidates += _transmission_actuators(transmission, index, found)
+    transmitted = {j for a in candidates for j in a.joints}
+    for name in _ros2_control_joints(root):
+        if name not in transmitted:
+            candidates.append(Actuator(name, (name,), (1.0,), source="ros2_control"))
+            transmitted.add(name)
+    declared = []
+    for actuator in candidates:
+        problem = None
+        for name in actuator.joints:
+            joint = by_name.get(name)
+            if joint is None:
+                problem = "name missing joints; ignored"
+            elif joint.dof == 0:
+                problem = "act on fixed joints; ignored"
+            elif name == base_joint:
+                problem = "act on the floating-base joint; ignored"
+            elif len(actuator.joints) == 1 and actuator.source == "transmission" and joint.effort == 0:
+                problem = "sit on joints with effort limit 0: passive (as Drake reads it)"
+            elif joint.dof > 1:
+                found.setdefault("act on multi-DoF joints: first coordinate only", []).append(name)
+        if problem:
+            found.setdefault(problem, []).append(actuator.joints[0] if problem != "name missing joints; ignored"
+                                                 else next(n for n in actuator.joints if n not in by_name))
+            continue
+        effort = by_name[actuator.joints[0]].effort if len(actuator.joints) == 1 else None
+        declared.append(Actuator(actuator.name, actuator.joints, actuator.reductions, source=actuator.source,
+                                 effort=effort if effort is not None and math.isfinite(effort) else None))
+    for reason, names in found.items():
         shown = ", ".join(f"'{n}'" for n in names[:3]) + (", ..." if len(names) > 3 else "")
-        warnings.append(f"{len(names)} actuator(s) {reason} ({shown})")
-    driven = {next(iter(row))[0] for row in rows}
+        warnings.append(f"{len(names)} transmission(s) {reason} ({shown})" if reason.startswith("of type")
+                        else f"{len(names)} actuator(s) {reason} ({shown})")
+    driven = {j for a in declared for j in a.joints}
     passive = [name for name in independent if name not in driven]
-    if passive and actuation_mode != "all":
+    if passive:
         warnings.append(
             f"{source} covers {len(independent) - len(passive)} of {len(independent)} independent joints; "
             f"{len(passive)} passive"
         )
-    return rows, source
+    return declared, source
