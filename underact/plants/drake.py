@@ -188,6 +188,44 @@ class DrakePlant(Plant):
                                     f"v = {v[i].tolist()}: {_first_line(exc)}") from None
         return ManipulatorTerms(M, Cv, tau_g, np.broadcast_to(self._B, (n, self.nv, self.nu)).copy())
 
+    def _coriolis(self, q, v):
+        """C = ½ ∂(Cv)/∂v by Drake's AutoDiff of `CalcBiasTerm` (exact), plus the free-body term
+        (`underact.terms.coriolis_from_bias_derivative`)."""
+        from pydrake.autodiffutils import ExtractGradient, InitializeAutoDiff
+
+        from underact.terms import coriolis_from_bias_derivative
+
+        plant, context, free = self._autodiff()
+        n = len(q)
+        dCv = np.empty((n, self.nv, self.nv))
+        for i in range(n):
+            try:
+                plant.SetPositions(context, q[i])
+                plant.SetVelocities(context, InitializeAutoDiff(v[i]).ravel())
+                dCv[i] = ExtractGradient(plant.CalcBiasTerm(context))
+            except (Exception, SystemExit) as exc:
+                raise UnderactError(f"{self.name} (drake): cannot evaluate C at q = {q[i].tolist()}: "
+                                    f"{_first_line(exc)}") from None
+        M = self._terms(q, v).M if free else None
+        return coriolis_from_bias_derivative(dCv, M, v, free)
+
+    def _autodiff(self):
+        """The AutoDiff plant, its context and the free bodies' velocity starts (made once), or a one-line
+        refusal for joints whose velocities are neither q̇ nor a free body's (ω, v) in the world."""
+        if getattr(self, "_ad", None) is None:
+            free = []
+            for i in range(self.plant.num_joints()):
+                joint = self.plant.get_joint(JointIndex(i))
+                kind = joint.type_name()
+                if kind == "quaternion_floating" and joint.parent_body().index() == self.plant.world_body().index():
+                    free.append(joint.velocity_start())
+                elif kind not in ("revolute", "prismatic", "screw", "universal", "planar", "weld"):
+                    raise UnderactError(f"{self.name} (drake): C is given for joint coordinates and free bodies; "
+                                        f"joint '{joint.name()}' ({kind}) is neither")
+            ad = self.plant.ToAutoDiffXd()
+            self._ad = (ad, ad.CreateDefaultContext(), tuple(free))
+        return self._ad
+
     def _potential(self, q):
         out = np.empty(len(q))
         for i in range(len(q)):

@@ -17,6 +17,7 @@ the current directory.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -165,6 +166,46 @@ class MujocoPlant(Plant):
                 for x in (B[i], Cv[i], tau_g[i]):
                     x[:] = self._force_to_canonical(x, rotations)
         return ManipulatorTerms(M, Cv, tau_g, B)
+
+    def _coriolis(self, q, v):
+        """C = ½ ∂(Cv)/∂v from MuJoCo's analytic derivative of RNE (`qDeriv` = −∂qfrc_bias/∂qvel, which the
+        implicit integrator computes; stepped on a copy with actuation, passive forces and constraints off),
+        mapped by Jᵀ · J to the project's coordinates, plus the free-body term
+        (`underact.terms.coriolis_from_bias_derivative`)."""
+        from underact.terms import coriolis_from_bias_derivative
+
+        m, d, rows, cols = self._derivative_model()
+        n = len(q)
+        dCv = np.zeros((n, m.nv, m.nv))
+        for i in range(n):
+            d.qpos[:], d.qvel[:], rotations = self.to_engine(q[i], v[i])
+            mujoco.mj_step(m, d)  # qDeriv holds the derivative at the state before the step
+            dCv[i][rows, cols] = -d.qDeriv
+            if self._free:  # Jᵀ K J
+                dCv[i] = self._force_to_canonical(self._force_to_canonical(dCv[i], rotations).T.copy(), rotations).T
+        M = self._terms(q, v).M if self._free else None
+        return coriolis_from_bias_derivative(dCv, M, v, [d for _, d in self._free])
+
+    def _derivative_model(self):
+        """A copy of the model set up so that `mj_step` leaves −∂(C v)/∂qvel in `qDeriv`, with the dense indices
+        of `qDeriv`'s entries (made once); ball joints (velocities in the body frame) are refused in one line."""
+        if getattr(self, "_deriv", None) is None:
+            m = self.model
+            if np.any(m.jnt_type == _BALL):
+                raise UnderactError(f"{self.name} (mujoco): C is given for joint coordinates and free bodies; "
+                                    "ball joints (ω in the body frame) are neither")
+            m = copy.copy(m)
+            m.opt.integrator = int(mujoco.mjtIntegrator.mjINT_IMPLICIT)  # implicitfast drops the RNE derivative
+            off = mujoco.mjtDisableBit
+            for bit in (off.mjDSBL_ACTUATION, off.mjDSBL_DAMPER, off.mjDSBL_SPRING, off.mjDSBL_CONSTRAINT,
+                        off.mjDSBL_SENSOR):
+                m.opt.disableflags |= int(bit)
+            m.opt.density = m.opt.viscosity = 0.0  # fluid forces would add their own velocity derivative
+            rows = np.repeat(np.arange(m.nv), m.D_rownnz)
+            entries = np.concatenate([np.arange(a, a + k) for a, k in zip(m.D_rowadr, m.D_rownnz, strict=True)] or [[]])
+            order = np.argsort(entries.astype(np.int64))  # qDeriv's entries in storage order
+            self._deriv = (m, mujoco.MjData(m), rows[order], m.D_colind[entries.astype(np.int64)][order])
+        return self._deriv
 
     def _potential(self, q):
         m, d = self.model, self.data
