@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -27,7 +28,6 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
-import mujoco
 import numba
 import numpy as np
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python " + " ".join(["scripts/bench_envs.py", *(argv if argv is not None else sys.argv[1:])]),
             "date": datetime.date.today().isoformat(),
             "software": f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-            f"gymnasium {gym.__version__}, mujoco {mujoco.__version__}",
+            f"gymnasium {gym.__version__}, mujoco {importlib.metadata.version('mujoco')}",
             "tables": [
                 {
                     "caption": "",

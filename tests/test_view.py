@@ -2,7 +2,7 @@
 
 The browser tests read the three.js scene through the page's global `viewer` (Meshcat's `MeshCat.Viewer`):
 the meshes under /drake/visual, their material colours, and the animation's duration. They skip only where
-/usr/bin/chromium is not installed (CI installs it).
+/usr/bin/chromium is not installed (CI installs it, and fails them there instead).
 """
 
 import json
@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import CHROMIUM, require_chromium
 from underact.description.generate import urdf_chain
 from underact.view.page import css_colour
 from underact.view.scene import ACTUATED, FIXED, PASSIVE
 
-CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COLOUR = {"actuated": css_colour(ACTUATED)[1:], "passive": css_colour(PASSIVE)[1:], "fixed": css_colour(FIXED)[1:]}
@@ -36,8 +36,6 @@ SCENE_JS = """() => {
   return meshes;
 }"""
 
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                                    "/usr/bin/chromium (apt-get install -y chromium); the page tests need a browser")
 
 
 def run(*args):
@@ -46,6 +44,7 @@ def run(*args):
 
 @pytest.fixture(scope="module")
 def browser():
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -78,7 +77,6 @@ def colour_of(meshes: list, link: str) -> set[str]:
     return {colour for path, colour in meshes if f"/{link}/" in f"/{path}"}
 
 
-@needs_chromium
 def test_acrobot_page_colours_passive_shoulder_and_actuated_elbow(browser, tmp_path):
     out = tmp_path / "acrobot.html"
     p = run("view", "acrobot", "--out", str(out), "--q", "0.4,-0.8")
@@ -94,7 +92,6 @@ def test_acrobot_page_colours_passive_shoulder_and_actuated_elbow(browser, tmp_p
     assert "passive joints: shoulder" in text and "cdn." not in text.split("<script")[-1]
 
 
-@needs_chromium
 def test_urdf_page_draws_missing_meshes_as_shapes_and_converts_stl(browser, tmp_path):
     """joint2 of three is actuated; link1's mesh is missing (a sphere and a rod instead), link3's is an STL."""
     (tmp_path / "tet.stl").write_text(
@@ -125,7 +122,6 @@ def test_urdf_page_draws_missing_meshes_as_shapes_and_converts_stl(browser, tmp_
     assert record["passive_joints"] == ["joint1", "joint3"]
 
 
-@needs_chromium
 def test_replay_lasts_as_long_as_the_trajectory(browser, tmp_path):
     """A passive acrobot on the analytic backend, replayed through Drake's scene graph at its 100 samples/s."""
     import underact
