@@ -69,3 +69,21 @@ def test_nothing_sets_the_gl_variables_at_import():
     env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr
+
+
+def test_a_mujoco_frame_chooses_a_backend_that_draws(needs_mujoco_gl):
+    """With no MUJOCO_GL set, the first Ant frame picks a backend that draws (chosen then, not at import)."""
+    code = """
+import os, gymnasium, numpy as np, underact.envs
+from underact.agents.render import _drawing
+env = gymnasium.make("underact/AntDamaged-v0", render_mode="rgb_array", width=64, height=48)
+env.reset(seed=0)
+assert "MUJOCO_GL" not in os.environ
+frame = _drawing(env)()
+print(os.environ["MUJOCO_GL"], frame.shape, int(frame.std() > 5))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    words = done.stdout.split()
+    assert words[0] in ("glfw", "egl", "osmesa") and "(48, 64, 3)" in done.stdout and words[-1] == "1", done.stdout
