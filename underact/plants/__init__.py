@@ -13,7 +13,7 @@ from underact.errors import UnderactError
 from underact.plants.base import Plant
 
 BUILTINS = ("acrobot", "cartpole", "pendulum")
-BACKENDS = ("analytic", "drake", "mujoco")
+BACKENDS = ("analytic", "drake", "mujoco", "pinocchio")
 FILE_SUFFIXES = {".urdf": "urdf", ".sdf": "sdf", ".xml": "mjcf", ".mjcf": "mjcf"}
 
 
@@ -60,6 +60,12 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
         raise UnderactError(str(exc)) from None
     if backend == "analytic":
         return PLANTS[name](p)
+    if backend == "pinocchio":  # built from the same parameters as the closed form
+        from underact.plants.pinocchio import PinocchioPlant
+
+        plant = PinocchioPlant.builtin(name, p)
+        plant.upright = PLANTS[name](p).upright.copy()
+        return plant
     if backend == "mujoco":
         from underact.plants.builtin_mjcf import SPECS
         from underact.plants.mujoco import MujocoPlant
@@ -118,6 +124,12 @@ def _load_file(path: Path, kind: str, backend: str, base: str) -> Plant:
                 plant.warnings.append("<compiler settotalmass> is ignored by Drake: masses are as written (MuJoCo "
                                       "scales them); use --backend mujoco")
         return plant
+    if backend == "pinocchio":
+        if kind != "urdf":
+            raise UnderactError(f"{path}: the pinocchio backend reads URDF files; use --backend drake")
+        from underact.plants.pinocchio import PinocchioPlant
+
+        return PinocchioPlant.from_urdf(path, base)
     from underact.plants.mujoco import MujocoPlant
 
     if kind == "sdf":
