@@ -1,4 +1,5 @@
-"""Cross-check one model between Drake and MuJoCo: all four terms at random states, worst differences named.
+"""Cross-check one model between engines (Drake, MuJoCo, Pinocchio): all four terms (and C on request) at random
+states, worst differences named; `crosscheck_engines` compares every pair of several engines.
 
 This is how modelling mistakes surface (a transmission MuJoCo's URDF importer dropped, a mis-converted inertia, a
 flipped joint axis): the report says which term disagrees, by how much, and at which state. Both plants speak the
@@ -46,12 +47,19 @@ def _order(a_names, b_names, what: str) -> np.ndarray:
 
 
 def crosscheck(
-    a: Plant, b: Plant, states: int = 200, seed: int = 0, atol: float = 1e-8, rtol: float = 1e-6
+    a: Plant,
+    b: Plant,
+    states: int = 200,
+    seed: int = 0,
+    atol: float = 1e-8,
+    rtol: float = 1e-6,
+    with_C: bool = False,
 ) -> list[TermDiff]:
     """Compares a's and b's terms at `states` random (q, v); a term agrees if |Δ| ≤ atol + rtol·|a| everywhere.
 
     Configurations and velocities are drawn in a's coordinates (unit quaternions for free bodies) and handed to b
-    reordered by coordinate name. Different coordinates (nq, nv) cannot be compared: one `dimensions` row."""
+    reordered by coordinate name. Different coordinates (nq, nv) cannot be compared: one `dimensions` row.
+    `with_C` compares the Coriolis matrices too (a fifth row, "C")."""
     if (a.nq, a.nv) != (b.nq, b.nv):
         note = f"nq, nv = {a.nq}, {a.nv} vs {b.nq}, {b.nv}"
         return [TermDiff("dimensions", np.inf, np.inf, [], [], False, note)]
@@ -64,8 +72,10 @@ def crosscheck(
     qb[:, pq], vb[:, pv] = q, v
     ta, tb = a.terms(q, v), b.terms(qb, vb)
     back = {"M": tb.M[:, pv][:, :, pv], "Cv": tb.Cv[:, pv], "tau_g": tb.tau_g[:, pv], "B": tb.B[:, pv]}
+    if with_C:
+        back["C"] = tb.C[:, pv][:, :, pv]
     out = []
-    for name in TERMS:
+    for name in TERMS + (("C",) if with_C else ()):
         xa, xb = getattr(ta, name), back[name]
         if xa.shape != xb.shape:
             note = f"{a.nu} actuators ({', '.join(a.actuator_names[:4])}) vs {b.nu} ({', '.join(b.actuator_names[:4])})"
@@ -79,3 +89,11 @@ def crosscheck(
         ok = bool(np.all(diff <= atol + rtol * scale))
         out.append(TermDiff(name, float(per_state[worst]), rel, q[worst].tolist(), v[worst].tolist(), ok))
     return out
+
+
+def crosscheck_engines(plants: dict[str, Plant], **options) -> list[tuple[str, str, list[TermDiff]]]:
+    """`crosscheck` on every pair of the engines' plants of one model, in the order given: (a, b, diffs) each."""
+    names = list(plants)
+    return [
+        (a, b, crosscheck(plants[a], plants[b], **options)) for i, a in enumerate(names) for b in names[i + 1 :]
+    ]

@@ -19,6 +19,9 @@ from underact.plants import BACKENDS, BUILTINS, load
 
 #: Upper bound of `analyze --samples` and `crosscheck --states` (about 2 s of Drake at the bound).
 MAX_STATES = 100_000
+#: The engines `crosscheck --engines` compares, and their names in its report.
+ENGINE_NAMES = {"drake": "Drake", "mujoco": "MuJoCo", "pinocchio": "Pinocchio"}
+ENGINES = tuple(ENGINE_NAMES)
 
 
 def parse_vector(text: str, n: int, flag: str) -> np.ndarray:
@@ -78,6 +81,8 @@ def register(subparsers) -> None:
     p.add_argument("--backend", choices=BACKENDS, default="drake")
     p.add_argument("--q", default=None, help="positions, comma-separated (default: zeros)")
     p.add_argument("--v", default=None, help="velocities, comma-separated (default: zeros)")
+    p.add_argument("--C", dest="with_C", action="store_true",
+                   help="also print the Coriolis matrix C (C v = Cv, Ṁ − 2C skew-symmetric)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run_equation)
 
@@ -110,11 +115,15 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "crosscheck",
-        help="compare Drake's and MuJoCo's terms for one model",
-        description="Loads the model in Drake and MuJoCo, compares M, Cv, tau_g and B at random "
-        "states; exit 1 when they disagree beyond tolerance.",
+        help="compare the engines' terms for one model (Drake and MuJoCo by default)",
+        description="Loads the model in each engine (Drake and MuJoCo by default; --engines adds Pinocchio), "
+        "compares M, Cv, tau_g and B (and C with --C) at random states, every pair of engines; exit 1 when "
+        "any pair disagrees beyond tolerance.",
     )
     _model_arg(p)
+    p.add_argument("--engines", default="drake,mujoco",
+                   help=f"two or more of {','.join(ENGINES)}, comma-separated (default drake,mujoco)")
+    p.add_argument("--C", dest="with_C", action="store_true", help="compare the Coriolis matrices C too")
     p.add_argument("--states", type=int, default=200, help=f"random states (default 200, at most {MAX_STATES})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance, finite and >= 0 (default 1e-8)")
@@ -130,8 +139,9 @@ def run_equation(args) -> int:
     with np.errstate(all="ignore"):  # overflow is refused below, in one line, not warned about
         t = plant.terms(q, v)
         damping = plant.damping(v)
-    out = {"nq": plant.nq, "nv": plant.nv, "nu": plant.nu, **t.as_dict(), "damping": damping.tolist()}
-    overflowed = [key for key in ("M", "Cv", "tau_g", "B", "damping") if not np.all(np.isfinite(out[key]))]
+        out = {"nq": plant.nq, "nv": plant.nv, "nu": plant.nu, **t.as_dict(args.with_C), "damping": damping.tolist()}
+    keys = ("M", "Cv", "tau_g", "B", "damping") + (("C",) if args.with_C else ())
+    overflowed = [key for key in keys if not np.all(np.isfinite(out[key]))]
     if overflowed:
         raise UnderactError(
             f"{', '.join(overflowed)} not finite at q = {q.tolist()}, v = {v.tolist()}: the terms overflow at this "
@@ -142,7 +152,7 @@ def run_equation(args) -> int:
         return 0
     np.set_printoptions(precision=6, suppress=True)
     print(f"{plant.name} ({plant.backend}) at q = {q.tolist()}, v = {v.tolist()}")
-    for key in ("M", "Cv", "tau_g", "B", "damping"):
+    for key in keys:
         print(f"{key} =\n{np.asarray(out[key])}")
     return 0
 
@@ -170,29 +180,50 @@ def run_analyze(args) -> int:
 
 
 def run_crosscheck(args) -> int:
-    from underact.crosscheck import crosscheck
+    from underact.crosscheck import crosscheck_engines
 
     _check_count(args.states, "--states")
     _check_seed(args.seed)
     _check_tolerance(args.atol, "--atol")
     _check_tolerance(args.rtol, "--rtol")
-    drake, mujoco = load(args.model, "drake", base=args.base), load(args.model, "mujoco", base=args.base)
-    diffs = crosscheck(drake, mujoco, args.states, args.seed, args.atol, args.rtol)
-    ok = all(d.ok for d in diffs)
+    engines = _engines(args.engines)
+    plants = {engine: load(args.model, engine, base=args.base) for engine in engines}
+    pairs = crosscheck_engines(plants, states=args.states, seed=args.seed, atol=args.atol, rtol=args.rtol,
+                               with_C=args.with_C)
+    ok = all(d.ok for _, _, diffs in pairs for d in diffs)
     if args.json:
-        terms = [{k: _finite_or_none(x) for k, x in d.__dict__.items()} for d in diffs]
-        not_numbers = [d.term for d in diffs if not (math.isfinite(d.max_abs) and math.isfinite(d.max_rel))]
-        if not_numbers:
-            sys.stderr.write(f"underact: warning: {', '.join(not_numbers)}: the difference is not a number (null)\n")
-        _print_json({"model": args.model, "states": args.states, "agree": ok, "terms": terms})
+        rows = []
+        for a, b, diffs in pairs:
+            terms = [{k: _finite_or_none(x) for k, x in d.__dict__.items()} for d in diffs]
+            not_numbers = [d.term for d in diffs if not (math.isfinite(d.max_abs) and math.isfinite(d.max_rel))]
+            if not_numbers:
+                sys.stderr.write(f"underact: warning: {a} vs {b}: {', '.join(not_numbers)}: the difference is not a "
+                                 "number (null)\n")
+            rows.append({"engines": [a, b], "agree": all(d.ok for d in diffs), "terms": terms})
+        _print_json({"model": args.model, "states": args.states, "agree": ok, "engines": engines,
+                     "terms": rows[0]["terms"], "pairs": rows})
     else:
-        print(f"{args.model}: Drake vs MuJoCo at {args.states} random states (atol {args.atol:g}, rtol {args.rtol:g})")
-        print(f"  {'term':<6} {'max |Δ|':>11} {'max rel':>11}  verdict   worst state")
-        for d in diffs:
-            state = f"q={np.round(d.worst_q, 3).tolist()} v={np.round(d.worst_v, 3).tolist()}"
-            print(f"  {d.term:<6} {d.max_abs:11.3e} {d.max_rel:11.3e}  {'agree' if d.ok else 'DISAGREE':<8}  {state}")
+        for a, b, diffs in pairs:
+            print(f"{args.model}: {ENGINE_NAMES[a]} vs {ENGINE_NAMES[b]} at {args.states} random states "
+                  f"(atol {args.atol:g}, rtol {args.rtol:g})")
+            print(f"  {'term':<6} {'max |Δ|':>11} {'max rel':>11}  verdict   worst state")
+            for d in diffs:
+                state = f"q={np.round(d.worst_q, 3).tolist()} v={np.round(d.worst_v, 3).tolist()}"
+                verdict = "agree" if d.ok else "DISAGREE"
+                print(f"  {d.term:<6} {d.max_abs:11.3e} {d.max_rel:11.3e}  {verdict:<8}  {state}")
         print("verdict: " + ("the engines agree" if ok else "the engines DISAGREE; see the terms above"))
     return 0 if ok else 1
+
+
+def _engines(text: str) -> list[str]:
+    """'drake,mujoco,pinocchio' → the list; one-line errors for unknown, repeated or fewer than two engines."""
+    engines = [e.strip() for e in text.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise UnderactError(f"--engines: unknown engine {unknown[0]!r}; choose two or more of {', '.join(ENGINES)}")
+    if len(set(engines)) != len(engines) or len(engines) < 2:
+        raise UnderactError(f"--engines needs two or more different engines, e.g. drake,mujoco,pinocchio; got {text!r}")
+    return engines
 
 
 def _finite_or_none(x):
