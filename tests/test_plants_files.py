@@ -14,7 +14,8 @@ from underact.errors import UnderactError
 def test_generated_chains_classify_on_both_engines(tmp_path, n, actuated):
     path = tmp_path / f"chain{n}.urdf"
     path.write_text(urdf_chain(n, actuated, damping=0.05))
-    plants = [load(path, "drake"), load(path, "mujoco")]
+    mode = "auto" if actuated else "declared"  # a file without transmissions is assumed fully actuated in auto
+    plants = [load(path, "drake", actuation=mode), load(path, "mujoco", actuation=mode)]
     for plant in plants:
         assert (plant.nq, plant.nv, plant.nu) == (n, n, len(actuated))
         report = analyze(plant, samples=100).to_json()

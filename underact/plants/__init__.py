@@ -7,7 +7,10 @@ only when a plant of theirs is asked for.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from underact.errors import UnderactError
 from underact.plants.base import Plant
@@ -17,24 +20,43 @@ BACKENDS = ("analytic", "drake", "mujoco", "pinocchio")
 FILE_SUFFIXES = {".urdf": "urdf", ".sdf": "sdf", ".xml": "mjcf", ".mjcf": "mjcf"}
 
 
-def load(model: str | Path, backend: str = "drake", base: str = "auto", **params: float) -> Plant:
+def load(
+    model: str | Path,
+    backend: str = "drake",
+    base: str = "auto",
+    actuation: str = "auto",
+    strict: bool = False,
+    **params: float,
+) -> Plant:
     """A plant for a built-in name or a description file.
 
     `base`: "auto" (as the file says: a URDF without a joint to `world` floats, as in Drake), "fixed" (a floating
     root is welded to the world) or "floating" (a root bolted to `world` by a fixed joint is freed). Floating bases
-    use one convention on every backend (`underact.plants.base`). `params` override the built-in systems' physical
-    parameters (see `underact.plants.analytic`) on the analytic and MuJoCo backends, e.g.
-    `load("cartpole", "mujoco", l=1.0)`.
+    use one convention on every backend (`underact.plants.base`). `actuation`: a file's actuators by the one
+    actuation model (`underact.description.actuation`: "auto", "declared" or "assumed"), the same on both engines.
+    `strict` refuses an invalid inertia instead of repairing it (the same way for both engines). `params` override
+    the built-in systems' physical parameters (see `underact.plants.analytic`) on the analytic and MuJoCo backends,
+    e.g. `load("cartpole", "mujoco", l=1.0)`.
+
+    What loading changed or assumed is in `plant.warnings` (one line each); the engine's own parser messages are
+    in `plant.parser_messages`.
     """
+    from underact.description.actuation import check_mode
     from underact.plants.files import check_base
 
     if backend not in BACKENDS:
         raise UnderactError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     check_base(base)
+    try:
+        actuation = check_mode(actuation)
+    except ValueError:
+        raise UnderactError(f"actuation must be one of auto, declared, assumed; got {actuation!r}") from None
     name = str(model)
     if name in BUILTINS:
         if base != "auto":
             raise UnderactError(f"{name} is bolted to the world; --base applies to description files")
+        if actuation != "auto":
+            raise UnderactError(f"{name} has its own actuators; --actuation applies to description files")
         return _load_builtin(name, backend, params)
     path = Path(name)
     if not path.exists():
@@ -48,7 +70,36 @@ def load(model: str | Path, backend: str = "drake", base: str = "auto", **params
         raise UnderactError("parameter overrides apply to the built-in models only")
     if backend == "analytic":
         raise UnderactError(f"{path}: the analytic backend has built-in models only; use drake or mujoco")
-    return _load_file(path, kind, backend, base)
+    messages: list[str] = []
+    with _engine_messages(messages):
+        plant = _load_file(path, kind, backend, base, actuation, strict)
+    plant.parser_messages = messages
+    return plant
+
+
+@contextmanager
+def _engine_messages(messages: list[str]):
+    """Collects what the engines say while loading: Drake's parser (Python logging, logger `drake`) and
+    MuJoCo's warnings (`RuntimeWarning`s "MuJoCo: ..."), instead of letting them reach stderr."""
+    import logging
+    import warnings
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(" ".join(record.getMessage().split()))
+
+    logger = logging.getLogger("drake")
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        messages.extend(" ".join(str(w.message).split()) for w in caught)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _load_builtin(name: str, backend: str, params: dict) -> Plant:
@@ -83,68 +134,131 @@ def _load_builtin(name: str, backend: str, params: dict) -> Plant:
     return DrakePlant.builtin(name)
 
 
-def _load_file(path: Path, kind: str, backend: str, base: str) -> Plant:
+def _load_file(path: Path, kind: str, backend: str, base: str, actuation: str, strict: bool) -> Plant:
     """Every file is vetted as untrusted XML (size cap, no entities or DTDs, referenced files regular and bounded)
-    before an engine reads it; see `underact.plants.files` for what each engine is given."""
-    import xml.etree.ElementTree as ET
-
-    from underact.plants.files import (
-        MIN_MASS,
-        massless_with_inertia,
-        mjcf_gears,
-        mjcf_joint_armature,
-        read_vetted,
-        urdf_with_base,
-    )
+    before an engine reads it; see `underact.plants.files` for what each engine is given. Both engines get the
+    actuation model's actuators (`underact.description.actuation`)."""
+    from underact.description import DescriptionError, parse_description
+    from underact.plants.files import actuation_lines, read_vetted
 
     text = read_vetted(path)
-    if backend == "drake":
-        from underact.plants.drake import DrakePlant
-
-        if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file
-            from underact.description.sanitize import engine_urdf
-
-            root = ET.fromstring(engine_urdf(path))
-            if base == "floating":
-                root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
-            warnings = massless_with_inertia(root, MIN_MASS)
-            plant = DrakePlant.from_string(
-                ET.tostring(root, encoding="unicode"), "urdf", path.stem, base="fixed" if base == "fixed" else "auto"
-            )
-            plant.warnings.extend(warnings)
-            return plant
-        if base == "floating":
-            raise UnderactError(f"{path}: --base floating is supported for URDF files on Drake; use auto or fixed")
-        plant = DrakePlant.from_file(path, base=base)
-        if kind == "mjcf":
-            root = ET.fromstring(text)
-            _apply_gears(plant, mjcf_gears(root))
-            plant.add_armature(mjcf_joint_armature(root))
-            if any(c.get("settotalmass") for c in root.iter("compiler")):
-                plant.warnings.append("<compiler settotalmass> is ignored by Drake: masses are as written (MuJoCo "
-                                      "scales them); use --backend mujoco")
-        return plant
+    try:
+        desc = parse_description(path, base="fixed" if base == "fixed" else "auto", actuation=actuation)
+    except DescriptionError as exc:
+        raise UnderactError(str(exc)) from None
     if backend == "pinocchio":
         if kind != "urdf":
             raise UnderactError(f"{path}: the pinocchio backend reads URDF files; use --backend drake")
         from underact.plants.pinocchio import PinocchioPlant
 
-        return PinocchioPlant.from_urdf(path, base)
-    from underact.plants.mujoco import MujocoPlant
-
-    if kind == "sdf":
+        plant = PinocchioPlant.from_urdf(path, base, desc.actuators)
+    elif backend == "drake":
+        plant = _drake_file(path, text, kind, base, desc, strict)
+    elif kind == "sdf":
         raise UnderactError(f"{path}: MuJoCo does not read SDF; use --backend drake")
-    if kind == "urdf":
+    elif kind == "urdf":
         from underact.plants.mujoco_urdf import load_urdf
 
-        return load_urdf(path, base)
-    return MujocoPlant.from_file(path, base=base)
+        plant = load_urdf(path, base, actuation, strict)
+    else:
+        from underact.plants.mujoco import MujocoPlant
+
+        assumed = desc.actuators if desc.actuation_source == "assumed" else None
+        plant = MujocoPlant.from_file(path, base=base, actuators=assumed)
+    plant.warnings = [*actuation_lines(desc), *plant.warnings]
+    return plant
+
+
+def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool) -> Plant:
+    """Drake's plant of a file, with the actuation model's actuators: a URDF's one-joint actuators made as
+    Drake's own `JointActuator`s (its parser's are dropped), the others (coupled joints, reductions, MJCF gains
+    and tendons) as columns of B from the description, said in one warning."""
+    import xml.etree.ElementTree as ET
+
+    from underact.plants.drake import DrakePlant
+    from underact.plants.files import (
+        MIN_MASS,
+        massless_with_inertia,
+        mjcf_gears,
+        mjcf_joint_armature,
+        repair_inertias,
+        strip_transmissions,
+        urdf_with_base,
+    )
+
+    if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file
+        from underact.description.sanitize import engine_urdf
+
+        root = ET.fromstring(engine_urdf(path))
+        if base == "floating":
+            root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
+        warnings = massless_with_inertia(root, MIN_MASS)
+        warnings += repair_inertias(root, path.name, strict)
+        strip_transmissions(root)
+        native = [a for a in desc.actuators if a.simple]
+        plant = DrakePlant.from_string(
+            ET.tostring(root, encoding="unicode"), "urdf", path.stem, base="fixed" if base == "fixed" else "auto",
+            prepare=lambda mbp: _add_joint_actuators(mbp, native),
+        )
+        plant.warnings.extend(warnings)
+        if len(native) < len(desc.actuators):
+            _description_actuation(plant, desc.actuators, "coupled joints or reductions")
+        return plant
+    if base == "floating":
+        raise UnderactError(f"{path}: --base floating is supported for URDF files on Drake; use auto or fixed")
+    plant = DrakePlant.from_file(path, base=base)
+    if kind == "mjcf":
+        root = ET.fromstring(text)
+        if desc.actuation_source == "assumed" or not any(w.startswith("MuJoCo refused") for w in desc.warnings):
+            _description_actuation(plant, desc.actuators, "MJCF gear, gain and tendons", native_count=plant.nu)
+        else:
+            _apply_gears(plant, mjcf_gears(root))
+        plant.add_armature(mjcf_joint_armature(root))
+        if any(c.get("settotalmass") for c in root.iter("compiler")):
+            plant.warnings.append("<compiler settotalmass> is ignored by Drake: masses are as written (MuJoCo "
+                                  "scales them); use --backend mujoco")
+    return plant
+
+
+def _add_joint_actuators(mbp, actuators: list) -> None:
+    """Drake `JointActuator`s for the model's one-joint actuators, in its order, before Finalize."""
+    import math
+
+    used: set[str] = set()
+    for actuator in actuators:
+        name = actuator.name
+        while name in used:  # Drake needs unique actuator names
+            name += "_"
+        used.add(name)
+        effort = actuator.effort if actuator.effort is not None and actuator.effort > 0 else math.inf
+        mbp.AddJointActuator(name, mbp.GetJointByName(actuator.joints[0]), effort)
+
+
+def _description_actuation(plant, actuators: list, what: str, native_count: int | None = None) -> None:
+    """B from the actuation model where Drake's own actuators cannot say it; one warning line."""
+    from underact.plants.files import actuator_columns, effort_limits
+
+    B, unmapped = actuator_columns(actuators, plant.velocity_names)
+    before = plant._B.copy() if native_count is not None else None
+    plant.replace_actuation(B, [a.name for a in actuators], effort_limits(actuators))
+    if native_count is not None and native_count == len(actuators) and np.array_equal(before, B):
+        return
+    special = [a.name for a in actuators if not a.simple]
+    shown = ", ".join(f"'{n}'" for n in special[:3]) + (", ..." if len(special) > 3 else "")
+    line = f"Drake cannot represent {len(special)} actuator(s) ({what}: {shown}); their columns of B come from the "
+    line += "description (Drake's own simulator does not drive them)"
+    if native_count is not None and native_count != len(actuators):
+        line = (f"Drake's parser made {native_count} of the {len(actuators)} actuators; B comes from the description "
+                f"({what}; Drake's own simulator drives only its {native_count})")
+    plant.warnings.append(line)
+    if unmapped:
+        plant.warnings.append(f"{len(unmapped)} actuator(s) act on a floating base or multi-DoF joint coordinate "
+                              f"Drake cannot name ({', '.join(repr(n) for n in unmapped[:3])}); their columns are zero")
 
 
 def _apply_gears(plant, gears: list[tuple[str | None, float]]) -> None:
-    """MJCF `gear` on Drake (its parser drops it): B's columns and the effort limits scaled as MuJoCo does."""
-    import numpy as np
-
+    """MJCF `gear` on Drake (its parser drops it), read from the XML when MuJoCo refused the file: B's columns
+    and the effort limits scaled as MuJoCo does."""
     from underact.plants.files import gears_by_actuator
 
     if all(g == 1.0 for _, g in gears):

@@ -50,8 +50,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _build(add_models, label: str, base: str = "auto") -> MultibodyPlant:
-    """Parses (`add_models(parser)`), applies the base mode, finalizes; every Drake failure is one line.
+def _build(add_models, label: str, base: str = "auto", prepare=None) -> MultibodyPlant:
+    """Parses (`add_models(parser)`), applies the base mode, calls `prepare(plant)` (e.g. to add actuators),
+    finalizes; every Drake failure is one line.
 
     pydrake raises `SystemExit` for failed internal checks; it is caught here so it cannot end a caller."""
     plant = MultibodyPlant(time_step=0.0)
@@ -60,6 +61,8 @@ def _build(add_models, label: str, base: str = "auto") -> MultibodyPlant:
         if base == "fixed":
             for body in _free_bodies(plant):
                 plant.WeldFrames(plant.world_frame(), body.body_frame())
+        if prepare is not None:
+            prepare(plant)
         plant.Finalize()
     except (Exception, SystemExit) as exc:  # Drake raises RuntimeError/ValueError/SystemExit, multi-line
         raise UnderactError(f"{label}: Drake could not load the model: {_first_line(exc)}") from None
@@ -131,8 +134,8 @@ class DrakePlant(Plant):
         return cls(plant, name or path.stem)
 
     @classmethod
-    def from_string(cls, text: str, file_type: str, name: str, base: str = "auto") -> DrakePlant:
-        plant = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base)
+    def from_string(cls, text: str, file_type: str, name: str, base: str = "auto", prepare=None) -> DrakePlant:
+        plant = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base, prepare)
         return cls(plant, name)
 
     @classmethod
@@ -163,6 +166,12 @@ class DrakePlant(Plant):
                 self._armature[joint.velocity_start()] += value
                 added.append(joint.name())
         return added
+
+    def replace_actuation(self, B: np.ndarray, names: list[str], u_limit: np.ndarray) -> None:
+        """B (nv, nu) from the description's actuators where Drake cannot represent them (coupled joints,
+        MJCF gains and tendons); Drake's own actuation input port keeps the actuators it made."""
+        self._B = np.asarray(B, dtype=np.float64).reshape(self.nv, len(names))
+        self.nu, self.actuator_names, self.u_limit = len(names), list(names), np.asarray(u_limit, dtype=np.float64)
 
     def scale_actuators(self, gear: np.ndarray) -> None:
         """Each actuator drives its joint with gear · u (MJCF `gear`, which Drake's parser drops)."""

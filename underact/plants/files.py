@@ -20,6 +20,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
+
 from underact.errors import UnderactError
 
 BASE_MODES = ("auto", "fixed", "floating")
@@ -211,3 +213,89 @@ def urdf_transmissions(root: ET.Element) -> list[tuple[str, str, float | None]]:
         name = (actuator.get("name") if actuator is not None else None) or f"{joint.get('name')}_actuator"
         out.append((name, joint.get("name"), effort))
     return out
+
+
+def strip_transmissions(root: ET.Element) -> None:
+    """Removes every `<transmission>`: the engine gets its actuators from the actuation model instead."""
+    for element in [e for e in root if e.tag == "transmission"]:
+        root.remove(element)
+
+
+def actuator_columns(actuators: list, velocity_names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """B (nv, n) of the actuation model's actuators in an engine's velocity coordinates (a one-DoF joint's
+    velocity is named after the joint on both engines), and the names of actuators acting on a coordinate
+    that has no such name (a floating base, a multi-DoF joint): their columns stay zero."""
+    index = {name: i for i, name in enumerate(velocity_names)}
+    B = np.zeros((len(velocity_names), len(actuators)))
+    unmapped = []
+    for c, actuator in enumerate(actuators):
+        for (joint, axis), value in actuator.column.items():
+            if axis == 0 and joint in index:
+                B[index[joint], c] += value
+            elif value != 0.0:
+                unmapped.append(actuator.name)
+                break
+    return B, unmapped
+
+
+def effort_limits(actuators: list) -> np.ndarray:
+    """|u| bounds of the model's actuators (inf where the file gives none or a non-positive one)."""
+    return np.array([a.effort if a.effort is not None and a.effort > 0 else np.inf for a in actuators], dtype=float)
+
+
+def actuation_lines(description) -> list[str]:
+    """What the actuation model assumed or found without authority, as lines for `plant.warnings`."""
+    lines = []
+    if description.actuation_source == "assumed" and description.actuation_mode == "auto":
+        lines.append(f"{Path(description.path).name} declares no actuators: every independent joint assumed "
+                     f"actuated, {len(description.actuators)} actuator(s) (--actuation declared for none)")
+    silent = [a.name for a in description.actuators if a.gain == 0.0]
+    if silent:
+        lines.append(f"{len(silent)} actuator(s) have no authority (gain 0 or actuation disabled): their column of B "
+                     f"is zero ({_shown(silent)})")
+    return lines
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def repair_inertias(root: ET.Element, label: str, strict: bool) -> list[str]:
+    """Makes each `<inertia>` physically valid, the same way for both engines, and says so; `strict` refuses.
+
+    Principal moments (numpy's `eigh`): negative ones are raised to 0, and a violated triangle inequality
+    A + B ≥ C lowers C to A + B (the smallest change that makes the body possible); the six values are written
+    back in the link's inertial frame. Non-numeric or non-finite inertias are left to the engines' refusal."""
+    warnings = []
+    for link in root.findall("link"):
+        inertia = link.find("inertial/inertia")
+        if inertia is None:
+            continue
+        try:
+            ixx, iyy, izz, ixy, ixz, iyz = (float(inertia.get(k, "0")) for k in ("ixx", "iyy", "izz", "ixy", "ixz",
+                                                                                 "iyz"))
+        except ValueError:
+            continue
+        matrix = np.array([[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]])
+        if not np.isfinite(matrix).all():
+            continue
+        moments, axes = np.linalg.eigh(matrix)
+        fixed = np.maximum(moments, 0.0)
+        a, b, c = fixed  # eigh sorts ascending
+        if a + b < c * (1.0 - 1e-12):
+            fixed[2] = a + b
+        if np.array_equal(fixed, moments):
+            continue
+        was = ", ".join(f"{x:.4g}" for x in moments)
+        now = ", ".join(f"{x:.4g}" for x in fixed)
+        if strict:
+            raise UnderactError(f"{label}: link '{link.get('name')}': inertia (principal moments {was}) is not "
+                                "physically valid (negative, or A + B < C); --strict refuses it (without --strict "
+                                f"both engines get ({now}))")
+        repaired = axes @ np.diag(fixed) @ axes.T
+        for key, (i, j) in zip(("ixx", "iyy", "izz", "ixy", "ixz", "iyz"),
+                               ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)), strict=True):
+            inertia.set(key, repr(float(repaired[i, j])))
+        warnings.append(f"link '{link.get('name')}': inertia repaired for both engines, principal moments ({was}) "
+                        f"-> ({now}) (--strict refuses it)")
+    return warnings

@@ -24,6 +24,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from underact.description.mjcf import authority
 from underact.errors import UnderactError
 from underact.plants.base import Plant, quat_to_rot
 from underact.terms import ManipulatorTerms
@@ -62,6 +63,8 @@ class MujocoPlant(Plant):
         self.actuator_names = [
             mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_ACTUATOR, i) or f"actuator{i}" for i in range(model.nu)
         ]
+        #: Each actuator's gain (B's column is moment arm · gain; 0 without authority), as the actuation model reads it.
+        self.gain = np.asarray(authority(mujoco, model, list(range(model.nu)), []), dtype=np.float64)
         limited = model.actuator_ctrllimited.astype(bool)
         self.u_limit = np.where(limited, np.abs(model.actuator_ctrlrange).max(axis=1), np.inf)
         self.b = self._force_to_canonical(model.dof_damping.copy(), None)
@@ -81,8 +84,11 @@ class MujocoPlant(Plant):
         return cls(model, name)
 
     @classmethod
-    def from_file(cls, path: str | Path, name: str | None = None, base: str = "auto") -> MujocoPlant:
-        """An MJCF file; `base` "fixed" removes top-level free joints, "floating" frees jointless top bodies."""
+    def from_file(
+        cls, path: str | Path, name: str | None = None, base: str = "auto", actuators: list | None = None
+    ) -> MujocoPlant:
+        """An MJCF file; `base` "fixed" removes top-level free joints, "floating" frees jointless top bodies;
+        `actuators` (the actuation model's, when it assumes them) replace the file's."""
         path = Path(path)
         try:
             spec = mujoco.MjSpec.from_file(str(path))
@@ -96,7 +102,14 @@ class MujocoPlant(Plant):
                         spec.delete(joint)
             elif base == "floating" and not joints:
                 body.add_freejoint()
-        return cls.from_spec(spec, name or path.stem)
+        plant_warnings: list[str] = []
+        if actuators is not None:
+            for actuator in list(spec.actuators):
+                spec.delete(actuator)
+            add_actuators(spec, actuators, plant_warnings)
+        plant = cls.from_spec(spec, name or path.stem)
+        plant.warnings = plant_warnings
+        return plant
 
     @classmethod
     def from_spec(cls, spec: mujoco.MjSpec, name: str) -> MujocoPlant:
@@ -154,7 +167,7 @@ class MujocoPlant(Plant):
             d.qpos[:], d.qvel[:], rotations = self.to_engine(q[i], v[i])
             mujoco.mj_forward(m, d)
             mujoco.mj_fullM(m, d, M[i])
-            B[i] = self._moment().T
+            B[i] = self._moment().T * self.gain
             bias = d.qfrc_bias.copy()  # C v − τg
             d.qvel[:] = 0.0
             mujoco.mj_comVel(m, d)  # RNE reads the body velocities, not qvel
@@ -231,6 +244,41 @@ class MujocoPlant(Plant):
             quat = rng.normal(size=(n, 4))
             q[:, adr : adr + 4] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
         return q
+
+
+def add_actuators(spec: mujoco.MjSpec, actuators: list, warnings: list[str]) -> None:
+    """The actuation model's actuators (`underact.description.actuation`) on MuJoCo: one joint as a joint
+    transmission with gear = gain · reduction; several joints as a fixed tendon with the reductions as
+    coefficients. One MuJoCo cannot take (a floating base or multi-DoF joint coordinate) is named in one
+    warning and left out."""
+    one_dof = {j.name for j in spec.joints if j.type in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE)}
+    used: set[str] = set()
+    dropped = []
+    for actuator in actuators:
+        column = actuator.column
+        if any(axis != 0 or joint not in one_dof for joint, axis in column):
+            dropped.append(actuator.name)
+            continue
+        name = actuator.name
+        while name in used:  # MuJoCo needs unique names
+            name += "_"
+        used.add(name)
+        limited = actuator.effort is not None and np.isfinite(actuator.effort) and actuator.effort > 0
+        limits = {"ctrllimited": 1 if limited else 0,
+                  "ctrlrange": [-actuator.effort, actuator.effort] if limited else [0, 0]}
+        if len(column) == 1:
+            (joint, _), value = next(iter(column.items()))
+            spec.add_actuator(name=name, target=joint, trntype=mujoco.mjtTrn.mjTRN_JOINT,
+                              gear=[value, 0, 0, 0, 0, 0], **limits)
+            continue
+        tendon = spec.add_tendon(name=f"{name}_coupling")
+        for (joint, _), value in column.items():
+            tendon.wrap_joint(joint, value)
+        spec.add_actuator(name=name, target=tendon.name, trntype=mujoco.mjtTrn.mjTRN_TENDON,
+                          gear=[1, 0, 0, 0, 0, 0], **limits)
+    if dropped:
+        warnings.append(f"MuJoCo cannot represent {len(dropped)} actuator(s) on a floating base or multi-DoF joint "
+                        f"coordinate ({', '.join(repr(n) for n in dropped[:3])}); left out of B")
 
 
 def _coordinate_names(m: mujoco.MjModel) -> tuple[list[str], list[str]]:

@@ -3,10 +3,12 @@
 MuJoCo's URDF importer ignores `<transmission>` and `ros2_control`, refuses files whose meshes it cannot open, needs
 `world` declared, and checks inertias more strictly than Drake. We read the file ourselves (untrusted XML,
 `underact.description`), hand MuJoCo the tree `underact.plants.files` prepares (no geometry, `world` declared,
-the base mode applied), keep static bodies, add one motor per joint the file actuates and a free joint named after
-the root link when the base floats, as Drake does. Where MuJoCo needs a changed model, the smallest change is made
-and reported in `plant.warnings` (an inertia with a negative eigenvalue from rounding, a triangle inequality
-violated, a massless link that moves); a massless floating base is refused, on both engines.
+the base mode applied), keep static bodies, add the actuation model's actuators (`underact.description.actuation`:
+a joint transmission per one-joint actuator, a fixed tendon per coupled one) and a free joint named after the root
+link when the base floats, as Drake does. Invalid inertias are repaired before either engine sees the file
+(`underact.plants.files.repair_inertias`), the same way for both. Where MuJoCo still needs a changed model, the
+smallest change is made and reported in `plant.warnings` (a massless link that moves, rounding left by the repair);
+a massless floating base is refused, on both engines.
 """
 
 from __future__ import annotations
@@ -24,20 +26,26 @@ from underact.plants.files import (
     MIN_INERTIA,
     MIN_MASS,
     massless_with_inertia,
+    repair_inertias,
     strip_geometry,
-    urdf_transmissions,
+    strip_transmissions,
     urdf_with_base,
 )
-from underact.plants.mujoco import MujocoPlant, _one_line
+from underact.plants.mujoco import MujocoPlant, _one_line, add_actuators
 
 
-def urdf_spec(path: str | Path, base: str = "auto") -> tuple[mujoco.MjSpec, list[str]]:
-    """An `MjSpec` of the URDF as Drake reads it, plus what had to be changed, as warnings."""
+def urdf_spec(
+    path: str | Path, base: str = "auto", actuation: str = "auto", strict: bool = False
+) -> tuple[mujoco.MjSpec, list[str]]:
+    """An `MjSpec` of the URDF as Drake reads it, with the actuation model's actuators (`actuation`: auto,
+    declared or assumed), plus what had to be changed, as warnings; `strict` refuses an invalid inertia."""
     path = Path(path)
-    desc = parse_description(path, base="fixed" if base == "fixed" else "auto")
+    desc = parse_description(path, base="fixed" if base == "fixed" else "auto", actuation=actuation)
     root, floating_root = urdf_with_base(engine_urdf(desc), path.name, base)
     warnings = massless_with_inertia(root, MIN_MASS)
+    warnings += repair_inertias(root, path.name, strict)
     strip_geometry(root)
+    strip_transmissions(root)
     for ext in root.findall("mujoco"):
         root.remove(ext)
     ET.SubElement(ET.SubElement(root, "mujoco"), "compiler", fusestatic="false", discardvisual="true",
@@ -51,17 +59,7 @@ def urdf_spec(path: str | Path, base: str = "auto") -> tuple[mujoco.MjSpec, list
         _refuse_massless(body, path.name)
         body.add_freejoint(name=floating_root)
     _fix_inertias(spec, urdf_inertials(root), warnings)
-    # The actuators Drake makes (classification reads more transmission types, and may assume actuators).
-    for name, joint, effort in urdf_transmissions(root):
-        limited = effort is not None and np.isfinite(effort) and effort > 0
-        spec.add_actuator(
-            name=name,
-            target=joint,
-            trntype=mujoco.mjtTrn.mjTRN_JOINT,
-            gear=[1, 0, 0, 0, 0, 0],
-            ctrllimited=1 if limited else 0,
-            ctrlrange=[-effort, effort] if limited else [0, 0],
-        )
+    add_actuators(spec, desc.actuators, warnings)
     return spec, warnings
 
 
@@ -158,7 +156,7 @@ def _fix_inertias(spec: mujoco.MjSpec, inertials: dict, warnings: list[str]) -> 
             body.mass = max(body.mass, MIN_MASS)
             fixed = np.maximum(fixed, MIN_INERTIA)
             floored.append(body.name)
-        elif np.abs(fixed - moments).max() > 0.0:
+        elif np.abs(fixed - moments).max() > 1e-9 * np.abs(moments).max():  # rounding left by the repair: silent
             warnings.append(
                 f"link '{body.name}': principal moments of inertia ({', '.join(f'{x:.3g}' for x in moments)}) "
                 f"changed to ({', '.join(f'{x:.3g}' for x in fixed)}) for MuJoCo "
@@ -180,8 +178,8 @@ def _fix_inertias(spec: mujoco.MjSpec, inertials: dict, warnings: list[str]) -> 
         )
 
 
-def load_urdf(path: str | Path, base: str = "auto") -> MujocoPlant:
-    spec, warnings = urdf_spec(path, base)
+def load_urdf(path: str | Path, base: str = "auto", actuation: str = "auto", strict: bool = False) -> MujocoPlant:
+    spec, warnings = urdf_spec(path, base, actuation, strict)
     plant = MujocoPlant.from_spec(spec, Path(path).stem)
     plant.warnings = warnings
     return plant
