@@ -162,7 +162,7 @@ def _compile(mujoco, path: Path, warnings: list[str]) -> Found:
         arms = [_moment_row(data, a) for a in counted]
         if not trial or sparse_rank(arms) > sparse_rank(best):
             best = arms
-    gains = _authority(mujoco, model, counted, warnings)
+    gains = authority(mujoco, model, counted, warnings)
     actuators = []
     for a, row, gain in zip(counted, best, gains, strict=True):
         keys = [columns[c] for c in row]
@@ -189,7 +189,7 @@ def _compile(mujoco, path: Path, warnings: list[str]) -> Found:
     return Found(joints, body_names, actuators, contact_only, base_joint, equalities, model.nu > 0)
 
 
-def _authority(mujoco, model, counted: list[int], warnings: list[str]) -> list[float]:
+def authority(mujoco, model, counted: list[int], warnings: list[str]) -> list[float]:
     """Each counted actuator's gain (`gainprm[0]`; 1 for muscles and user gains, whose gain is a state
     function), 0 where it has no authority: gain 0, `<flag actuation="disable"/>`, or its group disabled
     (`<option actuatorgroupdisable>`); one warning per cause naming the actuators."""
