@@ -32,6 +32,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
+
 # Fast-math lets LLVM vectorise the dot products (≈ 3× faster here). The vectorised sum's order depends only on
 # the row length, not on array alignment or threads, so results stay bitwise reproducible on a given machine.
 # Reassociation, fused multiply-adds, reciprocals and signless zeros only: no "no NaNs / no infinities" assumption,

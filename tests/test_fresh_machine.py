@@ -87,3 +87,16 @@ print(os.environ["MUJOCO_GL"], frame.shape, int(frame.std() > 5))
     assert done.returncode == 0, done.stderr[-2000:]
     words = done.stdout.split()
     assert words[0] in ("glfw", "egl", "osmesa") and "(48, 64, 3)" in done.stdout and words[-1] == "1", done.stdout
+
+
+def test_the_first_compilation_says_so_once(tmp_path):
+    """An empty numba cache (a fresh install): the first frame compiles and says so in one line; the next run
+    loads the cache and says nothing."""
+    code = ("import numpy as np; from underact.render import PendulumScene; "
+            "s = PendulumScene(1.0); print(s.render(np.array([[0.3]]), 32, 32).shape)")
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    first, second = python("-c", code, env=env), python("-c", code, env=env)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    lines = [line for line in first.stderr.splitlines() if "compiling" in line]
+    assert len(lines) == 1 and lines[0].startswith("underact: compiling underact.render.") and "first run" in lines[0]
+    assert "compiling" not in second.stderr

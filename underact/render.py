@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
 from underact.files import replacing
 from underact.plants.analytic import acrobot_points, pole_tip
 

@@ -21,6 +21,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
 
+import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
 from underact.plants.analytic import (
     acrobot_constants,
     acrobot_terms,
