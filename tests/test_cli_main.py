@@ -45,3 +45,19 @@ def test_late_inputs_are_one_line(tmp_path):
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written
+
+
+def test_no_command_prints_the_usage_and_every_command():
+    done = run()
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("usage: underact")
+    for command in ("demo", "equation", "analyze", "crosscheck", "classify", "view", "simulate", "train", "evaluate"):
+        assert f"\n    {command}" in done.stderr, command
+
+
+def test_a_missing_argument_shows_the_commands_usage_line():
+    done = run("analyze")
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and lines[0].startswith("usage: underact analyze") and "model" in done.stderr
+    assert lines[-1] == "underact: error: the following arguments are required: model"
+    assert "Traceback" not in done.stderr

@@ -31,9 +31,12 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line and exit 2 (argparse's default prints the usage block)."""
+    """argparse whose usage errors are one line and exit 2 (argparse's default prints the usage block). A missing
+    argument also shows the command's usage line, which says what to give."""
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        if message.startswith("the following arguments are required"):
+            sys.stderr.write(self.format_usage())
         sys.stderr.write(f"underact: error: {message}\n")
         raise SystemExit(2)
 
@@ -84,7 +87,11 @@ def _is_opengl_failure(exc: BaseException) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(join_vector_values(list(sys.argv[1:] if argv is None else argv)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # `underact` alone: what it can do
+        sys.stderr.write(parser.format_help())
+        return 2
+    args = parser.parse_args(join_vector_values(argv))
     try:
         return int(args.func(args) or 0)
     except UnderactError as exc:
