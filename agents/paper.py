@@ -4,15 +4,17 @@ of that code before its October 2020 indexing fix.
 
 What the protocol fixes, and where it lives:
 
-| part | setting | home |
-|---|---|---|
-| fitness | torso +x displacement per step (return = metres walked), no alive bonus or costs | `underact.envs.ant.PAPER_PROTOCOL` |
-| episode | 330 steps of 0.05 s (16.5 s); 13 zero-action burn-in steps; after step 66, stop on a fall (z < 0.26) or 10 steps in a row of negative progress | `underact.envs.ant.PAPER_PROTOCOL` |
-| observation | Ant-v5's 27 values without contact forces, clipped to ±5 | `underact.envs.ant.PAPER_PROTOCOL` |
-| damage | one lower leg cut to a quarter (fromto 0.4 → 0.1); train on intact + front right, hold out front left | `PAPER_STUMP`, `TRAINING` |
-| network | obs → 128 → 64 → 8, tanh everywhere, no biases | `HIDDEN`, `underact.agents.hebbian.PlasticNet` |
-| rule | ABCD_lr, per-synapse η, fresh weights U(−0.1, 0.1) per episode, update after every step, no normalisation | `underact.agents.hebbian` |
-| ES | mirrored sampling, centred ranks / std, plain SGD, σ 0.1 ×0.999 ≥ 0.01, lr 0.2 ×0.995 ≥ 0.001, coefficients from N(0, 1), fitness − 0.01·mean(genome²) | `paper_config`, `underact.agents.es` |
+- fitness: torso +x displacement per step (return = metres walked), no alive bonus or costs; episode: 330 steps
+  of 0.05 s (16.5 s), 13 zero-action burn-in steps, after step 66 a stop on a fall (z < 0.26) or 10 steps in a
+  row of negative progress; observation: Ant-v5's 27 values without contact forces, clipped to ±5
+  (`underact.envs.ant.PAPER_PROTOCOL`);
+- damage: one lower leg cut to a quarter (fromto 0.4 → 0.1); train on intact + front right, hold out front left
+  (`PAPER_STUMP`, `TRAINING`);
+- network: obs → 128 → 64 → 8, tanh everywhere, no biases (`HIDDEN`, `underact.agents.hebbian.PlasticNet`);
+- rule: ABCD_lr, per-synapse η, fresh weights U(−0.1, 0.1) per episode, update after every step, no
+  normalisation (`underact.agents.hebbian`);
+- ES: mirrored sampling, centred ranks / std, plain SGD, σ 0.1 ×0.999 ≥ 0.01, lr 0.2 ×0.995 ≥ 0.001,
+  coefficients from N(0, 1), fitness − 0.01·mean(genome²) (`ES_SETTINGS`, `paper_config`, `underact.agents.es`).
 
 The static baseline runs every episode to the horizon in training, as the paper's code does (its early stop is
 for the plastic agents). Durations are the paper's (0.0165 s PyBullet steps) scaled to time, not step counts.
@@ -114,7 +116,9 @@ class AntidiagonalNet(PlasticNet):
         """Shared genomes [P, num_params] → the dense network's genomes [P, dense.num_params]."""
         genomes = np.asarray(genomes, dtype=np.float32)
         if genomes.ndim != 2 or genomes.shape[1] != self.num_params:
-            raise ValueError(f"genomes must be [population, {self.num_params}] (anti-diagonal rules), got {genomes.shape}")
+            raise ValueError(
+                f"genomes must be [population, {self.num_params}] (anti-diagonal rules), got {genomes.shape}"
+            )
         parts = [genomes[:, b.offset : b.offset + b.shape[1]][:, self._index[b.layer]] for b in self.layout()]
         return np.concatenate([p.reshape(len(genomes), -1) for p in parts], axis=1)
 

@@ -94,7 +94,8 @@ def check_protocol(reward: str, obs_clip: float | None, burn_in: int, early_stop
         ok = isinstance(early_stop, (tuple, list)) and len(early_stop) == 3
         after, patience, fall_z = early_stop if ok else (None, None, None)
         whole = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (after, patience))
-        if not ok or not whole or after < 0 or patience < 1 or not isinstance(fall_z, (int, float)) or not np.isfinite(fall_z):
+        finite_z = isinstance(fall_z, (int, float)) and not isinstance(fall_z, bool) and np.isfinite(fall_z)
+        if not ok or not whole or after < 0 or patience < 1 or not finite_z:
             raise ValueError(
                 f"early_stop must be None or (after_steps >= 0, negative_steps >= 1, fall_z); got {early_stop!r}"
             )
