@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from underact.description import BASE_MODES
+from underact.description import ACTUATION_MODES, BASE_MODES
 from underact.errors import UnderactError
 from underact.plants import BACKENDS, BUILTINS, load
 
@@ -45,6 +45,42 @@ def _model_arg(p) -> None:
         default="auto",
         help="a file's base: as the file says (auto, the default), bolted to the world (fixed) or free (floating)",
     )
+    model_flags(p)
+
+
+def model_flags(p) -> None:
+    """--actuation, --strict and --verbose: how a description file becomes a plant, and what is said about it."""
+    p.add_argument(
+        "--actuation",
+        choices=ACTUATION_MODES,
+        default="auto",
+        help="a file's actuators: the declared ones, or every independent joint when the file declares none "
+        "(auto, the default, warned); only the declared ones (declared); every independent joint (assumed)",
+    )
+    p.add_argument("--strict", action="store_true",
+                   help="refuse an invalid inertia instead of repairing it (the same way on both engines)")
+    p.add_argument("--verbose", action="store_true", help="show every message of the engines' parsers")
+
+
+def say_load_warnings(plants: list, verbose: bool = False) -> None:
+    """Every change a backend made to the model, one `underact: warning:` line each on stderr (a line two
+    engines share is printed once), and the engines' parser messages: their count, or with `verbose` each."""
+    seen: set[str] = set()
+    for plant in plants:
+        for warning in plant.warnings:
+            if warning not in seen:
+                seen.add(warning)
+                prefix = "" if len(plants) == 1 or all(warning in p.warnings for p in plants) else f"{plant.backend}: "
+                sys.stderr.write(f"underact: warning: {prefix}{warning}\n")
+        messages = list(getattr(plant, "parser_messages", ()))
+        if not messages:
+            continue
+        if verbose:
+            for message in messages:
+                sys.stderr.write(f"underact: {plant.backend}: {message}\n")
+        else:
+            sys.stderr.write(f"underact: warning: {plant.backend} reported {len(messages)} message(s) while "
+                             "loading the model (--verbose shows them)\n")
 
 
 def _check_seed(seed: int) -> None:
@@ -133,7 +169,8 @@ def register(subparsers) -> None:
 
 
 def run_equation(args) -> int:
-    plant = load(args.model, args.backend, base=args.base)
+    plant = load(args.model, args.backend, base=args.base, actuation=args.actuation, strict=args.strict)
+    say_load_warnings([plant], args.verbose)
     q = parse_vector(args.q, plant.nq, "--q") if args.q is not None else plant.q_rest.copy()
     v = parse_vector(args.v, plant.nv, "--v") if args.v is not None else np.zeros(plant.nv)
     with np.errstate(all="ignore"):  # overflow is refused below, in one line, not warned about
@@ -164,7 +201,11 @@ def run_analyze(args) -> int:
     _check_seed(args.seed)
     if args.mat is not None:
         check_mat_path(args.mat)
-    plant = load(args.model, args.backend, base=args.base)
+    from underact.plants.dependent import reduce_dependent
+
+    plant = load(args.model, args.backend, base=args.base, actuation=args.actuation, strict=args.strict)
+    plant = reduce_dependent(plant, args.model, args.base, args.actuation)
+    say_load_warnings([plant], args.verbose)
     eq = parse_vector(args.equilibrium, plant.nq, "--equilibrium") if args.equilibrium is not None else None
     report = analyze(plant, eq, samples=args.samples, seed=args.seed, progress=True)
     if args.mat is not None:
@@ -187,7 +228,9 @@ def run_crosscheck(args) -> int:
     _check_tolerance(args.atol, "--atol")
     _check_tolerance(args.rtol, "--rtol")
     engines = _engines(args.engines)
-    plants = {engine: load(args.model, engine, base=args.base) for engine in engines}
+    plants = {engine: load(args.model, engine, base=args.base, actuation=args.actuation, strict=args.strict)
+              for engine in engines}
+    say_load_warnings(list(plants.values()), args.verbose)
     pairs = crosscheck_engines(plants, states=args.states, seed=args.seed, atol=args.atol, rtol=args.rtol,
                                with_C=args.with_C)
     ok = all(d.ok for _, _, diffs in pairs for d in diffs)

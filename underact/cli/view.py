@@ -7,7 +7,9 @@ underact view robot.urdf --base fixed --q 0.3,-0.2 --out robot.html
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
+from underact.cli.core import model_flags, say_load_warnings
 from underact.description import BASE_MODES
 from underact.plants import BACKENDS, BUILTINS
 
@@ -33,6 +35,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="also show `underact analyze` on this engine (rank of M⁻¹B over sampled configurations)")
+    model_flags(p)
     p.set_defaults(func=run)
 
 
@@ -42,9 +45,15 @@ def run(args) -> int:
     q = None
     if args.q is not None:
         q = [_number(x) for x in args.q.split(",")]
-    record = write_view_html(args.model, args.out, q=q, base=args.base, backend=args.backend)
+    record = write_view_html(args.model, args.out, q=q, base=args.base, backend=args.backend,
+                             actuation=args.actuation, strict=args.strict)
     for warning in record["warnings"]:
         sys.stderr.write(f"underact: warning: {warning}\n")
+    if "engine" in record:
+        engine = record["engine"]
+        say_load_warnings([SimpleNamespace(backend=engine["backend"], parser_messages=engine["parser_messages"],
+                                           warnings=[w for w in engine["warnings"] if w not in record["warnings"]])],
+                          args.verbose)
     degree = f", degree {record['degree']}" if record["degree"] else ""
     print(f"wrote {args.out}: {record['name']} ({record['class']}{degree}; {record['geometries']} link geometries)")
     return 0

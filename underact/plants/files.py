@@ -244,20 +244,9 @@ def effort_limits(actuators: list) -> np.ndarray:
 
 
 def actuation_lines(description) -> list[str]:
-    """What the actuation model assumed or found without authority, as lines for `plant.warnings`."""
-    lines = []
-    if description.actuation_source == "assumed" and description.actuation_mode == "auto":
-        lines.append(f"{Path(description.path).name} declares no actuators: every independent joint assumed "
-                     f"actuated, {len(description.actuators)} actuator(s) (--actuation declared for none)")
-    silent = [a.name for a in description.actuators if a.gain == 0.0]
-    if silent:
-        lines.append(f"{len(silent)} actuator(s) have no authority (gain 0 or actuation disabled): their column of B "
-                     f"is zero ({_shown(silent)})")
-    return lines
-
-
-def _shown(names: list[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    """The description's warnings about its actuators (assumed ones, ones without authority, ones ignored), for
+    `plant.warnings`: word for word, so a command that prints both prints each once."""
+    return [w for w in description.warnings if "actuator" in w or "assumed actuated" in w]
 
 
 def repair_inertias(root: ET.Element, label: str, strict: bool) -> list[str]:

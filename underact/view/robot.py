@@ -53,26 +53,38 @@ def verdict(description: Description) -> str:
     return f"underactuated, degree {description.degree}"
 
 
-def _engine_lines(model: str, backend: str, base: str) -> list[str]:
-    """`underact analyze`'s class, degree and unactuated directions on `backend`."""
+def _engine_lines(model: str, backend: str, base: str, actuation: str, strict: bool) -> tuple[list[str], object]:
+    """`underact analyze`'s class, degree and unactuated directions on `backend` (dependent joints reduced, as
+    `analyze` does), and the plant whose warnings the command reports."""
     from underact.analysis import analyze
     from underact.plants import load
+    from underact.plants.dependent import reduce_dependent
 
-    report = analyze(load(model, backend, base=base), samples=ANALYSIS_SAMPLES)
+    plant = reduce_dependent(load(model, backend, base=base, actuation=actuation, strict=strict), model, base,
+                             actuation)
+    report = analyze(plant, samples=ANALYSIS_SAMPLES)
     degree = f", degree {report.degree}" if report.degree else ""
     lines = [f"{backend} (M⁻¹B over {report.samples} configurations): {report.cls}{degree}"]
     lines += [f"{backend} unactuated direction: {_direction_text(d, report.velocity_names)}"
               for d in report.unactuated_directions]
-    return lines
+    return lines, plant
 
 
 def write_view_html(
-    model: str, path: str | Path, q: np.ndarray | None = None, base: str = "auto", backend: str | None = None
+    model: str,
+    path: str | Path,
+    q: np.ndarray | None = None,
+    base: str = "auto",
+    backend: str | None = None,
+    actuation: str = "auto",
+    strict: bool = False,
 ) -> dict:
     """Writes the page of `model` (built-in name or URDF/SDF/MJCF file) at positions `q` (Drake's order; default:
-    the model's default positions) to `path`; returns the page's record (what the JSON block in it holds)."""
+    the model's default positions) to `path`; returns the page's record (what the JSON block in it holds).
+    `actuation` picks the file's actuators (`underact.description.actuation`); with `backend`, the record's
+    "plant" is the engine's plant (its `warnings` and `parser_messages` are the command's to report)."""
     target = check_html_path(path, "--out")
-    scene = build_scene(model, base)
+    scene = build_scene(model, base, actuation=actuation)
     plant = scene.plant
     context = scene.diagram.CreateDefaultContext()
     if q is not None:
@@ -94,8 +106,10 @@ def write_view_html(
         + ("; the floating base is passive (6 DoF)" if desc.base == "floating" else ""),
         f"unactuated directions: {'; '.join(directions) or 'none'}",
     ]
+    engine_plant = None
     if backend is not None:
-        lines += _engine_lines(model, backend, base)
+        engine_lines, engine_plant = _engine_lines(model, backend, base, actuation, strict)
+        lines += engine_lines
     legend = [(ACTUATED, "link moved by an actuated joint"), (PASSIVE, "link moved by a passive joint"),
               (FIXED, "link fixed to the world")]
     record = {
@@ -111,6 +125,9 @@ def write_view_html(
         "geometries": scene.geometry_count,
         "warnings": scene.warnings,
     }
+    if engine_plant is not None:
+        record["engine"] = {"backend": backend, "warnings": list(engine_plant.warnings),
+                            "parser_messages": list(getattr(engine_plant, "parser_messages", ()))}
     title = f"underact view: {heading}"
     write_page(target, finish(scene.meshcat.StaticHtml(), title, panel(heading, legend, lines, scene.warnings),
                               record))

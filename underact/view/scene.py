@@ -88,8 +88,11 @@ def model_path(model: str) -> Path:
     return path
 
 
-def build_scene(model: str, base: str = "auto", publish_period: float | None = None) -> RobotScene:
-    """The robot `model` (built-in name or file) in a Drake diagram drawn by a new `Meshcat` (no browser needed).
+def build_scene(
+    model: str, base: str = "auto", publish_period: float | None = None, actuation: str = "auto"
+) -> RobotScene:
+    """The robot `model` (built-in name or file) in a Drake diagram drawn by a new `Meshcat` (no browser needed);
+    `actuation` picks the file's actuators (`underact.description.actuation`).
 
     `publish_period`: the visualizer's period, which sets a recording's frame rate (default: Drake's, 1/64 s)."""
     from pydrake.geometry import Meshcat, MeshcatVisualizer, MeshcatVisualizerParams, Role
@@ -102,7 +105,7 @@ def build_scene(model: str, base: str = "auto", publish_period: float | None = N
     if model in BUILTINS and base != "auto":
         raise UnderactError(f"{model} is bolted to the world; --base applies to description files")
     path = model_path(model)
-    description = parse_description(path, base)
+    description = parse_description(path, base, actuation)
     warnings = [] if model in BUILTINS else list(description.warnings)  # a built-in's are notes, not problems
     builder = DiagramBuilder()
     plant, scene_graph = AddMultibodyPlantSceneGraph(builder, 0.0)
