@@ -209,11 +209,11 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
     plant = DrakePlant.from_file(path, base=base)
     if kind == "mjcf":
         root = ET.fromstring(text)
+        plant.add_armature(mjcf_joint_armature(root))
         if desc.actuation_source == "assumed" or not any(w.startswith("MuJoCo refused") for w in desc.warnings):
-            _description_actuation(plant, desc.actuators, "MJCF gear, gain and tendons", native_count=plant.nu)
+            _mjcf_actuation(plant, desc.actuators)
         else:
             _apply_gears(plant, mjcf_gears(root))
-        plant.add_armature(mjcf_joint_armature(root))
         if any(c.get("settotalmass") for c in root.iter("compiler")):
             plant.warnings.append("<compiler settotalmass> is ignored by Drake: masses are as written (MuJoCo "
                                   "scales them); use --backend mujoco")
@@ -234,26 +234,47 @@ def _add_joint_actuators(mbp, actuators: list) -> None:
         mbp.AddJointActuator(name, mbp.GetJointByName(actuator.joints[0]), effort)
 
 
-def _description_actuation(plant, actuators: list, what: str, native_count: int | None = None) -> None:
-    """B from the actuation model where Drake's own actuators cannot say it; one warning line."""
+def _description_actuation(plant, actuators: list, what: str) -> None:
+    """B from the actuation model where Drake's own actuators cannot say it (coupled joints); one warning."""
     from underact.plants.files import actuator_columns, effort_limits
 
     B, unmapped = actuator_columns(actuators, plant.velocity_names)
-    before = plant._B.copy() if native_count is not None else None
     plant.replace_actuation(B, [a.name for a in actuators], effort_limits(actuators))
-    if native_count is not None and native_count == len(actuators) and np.array_equal(before, B):
-        return
     special = [a.name for a in actuators if not a.simple]
-    shown = ", ".join(f"'{n}'" for n in special[:3]) + (", ..." if len(special) > 3 else "")
-    line = f"Drake cannot represent {len(special)} actuator(s) ({what}: {shown}); their columns of B come from the "
-    line += "description (Drake's own simulator does not drive them)"
-    if native_count is not None and native_count != len(actuators):
-        line = (f"Drake's parser made {native_count} of the {len(actuators)} actuators; B comes from the description "
-                f"({what}; Drake's own simulator drives only its {native_count})")
-    plant.warnings.append(line)
+    plant.warnings.append(f"Drake cannot represent {len(special)} actuator(s) ({what}: {_shown(special)}); their "
+                          "columns of B come from the description (Drake's own simulator does not drive them)")
+    _say_unmapped(plant, unmapped)
+
+
+def _mjcf_actuation(plant, actuators: list) -> None:
+    """An MJCF file's B on Drake from the actuation model (MuJoCo's moment arms and gains; Drake's parser drops
+    gear, gain and non-joint transmissions); one warning saying what that changed."""
+    from underact.plants.files import actuator_columns, effort_limits
+
+    native, before = plant.nu, plant._B.copy()
+    B, unmapped = actuator_columns(actuators, plant.velocity_names)
+    plant.replace_actuation(B, [a.name for a in actuators], effort_limits(actuators))
+    if native != len(actuators):
+        plant.warnings.append(f"Drake's parser made {native} of the {len(actuators)} actuators (joint transmissions "
+                              "only); B comes from the description for all of them (Drake's own simulator drives only "
+                              f"its {native})")
+    elif not np.array_equal(before, B):
+        scaled = [f"'{a.name}' ×{a.gain * a.reductions[0]:g}" for a in actuators
+                  if len(a.joints) == 1 and a.gain != 0.0 and a.gain * a.reductions[0] != 1.0]
+        if scaled:
+            plant.warnings.append(f"MJCF gear and gain applied to Drake's B (its parser drops them): "
+                                  f"{', '.join(scaled[:3])}{', ...' if len(scaled) > 3 else ''}")
+    _say_unmapped(plant, unmapped)
+
+
+def _say_unmapped(plant, unmapped: list[str]) -> None:
     if unmapped:
         plant.warnings.append(f"{len(unmapped)} actuator(s) act on a floating base or multi-DoF joint coordinate "
-                              f"Drake cannot name ({', '.join(repr(n) for n in unmapped[:3])}); their columns are zero")
+                              f"Drake cannot name ({_shown(unmapped)}); their columns of B are zero")
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _apply_gears(plant, gears: list[tuple[str | None, float]]) -> None:
