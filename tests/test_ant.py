@@ -13,9 +13,10 @@ import pytest
 import underact.envs  # noqa: F401 - registers the ids
 from underact.agents.backends import make_backend, make_net
 from underact.agents.config import TrainConfig
+from underact.agents.paper import PAPER_STUMP
 from underact.agents.rollout import EnvSpec, PopulationEvaluator
 from underact.agents.trainer import train
-from underact.envs.ant import ENV_ID, LEGS, ant_model
+from underact.envs.ant import ENV_ID, LEGS, PAPER_PROTOCOL, AntVectorEnv, ant_model
 
 TINY = {"max_episode_steps": 12}
 
@@ -184,3 +185,55 @@ def test_idle_copies_are_left_alone_and_the_others_do_not_notice():
     with pytest.raises(ValueError, match="idle must be None or 3 booleans"):
         lazy.unwrapped.idle = np.zeros(2, dtype=bool)
         lazy.step(actions[4])
+
+
+PAPER = {k: v for k, v in PAPER_PROTOCOL.items() if k != "max_episode_steps"}
+
+
+def test_paper_protocol_vector_env_equals_single_envs_through_early_stops():
+    """Distance reward, clipped observation, burn-in and early stop: copy i equals a single environment, through
+    each copy's early stop and autoreset; every stop is the rule applied to MuJoCo's own torso height and rewards."""
+    n, seed, limit = 4, 2, 120
+    kwargs = {**PAPER, "damage": "front_left", "stump": PAPER_STUMP}
+    vec = AntVectorEnv(n, max_episode_steps=limit, threads=2, **kwargs)
+    singles = [gym.make(ENV_ID, max_episode_steps=limit, **kwargs) for _ in range(n)]
+    obs, _ = vec.reset(seed=seed)
+    np.testing.assert_array_equal(obs, np.stack([e.reset(seed=seed + i)[0] for i, e in enumerate(singles)]))
+    after, patience, fall_z = PAPER["early_stop"]
+    rng = np.random.default_rng(3)
+    done = np.zeros(n, dtype=bool)
+    t, negative, stops = np.zeros(n, dtype=int), np.zeros(n, dtype=int), 0
+    for _ in range(200):
+        actions = rng.uniform(-1, 1, (n, 8)).astype(np.float32)
+        obs, reward, terminated, truncated, _ = vec.step(actions)
+        assert np.abs(obs).max() <= 5.0
+        for i, env in enumerate(singles):
+            expected = (env.reset()[0], 0.0, False, False) if done[i] else env.step(actions[i])[:4]
+            np.testing.assert_array_equal(obs[i], expected[0])
+            assert (reward[i], terminated[i], truncated[i]) == tuple(expected[1:4])
+        # the rule, from MuJoCo's state: past `after` steps, a fall or `patience` negative steps in a row
+        z = np.array([d.qpos[2] for d in vec.unwrapped.datas])
+        t = np.where(done, 0, t + 1)
+        negative = np.where(done, 0, np.where(t > after, np.where(reward < 0, negative + 1, 0), negative))
+        want = ~done & (t > after) & ((z < fall_z) | (negative >= patience))
+        np.testing.assert_array_equal(terminated, want)
+        stops += int(terminated.sum())
+        done = terminated | truncated
+    assert stops >= 2  # random actions stall: the rule fired
+    vec.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"reward": "speed"}, "reward must be 'ant-v5' or 'distance'; got 'speed'"),
+        ({"obs_clip": -1.0}, "obs_clip must be None or a finite number > 0; got -1.0"),
+        ({"burn_in": 2.5}, "burn_in must be a whole number of steps in [0, 1e6]; got 2.5"),
+        ({"early_stop": (66, 0, 0.26)}, "early_stop must be None or (after_steps >= 0, negative_steps >= 1, fall_z)"),
+    ],
+)
+def test_bad_protocol_arguments_are_one_line_errors(kwargs, message):
+    for make in (lambda: gym.make(ENV_ID, **kwargs), lambda: gym.make_vec(ENV_ID, 2, "vector_entry_point", **kwargs)):
+        with pytest.raises(ValueError) as info:
+            make()
+        assert message in str(info.value) and "\n" not in str(info.value)
