@@ -152,11 +152,16 @@ def train(
     resume: Path | None = None,
     generations: int | None = None,
     progress: bool = True,
+    target_return: float | str | None = None,
+    settings: dict | None = None,
 ) -> dict:
     """Trains a new run into `out` (a new or empty folder, or one a run left before its first checkpoint) or
     continues the run folder `resume`, holding the folder's lock throughout.
 
-    `generations` overrides the total generation count on resume. Returns the summary
+    On resume, `generations` sets the total generation count: a larger one trains on, past an early stop at the
+    target return too (which is then off, with a note); `target_return` sets a new target ("none": no early
+    stop); `settings` (`TrainConfig` fields the caller gave) must equal the run's, or ValueError names the run's
+    value. A resumed run with nothing left to train says so on stderr. Returns the summary
     {run, generations, best_return, eval_mean_return, env_steps, wall_s}; ValueError for bad input (settings,
     an environment or encoder that cannot be made, sizes past this machine's memory, a folder another process
     holds, run files that do not match the checkpoint's manifest), raised before any run file is written.
@@ -178,7 +183,7 @@ def train(
     with locked(folder):
         try:
             if resume is not None:
-                config, es, prog, rows, manifest = _resumed(folder, generations)
+                config, es, prog, rows, manifest = _resumed(folder, generations, target_return, settings or {})
             else:
                 problem = new_run_problem(folder)  # again, now that no other process can write here
                 if problem:
@@ -198,13 +203,22 @@ def train(
             raise
 
 
-def _resumed(folder: Path, generations: int | None) -> tuple[TrainConfig, OpenAIES, _Progress, list, dict]:
+def _resumed(
+    folder: Path, generations: int | None, target_return: float | str | None, settings: dict
+) -> tuple[TrainConfig, OpenAIES, _Progress, list, dict]:
     """(config, ES, progress, metrics rows, manifest) of the run in `folder`, every file verified against the
-    latest checkpoint's manifest; ValueError saying what does not match."""
+    latest checkpoint's manifest, with this call's generations and target (see `train`); ValueError saying what
+    does not match."""
     arrays, meta, manifest = read_latest(folder)
     config = read_config(folder, manifest)
+    contradiction = _contradiction(config, settings)
+    if contradiction:
+        raise ValueError(f"{contradiction} in {folder}; a resumed run keeps its settings (only --generations and "
+                         "--target-return may change): start a new run with --out for others")
     if generations is not None:
         config.generations = int(generations)
+    if target_return is not None:
+        config.target_return = target_return
     config.validate()
     check_resources(config, config.population + CENTER_COPIES)
     try:
@@ -220,7 +234,28 @@ def _resumed(folder: Path, generations: int | None) -> tuple[TrainConfig, OpenAI
         raise ValueError(f"{folder / LATEST}: its ES settings differ from {folder / CONFIG}")
     rows = verified_metrics(folder, prog.generation, manifest["metrics_sha256"])
     best_checkpoint(folder, manifest, prog.generation)
+    if prog.stopped and (target_return is not None or (generations is not None and generations > prog.generation)):
+        prog.stopped = False  # asked to train on past the early stop
+        if target_return is None:
+            config.target_return = "none"
+            print(f"note: {folder} stopped at its target return after {prog.generation} generations; training on "
+                  f"to {config.generations} without the early stop (--target-return sets a new one)", file=sys.stderr)
+    if prog.stopped or prog.generation >= config.generations:
+        why = "stopped at its target return" if prog.stopped else "ran its budget"
+        print(f"note: {folder} has nothing left to train: it {why} after {prog.generation} generations; give "
+              f"--generations N (more than {prog.generation}) to train on", file=sys.stderr)
     return config, es, prog, rows, manifest
+
+
+def _contradiction(config: TrainConfig, settings: dict) -> str | None:
+    """'--flag VALUE contradicts the run's flag VALUE' for the first setting that differs from the run's, or None."""
+    for name, value in settings.items():
+        ours = getattr(config, name)
+        if json.dumps(value, default=list) != json.dumps(ours, default=list):
+            flag = "--" + ("no-antithetic" if name == "antithetic" else name.replace("_", "-"))
+            shown = "" if isinstance(value, bool) else f" {json.dumps(value, default=list)}"
+            return f"{flag}{shown} contradicts the run's {name} {json.dumps(ours, default=list)}"
+    return None
 
 
 def _run(

@@ -220,3 +220,45 @@ def test_ray_backend_matches_local_backend(tmp_path):
         ray.shutdown()
     assert _key_rows(tmp_path / "ray") == _key_rows(tmp_path / "local")
     assert len({r[1] for r in _key_rows(tmp_path / "local")}) > 1
+
+
+def _cartpole_run_that_stopped_at_its_target(folder: Path, capsys) -> int:
+    """The README's run: CartPole-v1, defaults, stopped early at the target (475); its generation count."""
+    assert main(["train", "--env", "CartPole-v1", "--seed", "0", "--out", str(folder), "--quiet", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["generations"] < TrainConfig().generations  # it stopped early, at its target
+    return summary["generations"]
+
+
+def test_resume_with_a_larger_budget_trains_on_past_the_early_stop(tmp_path, capsys):
+    folder = tmp_path / "cp"
+    done = _cartpole_run_that_stopped_at_its_target(folder, capsys)
+    assert main(["train", "--resume", str(folder), "--quiet", "--json"]) == 0  # nothing to do: it says so
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["generations"] == done
+    assert "nothing left to train" in captured.err and f"more than {done}" in captured.err
+    assert main(["train", "--resume", str(folder), "--generations", str(done + 3), "--quiet", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["generations"] == done + 3
+    assert "without the early stop" in captured.err
+    assert [int(r["generation"]) for r in read_metrics(folder)] == list(range(done + 3))
+
+
+def test_resume_refuses_flags_that_contradict_the_run(tmp_path, capsys):
+    folder = tmp_path / "r"
+    assert main(["train", "--env", "CartPole-v1", "--out", str(folder), *TINY, "--generations", "2"]) == 0
+    before = _snapshot(folder)
+    capsys.readouterr()
+    for flags, message in (
+        (["--population", "8"], "--population 8 contradicts the run's population 6"),
+        (["--env", "Acrobot-v1"], '--env "Acrobot-v1" contradicts the run\'s env "CartPole-v1"'),
+        (["--hidden", "8"], "--hidden [8] contradicts the run's hidden [4]"),
+        (["--no-antithetic"], "--no-antithetic contradicts the run's antithetic true"),
+    ):
+        assert main(["train", "--resume", str(folder), *flags, "--generations", "3"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert _snapshot(folder) == before
+    # the run's own values are no contradiction
+    assert main(["train", "--resume", str(folder), "--population", "6", "--generations", "3", "--quiet"]) == 0
+    assert len(read_metrics(folder)) == 3

@@ -48,49 +48,51 @@ def register(subparsers) -> None:
         help="evolve Hebbian (or static) agents with OpenAI-ES",
         description="Evolve Hebbian-plasticity (or static-weight) agents with OpenAI-ES.",
     )
-    p.add_argument("--env", default=d.env, help=f"Gymnasium id (default {d.env}); underact/... ids included")
-    p.add_argument("--rule", default=d.rule, help=f"one of {', '.join(RULES)} (default {d.rule})")
+    p.add_argument("--env", default=None, help=f"Gymnasium id (default {d.env}); underact/... ids included")
+    p.add_argument("--rule", default=None, help=f"one of {', '.join(RULES)} (default {d.rule})")
     p.add_argument(
         "--hidden",
         type=_hidden,
-        default=d.hidden,
+        default=None,
         help=f"hidden layer sizes, e.g. 128,64, or none for no hidden layer (default {','.join(map(str, d.hidden))})",
     )
-    p.add_argument("--norm", action="store_true", help="normalise each layer's weights by their max |w| every step")
-    p.add_argument("--population", type=int, default=d.population, help=f"default {d.population}")
+    p.add_argument("--norm", action="store_true", default=None,
+                   help="normalise each layer's weights by their max |w| every step")
+    p.add_argument("--population", type=int, default=None, help=f"default {d.population}")
     p.add_argument("--generations", type=int, default=None, help=f"default {d.generations}")
-    p.add_argument("--episodes", type=int, default=d.episodes, help=f"episodes per individual (default {d.episodes})")
-    p.add_argument("--sigma", type=float, default=d.sigma, help=f"ES noise std (default {d.sigma})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"ES step size (default {d.lr})")
-    p.add_argument("--sigma-decay", type=float, default=d.sigma_decay)
-    p.add_argument("--lr-decay", type=float, default=d.lr_decay)
-    p.add_argument("--l2", type=float, default=d.l2, help="L2 penalty on the center")
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.optimizer)
-    p.add_argument("--no-antithetic", action="store_true", help="plain Gaussian sampling instead of mirrored")
+    p.add_argument("--episodes", type=int, default=None, help=f"episodes per individual (default {d.episodes})")
+    p.add_argument("--sigma", type=float, default=None, help=f"ES noise std (default {d.sigma})")
+    p.add_argument("--lr", type=float, default=None, help=f"ES step size (default {d.lr})")
+    p.add_argument("--sigma-decay", type=float, default=None, help=f"default {d.sigma_decay}")
+    p.add_argument("--lr-decay", type=float, default=None, help=f"default {d.lr_decay}")
+    p.add_argument("--l2", type=float, default=None, help=f"L2 penalty on the center (default {d.l2})")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help=f"default {d.optimizer}")
+    p.add_argument("--no-antithetic", action="store_true", default=None,
+                   help="plain Gaussian sampling instead of mirrored")
     p.add_argument(
         "--target-return",
         type=_target,
-        default=d.target_return,
+        default=None,
         help="stop once the ES center's mean return reaches this: a number, 'none', or 'auto' "
         "(the environment's reward_threshold, e.g. 475 for CartPole-v1; the default)",
     )
     p.add_argument(
         "--eval-episodes",
         type=int,
-        default=d.eval_episodes,
+        default=None,
         help=f"fresh-weight episodes for the final evaluation (default {d.eval_episodes})",
     )
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--backend", choices=("local", "ray"), default=d.backend)
+    p.add_argument("--seed", type=int, default=None, help=f"default {d.seed}")
+    p.add_argument("--backend", choices=("local", "ray"), default=None, help=f"default {d.backend}")
     p.add_argument("--address", default=None, help="Ray cluster address (ray.init(address=...))")
-    p.add_argument("--workers", type=int, default=d.workers, help=f"Ray workers (default {d.workers})")
+    p.add_argument("--workers", type=int, default=None, help=f"Ray workers (default {d.workers})")
     p.add_argument(
         "--vectorization",
         choices=("auto", "native", "sync", "async"),
-        default=d.vectorization,
+        default=None,
         help="vector environment: native vector_entry_point (auto when available), sync or async",
     )
-    p.add_argument("--env-kwargs", default="{}", help="JSON object of make() keyword arguments")
+    p.add_argument("--env-kwargs", default=None, help="JSON object of make() keyword arguments (default {})")
     p.add_argument(
         "--morphologies",
         default=None,
@@ -105,7 +107,13 @@ def register(subparsers) -> None:
         "(see underact.agents.perception.pipeline)",
     )
     p.add_argument("--out", type=Path, help="new run folder")
-    p.add_argument("--resume", type=Path, metavar="DIR", help="continue the run in DIR")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="continue the run in DIR with its own settings; --generations N trains on to N generations (past an "
+        "early stop at the target return too), --target-return sets a new target (none: no early stop)",
+    )
     p.add_argument("--json", action="store_true", help="print a one-line JSON summary at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
@@ -134,50 +142,51 @@ def _absolute_encoder(text: str | None) -> str | None:
     return f"{kind}:{Path(path).expanduser().absolute()}" if path else text
 
 
+#: `train` flags that set a `TrainConfig` field of the same name (the others: --no-antithetic, --env-kwargs,
+#: --morphologies, --encoder, converted in `_given_settings`; --generations and --target-return, which a resumed
+#: run may change).
+SETTING_FLAGS = ("env", "rule", "hidden", "norm", "population", "episodes", "sigma", "lr", "sigma_decay", "lr_decay",
+                 "l2", "optimizer", "seed", "eval_episodes", "backend", "address", "workers", "vectorization")
+
+
+def _given_settings(args: argparse.Namespace) -> dict:
+    """The `TrainConfig` fields the user set on the command line (flags left out are None), as the config holds them."""
+    given = {name: getattr(args, name) for name in SETTING_FLAGS if getattr(args, name) is not None}
+    if args.no_antithetic:
+        given["antithetic"] = False
+    if args.env_kwargs is not None:
+        try:
+            env_kwargs = json.loads(args.env_kwargs)
+        except json.JSONDecodeError as exc:
+            raise UnderactError(f"--env-kwargs must be a JSON object: {exc.msg}") from None
+        if not isinstance(env_kwargs, dict):
+            raise UnderactError("--env-kwargs must be a JSON object like '{\"length\": 1.0}'")
+        given["env_kwargs"] = env_kwargs
+    if args.morphologies is not None:
+        given["morphologies"] = _morphologies(args.morphologies)
+    if args.encoder is not None:
+        given["encoder"] = _absolute_encoder(args.encoder)
+    return given
+
+
 def _train(args: argparse.Namespace) -> int:
     from underact.agents.trainer import TrainConfig, train
 
     try:
+        given = _given_settings(args)
         if args.resume is not None:
             if args.out is not None:
                 raise UnderactError("give either --out (new run) or --resume DIR, not both")
-            summary = train(resume=args.resume, generations=args.generations, progress=not args.quiet)
+            summary = train(resume=args.resume, generations=args.generations, target_return=args.target_return,
+                            settings=given, progress=not args.quiet)
         else:
             if args.out is None:
                 raise UnderactError("--out DIR is required for a new run (or --resume DIR)")
-            try:
-                env_kwargs = json.loads(args.env_kwargs)
-            except json.JSONDecodeError as exc:
-                raise UnderactError(f"--env-kwargs must be a JSON object: {exc.msg}") from None
-            if not isinstance(env_kwargs, dict):
-                raise UnderactError("--env-kwargs must be a JSON object like '{\"length\": 1.0}'")
-            morphologies = [] if args.morphologies is None else _morphologies(args.morphologies)
             d = TrainConfig()
             config = TrainConfig(
-                env=args.env,
-                rule=args.rule,
-                hidden=args.hidden,
-                norm=args.norm,
-                population=args.population,
+                **given,
                 generations=args.generations if args.generations is not None else d.generations,
-                episodes=args.episodes,
-                sigma=args.sigma,
-                lr=args.lr,
-                sigma_decay=args.sigma_decay,
-                lr_decay=args.lr_decay,
-                l2=args.l2,
-                optimizer=args.optimizer,
-                antithetic=not args.no_antithetic,
-                seed=args.seed,
-                target_return=args.target_return,
-                eval_episodes=args.eval_episodes,
-                backend=args.backend,
-                address=args.address,
-                workers=args.workers,
-                vectorization=args.vectorization,
-                env_kwargs=env_kwargs,
-                morphologies=morphologies,
-                encoder=_absolute_encoder(args.encoder),
+                target_return=args.target_return if args.target_return is not None else d.target_return,
             )
             summary = train(config, out=args.out, progress=not args.quiet)
     except ValueError as exc:
