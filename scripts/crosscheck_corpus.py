@@ -41,6 +41,12 @@ def offline_corpus() -> list[Path]:
         folders.append(Path(dist.locate_file("cmeel.prefix/share/example-robot-data/robots")))
     except importlib.metadata.PackageNotFoundError:
         pass
+    try:  # pybullet's robots (pip install pybullet: its wheel ships them, no download at run time)
+        import pybullet_data
+
+        folders.append(Path(pybullet_data.getDataPath()))
+    except ImportError:
+        pass
     return folders
 
 
@@ -75,6 +81,7 @@ def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
 
     from underact import load
     from underact.crosscheck import crosscheck
+    from underact.errors import UnderactError
 
     warnings.simplefilter("ignore")
     row = {"path": path, "drake": None, "mujoco": None, "verdict": None, "worst": None}
@@ -84,7 +91,7 @@ def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
             plants[backend] = load(path, backend)
             row[backend] = "ok"
         except BaseException as exc:  # noqa: BLE001 - a row per file, whatever the engine raised
-            row[backend] = _one_line(exc)
+            row[backend] = _one_line(exc) if isinstance(exc, UnderactError) else f"internal: {_internal(exc)}"
     if "drake" in plants and plants["drake"].nv == 0:  # e.g. a xacro stub: nothing moves, nothing to compare
         row["drake"], row["mujoco"] = "empty", "empty"
         return row
@@ -102,6 +109,11 @@ def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
         else:
             row["worst"] = f"max rel {max(d.max_rel for d in diffs):.1e}"
     return row
+
+
+def _internal(exc: BaseException) -> str:
+    """An exception that is not a one-line refusal (a defect: the corpus check counts these as tracebacks)."""
+    return f"{type(exc).__name__}: {_one_line(exc)}"
 
 
 def _run(job):
@@ -178,6 +190,15 @@ def print_summary(rows: list[dict], roots: list[str]) -> None:
         share = f"{100 * agree / d:.0f} %" if d else "-"
         empty = f" ({counts[key + ('empty',)]} empty)" if counts[key + ("empty",)] else ""
         print(f"| {key[0]} | {key[1]} | {counts[key + ('files',)]}{empty} | {d} | {both} | {agree} | {share} |")
+    urdf = [r for r in rows if r["path"].lower().endswith(".urdf") and r["drake"] == "ok"]
+    agree = sum(r["verdict"] == "agree" for r in urdf)
+    if urdf:
+        print(f"\nURDF files Drake loads: {len(urdf)}; the engines agree on {agree} ({100 * agree / len(urdf):.1f} %)")
+    internal = [r for r in rows if any(str(r.get(k) or "").startswith("internal:") for k in ("drake", "mujoco"))
+                or r["verdict"] == "error"]
+    print(f"internal errors (tracebacks): {len(internal)}")
+    for r in internal:
+        print(f"  {r['path']}: {r['drake']} | {r['mujoco']} | {r['worst']}")
     reasons = Counter(r["mujoco"] for r in rows if r["drake"] == "ok" and r["mujoco"] != "ok")
     if reasons:
         print("\nMuJoCo refusals among files Drake loads:")
