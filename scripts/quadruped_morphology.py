@@ -346,7 +346,7 @@ def main() -> None:
         args.gif = gif is not None and gif.exists()
         plot_norms(args.out / "weight_norms.png", norms)
         norms_note = (
-            f"weight norms of the seed-0 Hebbian agent in one test episode on the unseen leg ({walked:.2f} m): "
+            f"weight norms of the seed-0 Hebbian agent in one test episode on the unseen leg (return {walked:.2f}): "
             f"{np.round(norms[0], 2).tolist()} at the start, {np.round(norms[len(norms) // 2], 2).tolist()} after "
             f"{len(norms) // 2} steps, {np.round(norms[-1], 2).tolist()} after {len(norms) - 1}"
         )
