@@ -173,16 +173,25 @@ class PinocchioPlant(Plant):
 
     # --- the terms -----------------------------------------------------------------------------------------
     def _engine_terms(self, q_pin: np.ndarray, v_pin: np.ndarray):
-        """Pinocchio's M (mirrored), nle = C v + g and g at each state, in Pinocchio's coordinates."""
+        """Pinocchio's M (mirrored), nle = C v + g and g at each state, in Pinocchio's coordinates.
+
+        M is one `crba` call per state; nle and g are RNEA over the whole batch in one C++ call each
+        (`rneaInParallel` on one thread: nle = RNEA(q, v, 0), g = RNEA(q, 0, 0)), no Python per state."""
         m, d = self.model, self.data
         n, nv = len(q_pin), self.nv
-        M, nle, g = np.empty((n, nv, nv)), np.empty((n, nv)), np.empty((n, nv))
+        M = np.empty((n, nv, nv))
+        crba = pin.crba
         for i in range(n):
-            M[i] = pin.crba(m, d, q_pin[i])
-            nle[i] = pin.nonLinearEffects(m, d, q_pin[i], v_pin[i])
-            g[i] = pin.computeGeneralizedGravity(m, d, q_pin[i])
+            M[i] = crba(m, d, q_pin[i])
         upper = np.triu(np.ones((nv, nv), dtype=bool))
         M = np.where(upper, M, np.swapaxes(M, 1, 2))
+        if nv == 0:
+            return M, np.zeros((n, 0)), np.zeros((n, 0))
+        if getattr(self, "_pool", None) is None:
+            self._pool = pin.ModelPool(m, 1)
+        Q, zero = np.asfortranarray(q_pin.T), np.zeros((nv, n), order="F")
+        nle = np.asarray(pin.rneaInParallel(1, self._pool, Q, np.asfortranarray(v_pin.T), zero)).reshape(nv, n).T
+        g = np.asarray(pin.rneaInParallel(1, self._pool, Q, zero, zero)).reshape(nv, n).T  # (nv,) when n = 1
         return M, nle, g
 
     def _terms(self, q, v):
@@ -244,18 +253,24 @@ class PinocchioPlant(Plant):
 
     # --- loading -------------------------------------------------------------------------------------------
     @classmethod
-    def from_urdf(cls, path: str | Path, base: str = "auto", actuators: list | None = None) -> PinocchioPlant:
+    def from_urdf(
+        cls, path: str | Path, base: str = "auto", actuators: list | None = None, strict: bool = False
+    ) -> PinocchioPlant:
         """A URDF file as Drake reads it (`underact.plants.files`): unloadable meshes dropped, `world` declared,
         the base mode applied, massless links with inertia given the floor mass; a floating root becomes a free
         body named after its link. `actuators`: the actuation model's (`underact.description.actuation`; each
         with `name`, `column` {(joint, coordinate): force per unit u} and `effort`), else the file's
-        transmissions by Drake's rule."""
+        transmissions by Drake's rule. Inertias are repaired (with `strict`, refused) as for the other engines."""
         from underact.description.sanitize import engine_urdf
+        from underact.plants import files
         from underact.plants.files import MIN_MASS, massless_with_inertia, urdf_transmissions, urdf_with_base
 
         path = Path(path)
         root, floating_root = urdf_with_base(engine_urdf(path), path.name, base)
         warnings = massless_with_inertia(root, MIN_MASS)
+        repair = getattr(files, "repair_inertias", None)  # the engines' one inertia repair (issue 24), where present
+        if repair is not None:
+            warnings += repair(root, path.name, strict)
         text = ET.tostring(root, encoding="unicode")
         try:
             if floating_root is None:
