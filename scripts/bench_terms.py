@@ -1,55 +1,191 @@
-"""Per-state cost of `plant.terms(q, v)` for the acrobot on each backend, measured in one run.
+"""Per-state cost of `plant.terms(q, v)` on each backend, against baselines measured in the same run.
 
-The baseline is a Python loop over Drake (one `terms` call per state, what a user writes first); the ratios say
-how many times faster each alternative is on this machine, now. Usage: python scripts/bench_terms.py --help
+Two sections. The acrobot: a Python loop over Drake (one `terms` call per state, what a user writes first) against
+each backend looped and batched. The Franka Panda (example-robot-data, fixed base): Pinocchio's own per-state
+Python loop (crba, nonLinearEffects, computeGeneralizedGravity into arrays: M, Cv, τg) against a batch of
+`plant.terms(q, v)` on the pinocchio, MuJoCo and Drake backends. Every repeat times every case once, in turn, so a
+ratio compares timings taken moments apart; the table gives the median and the range over repeats.
+
+Usage: python scripts/bench_terms.py [--states 2000] [--repeats 7] [--json docs/benchmarks/terms.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.metadata
+import json
+import platform
+import sys
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 
 from underact import load
+from underact.errors import UnderactError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def per_state_us(fn, n_states: int, repeats: int) -> float:
-    """Best-of-`repeats` wall time of fn() divided by the number of states, in microseconds."""
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def panda_path() -> Path:
+    dist = importlib.metadata.distribution("example-robot-data")
+    return Path(dist.locate_file("cmeel.prefix/share/example-robot-data/robots/panda_description/urdf/panda.urdf"))
+
+
+def seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def measure(cases: dict, repeats: int) -> dict[str, np.ndarray]:
+    """µs per state of each case, one sample per repeat; the cases take turns within a repeat."""
+    for fn, _ in cases.values():  # one untimed call each: caches, lazily built engine objects
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best / n_states * 1e6
+    samples = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, (fn, n) in cases.items():
+            samples[name].append(seconds(fn) / n * 1e6)
+    return {name: np.array(s) for name, s in samples.items()}
 
 
-def main() -> None:
+def pinocchio_loop(model, data, q: np.ndarray, v: np.ndarray):
+    """What a Pinocchio user writes: M, Cv and τg of each state, one state at a time."""
+    import pinocchio as pin
+
+    n, nv = len(q), model.nv
+    M, Cv, tau_g = np.empty((n, nv, nv)), np.empty((n, nv)), np.empty((n, nv))
+    for i in range(n):
+        M[i] = pin.crba(model, data, q[i])
+        g = pin.computeGeneralizedGravity(model, data, q[i])
+        Cv[i] = pin.nonLinearEffects(model, data, q[i], v[i]) - g
+        tau_g[i] = -g
+    return M, Cv, tau_g
+
+
+def acrobot_section(states: int, repeats: int) -> dict:
+    rng = np.random.default_rng(0)
+    plants = {b: load("acrobot", b) for b in ("drake", "mujoco", "pinocchio", "analytic")}
+    q = plants["analytic"].random_q(rng, states)
+    v = rng.normal(size=q.shape)
+    loop = max(1, states // 10)  # Python loops are slow; a tenth of the states is plenty for a per-state figure
+
+    def looped(plant):
+        return lambda: [plant.terms(q[i], v[i]) for i in range(loop)], loop
+
+    cases = {"drake, Python loop (baseline)": looped(plants["drake"])}
+    for backend in ("drake", "mujoco", "pinocchio"):
+        cases[f"{backend}, batched call"] = (lambda p=plants[backend]: p.terms(q, v), states)
+    cases["analytic, Python loop"] = looped(plants["analytic"])
+    cases["analytic, batched (numpy)"] = (lambda: plants["analytic"].terms(q, v), states)
+    return measure(cases, repeats)
+
+
+def panda_section(states: int, repeats: int) -> dict:
+    import pinocchio as pin
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plants = {b: load(panda_path(), b, base="fixed") for b in ("pinocchio", "mujoco", "drake")}
+    model = pin.buildModelFromUrdf(str(panda_path()))
+    data = model.createData()
+    reference = plants["pinocchio"]
+    if [model.names[j] for j in range(1, model.njoints)] != reference.velocity_names:
+        raise UnderactError("the Panda's joints are not in Pinocchio's order; the baseline would compare other states")
+    rng = np.random.default_rng(0)
+    q = reference.random_q(rng, states)
+    v = rng.uniform(-2.0, 2.0, size=q.shape)
+    M, Cv, tau_g = pinocchio_loop(model, data, q, v)  # the baseline computes what the backends do
+    t = reference.terms(q, v)
+    M = np.triu(M) + np.swapaxes(np.triu(M, 1), 1, 2)
+    for name, a, b in (("M", M, t.M), ("Cv", Cv, t.Cv), ("tau_g", tau_g, t.tau_g)):
+        if not np.allclose(a, b, atol=1e-9):
+            raise UnderactError(f"the baseline's {name} differs from the pinocchio backend's")
+    cases = {"Pinocchio, per-state Python loop (baseline)": (lambda: pinocchio_loop(model, data, q, v), states)}
+    for backend in ("pinocchio", "mujoco", "drake"):
+        cases[f"{backend} backend, batched plant.terms"] = (lambda p=plants[backend]: p.terms(q, v), states)
+    return measure(cases, repeats)
+
+
+def table(samples: dict[str, np.ndarray], baseline: str) -> list[list[str]]:
+    """Rows: case, median µs/state (range), median speed-up (range), each ratio from one repeat."""
+    base = samples[baseline]
+    rows = []
+    for name, us in samples.items():
+        ratio = base / us
+        rows.append([
+            name,
+            f"{np.median(us):.2f} ({us.min():.2f}–{us.max():.2f})",
+            f"{np.median(ratio):.2f}× ({ratio.min():.2f}–{ratio.max():.2f})",
+        ])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=2000, help="batch size (default 2000)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--model", default="acrobot", choices=["acrobot", "cartpole", "pendulum"])
-    args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    plants = {b: load(args.model, b) for b in ("drake", "mujoco", "analytic")}
-    q = plants["analytic"].random_q(rng, args.states)
-    v = rng.normal(size=q.shape)
-    loop = args.states // 10  # Python loops are slow; a tenth of the states is plenty for a per-state figure
-    cases = {
-        "drake, Python loop (baseline)": (lambda: [plants["drake"].terms(q[i], v[i]) for i in range(loop)], loop),
-        "drake, batched call": (lambda: plants["drake"].terms(q, v), args.states),
-        "mujoco, Python loop": (lambda: [plants["mujoco"].terms(q[i], v[i]) for i in range(loop)], loop),
-        "mujoco, batched call": (lambda: plants["mujoco"].terms(q, v), args.states),
-        "analytic, Python loop": (lambda: [plants["analytic"].terms(q[i], v[i]) for i in range(loop)], loop),
-        "analytic, batched (numpy)": (lambda: plants["analytic"].terms(q, v), args.states),
+    parser.add_argument("--repeats", type=int, default=7, help="timed repeats of every case (default 7)")
+    parser.add_argument("--json", type=Path, default=None, help="write the benchmark record to this file")
+    args = parser.parse_args(argv)
+    if not 10 <= args.states <= 1_000_000 or not 1 <= args.repeats <= 1000:
+        print("bench_terms: --states must be in [10, 1000000] and --repeats in [1, 1000]", file=sys.stderr)
+        return 2
+    if args.json is not None:
+        from underact.files import output_problem
+
+        problem = output_problem(args.json)
+        if problem:
+            print(f"bench_terms: {problem}", file=sys.stderr)
+            return 2
+    acrobot = acrobot_section(args.states, args.repeats)
+    panda = panda_section(args.states, args.repeats)
+    tables = [
+        ("Acrobot, {n} random states, {r} repeats: median (range).", table(acrobot, "drake, Python loop (baseline)")),
+        ("Franka Panda (example-robot-data, fixed base, 9 DoF), {n} random states, {r} repeats: median (range).",
+         table(panda, "Pinocchio, per-state Python loop (baseline)")),
+    ]
+    for caption, rows in tables:
+        print("\n" + caption.format(n=args.states, r=args.repeats))
+        print(f"{'case':<46} {'µs/state':>24} {'speed-up':>22}")
+        for row in rows:
+            print(f"{row[0]:<46} {row[1]:>24} {row[2]:>22}")
+    if args.json is not None:
+        write_record(args, tables)
+    return 0
+
+
+def write_record(args, tables) -> None:
+    import mujoco
+    import pinocchio
+
+    from underact.files import atomic_write
+
+    old = json.loads(args.json.read_text(encoding="utf-8")) if args.json.exists() else {}
+    record = {
+        "order": old.get("order", 1),
+        "title": "terms() per state",
+        "summary": (
+            "Time to compute M, Cv, τg and B for one state, looped in Python or batched, on each backend: the acrobot "
+            "against a Python loop over Drake, and the Franka Panda against Pinocchio's own per-state Python loop, "
+            "each measured in the same run."
+        ),
+        "machine": old.get("machine", platform.processor() or platform.machine()),
+        "date": datetime.date.today().isoformat(),
+        "software": (f"drake {importlib.metadata.version('drake')}, mujoco {mujoco.__version__}, pin "
+                     f"{pinocchio.__version__}, Python {platform.python_version()}"),
+        "command": f"python scripts/bench_terms.py --states {args.states} --repeats {args.repeats}",
+        "tables": [
+            {"caption": c.format(n=args.states, r=args.repeats), "columns": ["case", "µs/state", "speed-up"],
+             "rows": rows}
+            for c, rows in tables
+        ],
+        "notes": old.get("notes", []),
+        "guide": old.get("guide", {"title": "Plants guide", "page": "guides/plants.md"}),
     }
-    results = {name: per_state_us(fn, n, args.repeats) for name, (fn, n) in cases.items()}
-    base = results["drake, Python loop (baseline)"]
-    print(f"terms() for the {args.model}, {args.states} states, best of {args.repeats}")
-    print(f"{'case':<32} {'µs/state':>10} {'speed-up':>10}")
-    for name, us in results.items():
-        print(f"{name:<32} {us:10.2f} {base / us:9.1f}×")
+    atomic_write(args.json, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,6 +8,7 @@ floating-base convention (`underact crosscheck` at its default tolerances)? Prin
     python scripts/crosscheck_corpus.py --offline-corpus          # drake wheel examples, Gymnasium MJCF,
                                                                    # example-robot-data (if installed)
     python scripts/crosscheck_corpus.py path/to/robots --states 50
+    python scripts/crosscheck_corpus.py --offline-corpus --engines drake,mujoco,pinocchio   # every pair of three
 
 Each file runs in a child process with a timeout (an engine that hangs or crashes on one file costs one row).
 """
@@ -75,25 +76,42 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) < 160 else text[:157] + "..."
 
 
-def check(path: str, states: int, seed: int, atol: float, rtol: float) -> dict:
-    """One row: loaded by each engine (or why not) and the crosscheck verdict."""
+def check(path: str, states: int, seed: int, atol: float, rtol: float, engines=("drake", "mujoco")) -> dict:
+    """One row: loaded by each engine (or why not) and the crosscheck verdict (every pair of the engines that
+    loaded it; `pairs` has each pair's verdict when there are more than two engines)."""
     import warnings
 
     from underact import load
-    from underact.crosscheck import crosscheck
+    from underact.crosscheck import crosscheck, crosscheck_engines
     from underact.errors import UnderactError
 
     warnings.simplefilter("ignore")
     row = {"path": path, "drake": None, "mujoco": None, "verdict": None, "worst": None}
     plants = {}
-    for backend in ("drake", "mujoco"):
+    for backend in engines:
         try:
             plants[backend] = load(path, backend)
             row[backend] = "ok"
         except BaseException as exc:  # noqa: BLE001 - a row per file, whatever the engine raised
             row[backend] = _one_line(exc) if isinstance(exc, UnderactError) else f"internal: {_internal(exc)}"
     if "drake" in plants and plants["drake"].nv == 0:  # e.g. a xacro stub: nothing moves, nothing to compare
-        row["drake"], row["mujoco"] = "empty", "empty"
+        for backend in engines:
+            row[backend] = "empty"
+        return row
+    if engines != ("drake", "mujoco"):
+        try:
+            pairs = crosscheck_engines(plants, states=states, seed=seed, atol=atol, rtol=rtol)
+        except BaseException as exc:  # noqa: BLE001
+            row["verdict"], row["worst"] = "error", _one_line(exc)
+            return row
+        row["pairs"] = {f"{a}-{b}": "agree" if all(d.ok for d in diffs) else "disagree" for a, b, diffs in pairs}
+        bad = [(a, b, d) for a, b, diffs in pairs for d in diffs if not d.ok]
+        if pairs:
+            row["verdict"] = "disagree" if bad else "agree"
+            worst = max(bad, key=lambda x: x[2].max_rel) if bad else None
+            row["worst"] = (f"{worst[0]}-{worst[1]} {worst[2].term} (|Δ| {worst[2].max_abs:.2e}, rel "
+                            f"{worst[2].max_rel:.2e})" if worst else
+                            f"max rel {max(d.max_rel for _, _, ds in pairs for d in ds):.1e}")
         return row
     if len(plants) == 2:
         try:
@@ -131,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per file (default 120)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON to this file")
+    parser.add_argument("--engines", default="drake,mujoco",
+                        help="engines to load and compare pairwise (default drake,mujoco; add pinocchio)")
     args = parser.parse_args(argv)
+    engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+    if len(set(engines)) != len(engines) or len(engines) < 2 or not set(engines) <= {"drake", "mujoco", "pinocchio"}:
+        parser.error(f"--engines: two or more different ones of drake, mujoco, pinocchio; got {args.engines!r}")
     folders = list(args.folders) + (offline_corpus() if args.offline_corpus else [])
     if not folders:
         parser.error("give folders or --offline-corpus")
@@ -141,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.jobs, maxtasksperchild=8) as pool:
         pending = [
-            (f, pool.apply_async(_run, ((str(f), args.states, args.seed, args.atol, args.rtol),))) for f in files
+            (f, pool.apply_async(_run, ((str(f), args.states, args.seed, args.atol, args.rtol, engines),)))
+            for f in files
         ]
         for path, result in tqdm(pending, desc="crosscheck", file=sys.stderr, unit="file"):
             try:
@@ -152,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     print_table(rows, [str(f) for f in folders])
     print_summary(rows, [str(f) for f in folders])
+    if engines != ("drake", "mujoco"):
+        print_pairs(rows, engines)
     print(f"\n{len(rows)} files in {elapsed:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
@@ -204,6 +230,24 @@ def print_summary(rows: list[dict], roots: list[str]) -> None:
         print("\nMuJoCo refusals among files Drake loads:")
         for reason, count in reasons.most_common():
             print(f"  {count:3d}  {reason}")
+
+
+def print_pairs(rows: list[dict], engines: tuple[str, ...]) -> None:
+    """Per pair of engines: files both load and how many agree; then each engine's refusals among files Drake loads."""
+    pairs = Counter((pair, verdict) for r in rows for pair, verdict in r.get("pairs", {}).items())
+    print("\n| engines | both load | agree |")
+    print("|---|---:|---:|")
+    for pair in sorted({p for p, _ in pairs}):
+        both = pairs[(pair, "agree")] + pairs[(pair, "disagree")]
+        print(f"| {pair} | {both} | {pairs[(pair, 'agree')]} |")
+    for engine in engines:
+        if engine == "drake":
+            continue
+        refused = [r for r in rows if r["drake"] == "ok" and r.get(engine) not in ("ok", "empty")]
+        if refused:
+            print(f"\n{engine} refuses {len(refused)} of the files Drake loads:")
+            for r in refused:
+                print(f"  {Path(r['path']).name}: {r[engine]}")
 
 
 if __name__ == "__main__":
