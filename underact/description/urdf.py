@@ -42,7 +42,7 @@ def read_urdf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     base_joint = floating_joint.name if floating_joint is not None else None
     independent = [j.name for j in joints if j.dof > 0 and j.name not in masters and j.name != base_joint]
 
-    declared, source = _actuators(root, joints, independent, base_joint, warnings)
+    declared, source = _actuators(root, joints, independent, base_joint, warnings, actuation_mode)
     return assemble(
         path=path,
         name=name,
@@ -313,10 +313,11 @@ def _actuators(
     independent: list[str],
     base_joint: str | None,
     warnings: list[str],
+    actuation_mode: str = "auto",
 ) -> tuple[list, str]:
     """The declared actuators (transmissions, then ros2_control joints no transmission drives) and the source
     label ("" when the file has neither block)."""
-    from underact.description.actuation import Actuator
+    from underact.description.actuation import Actuator, check_mode
 
     has_transmissions = any(True for _ in root.iter("transmission"))
     has_ros2 = any(True for _ in root.iter("ros2_control"))
@@ -361,7 +362,7 @@ def _actuators(
                         else f"{len(names)} actuator(s) {reason} ({shown})")
     driven = {j for a in declared for j in a.joints}
     passive = [name for name in independent if name not in driven]
-    if passive:
+    if passive and check_mode(actuation_mode) != "assumed":
         warnings.append(
             f"{source} covers {len(independent) - len(passive)} of {len(independent)} independent joints; "
             f"{len(passive)} passive"
