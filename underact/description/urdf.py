@@ -158,6 +158,11 @@ def _joints(
         mimic = element.find("mimic")
         limit = element.find("limit")
         effort = _number(limit.get("effort")) if limit is not None else None
+        if effort is not None and effort < 0:
+            raise DescriptionError(
+                f"{label}: joint '{name}'{where(element)} has effort limit {effort:g}; an effort limit is a "
+                "magnitude (Drake refuses a negative one): give effort >= 0, or 0 for a passive joint"
+            )
         joints.append(
             Joint(
                 name=name,
