@@ -28,6 +28,10 @@ from underact.description.actuation import Actuator
 from underact.description.model import BASE, Description, Joint, assemble, sparse_rank
 from underact.description.references import mjcf_include_candidates, vet_parsed
 from underact.description.xml import DescriptionError, IncludeBudget
+from underact.plants.base import FLOATING_VELOCITY_ORDER
+
+#: MuJoCo's free-joint velocity k (linear first) is the floating base's coordinate `_FREE_TO_FLOATING[k]`.
+_FREE_TO_FLOATING = tuple(FLOATING_VELOCITY_ORDER.index(a) for a in ("vx", "vy", "vz", "wx", "wy", "wz"))
 
 JOINT_DOF = {"free": 6, "ball": 3, "slide": 1, "hinge": 1}
 ACTUATOR_TAGS = {
@@ -148,7 +152,7 @@ def _compile(mujoco, path: Path, warnings: list[str]) -> Found:
         joint = int(model.dof_jntid[dof])
         owner = joints[joint].name
         k = dof - int(model.jnt_dofadr[joint])
-        columns.append((BASE, k) if owner == base_joint else (owner, k))
+        columns.append((BASE, _FREE_TO_FLOATING[k]) if owner == base_joint else (owner, k))
     contact = [int(model.actuator_trntype[a]) == int(mujoco.mjtTrn.mjTRN_BODY) for a in range(model.nu)]
     counted = [a for a in range(model.nu) if not contact[a]]
     best: list[dict[int, float]] = []
@@ -390,8 +394,8 @@ def _from_xml(root: ET.Element, path: Path, warnings: list[str]) -> Found:
         if actuator.tag == "adhesion" or actuator.get("body"):
             contact_only.append(f"'{actuator.get('name')}'" if actuator.get("name") else f"actuator #{index}")
         elif target in dof_of:
-            owner = BASE if target == base_joint else target
-            actuators.append(Actuator(name, (owner,), (gear,), source="mjcf"))
+            owner, axis = (BASE, _FREE_TO_FLOATING[0]) if target == base_joint else (target, 0)
+            actuators.append(Actuator(name, (owner,), (gear,), (axis,), source="mjcf"))
         elif actuator.get("tendon") in tendons:
             pairs = tendons[actuator.get("tendon")]
             actuators.append(Actuator(name, tuple(j for j, _ in pairs), tuple(gear * v for v in pairs.values()),

@@ -29,7 +29,8 @@ MAX_DENSE_BLOCK = 4_000_000
 """Largest block of coupled actuators × coordinates `sparse_rank` factorises (dense SVD, about a second)."""
 
 BASE = "<floating base>"
-"""Owner name of the 6 velocity coordinates a floating base adds (k = 0..2 translation, 3..5 rotation)."""
+"""Owner name of the 6 velocity coordinates a floating base adds: (BASE, k) is the k-th of
+`underact.plants.base.FLOATING_VELOCITY_ORDER` (angular first, as the plants)."""
 
 
 @dataclass(frozen=True)

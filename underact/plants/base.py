@@ -26,6 +26,13 @@ import numpy as np
 from underact.errors import SingularMassMatrixError, UnderactError
 from underact.terms import ManipulatorTerms
 
+#: A floating base's position coordinates, in order, on every backend: unit quaternion, then position.
+FLOATING_POSITION_ORDER = ("qw", "qx", "qy", "qz", "x", "y", "z")
+#: A floating base's velocity coordinates, in order, on every backend, in `underact.description` (`(BASE, k)` is
+#: the k-th of these) and on the 3-D page: angular velocity first, then linear, as Drake orders them.
+#: MuJoCo's free joint is linear first; its plant and MJCF reader map it into this order.
+FLOATING_VELOCITY_ORDER = ("wx", "wy", "wz", "vx", "vy", "vz")
+
 
 def as_batch(x: np.ndarray | list[float], n: int, what: str) -> tuple[np.ndarray, bool]:
     """Returns x as a float64 (batch, n) array and whether the input was a single vector."""

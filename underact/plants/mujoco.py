@@ -26,13 +26,12 @@ import numpy as np
 
 from underact.description.mjcf import authority
 from underact.errors import UnderactError
-from underact.plants.base import Plant, quat_to_rot
+from underact.plants.base import FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER, Plant, quat_to_rot
 from underact.terms import ManipulatorTerms
 
 _FREE, _BALL = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_BALL)
 _HINGE = int(mujoco.mjtJoint.mjJNT_HINGE)
-FREE_Q = ("qw", "qx", "qy", "qz", "x", "y", "z")
-FREE_V = ("wx", "wy", "wz", "vx", "vy", "vz")
+FREE_Q, FREE_V = FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER
 
 
 def _warn(message: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from underact.errors import UnderactError
-from underact.plants.base import Plant, quat_to_rot
+from underact.plants.base import FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER, Plant, quat_to_rot
 from underact.terms import ManipulatorTerms, cross_matrix
 
 try:
@@ -34,8 +34,7 @@ try:
 except ImportError:  # pragma: no cover - the test extra installs it
     raise UnderactError("the pinocchio backend needs Pinocchio: pip install underact[pinocchio]") from None
 
-FREE_Q = ("qw", "qx", "qy", "qz", "x", "y", "z")
-FREE_V = ("wx", "wy", "wz", "vx", "vy", "vz")
+FREE_Q, FREE_V = FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER
 
 
 class PinocchioPlant(Plant):

@@ -15,21 +15,21 @@ import numpy as np
 from underact.analysis.linearize import MAX_COORDINATE
 from underact.description import BASE, Description
 from underact.errors import UnderactError
+from underact.plants.base import FLOATING_VELOCITY_ORDER
 from underact.view.page import check_html_path, finish, panel, write_page
 from underact.view.scene import ACTUATED, FIXED, PASSIVE, build_scene, frame_camera
 
 #: Configurations `--backend` samples for its M⁻¹B analysis (as `underact analyze --samples`).
 ANALYSIS_SAMPLES = 20
-_BASE_AXES = ("vx", "vy", "vz", "wx", "wy", "wz")
 
 
 def coordinate_labels(description: Description) -> list[str]:
-    """Velocity coordinates by name: a one-DoF joint by its name, a floating base as base_vx … base_wz."""
+    """Velocity coordinates by name: a one-DoF joint by its name, a floating base as base_wx … base_vz."""
     dofs = {j.name: j.dof for j in description.joints}
     labels = []
     for owner, k in description.coordinates:
         if owner == BASE:
-            labels.append(f"base_{_BASE_AXES[k]}")
+            labels.append(f"base_{FLOATING_VELOCITY_ORDER[k]}")
         else:
             labels.append(owner if dofs.get(owner, 1) == 1 else f"{owner}[{k}]")
     return labels
