@@ -186,15 +186,20 @@ class DrakePlant(Plant):
         M = np.empty((n, self.nv, self.nv))
         Cv = np.empty((n, self.nv))
         tau_g = np.empty((n, self.nv))
+        plant, context, x = self.plant, self.context, np.concatenate([q, v], axis=1)
+        set_state, mass, bias, gravity = (plant.SetPositionsAndVelocities, plant.CalcMassMatrix, plant.CalcBiasTerm,
+                                          plant.CalcGravityGeneralizedForces)  # looked up once, not per state
         for i in range(n):
             try:
-                self._set(q[i], v[i])
-                M[i] = self.plant.CalcMassMatrix(self.context) + np.diag(self._armature)
-                Cv[i] = self.plant.CalcBiasTerm(self.context)
-                tau_g[i] = self.plant.CalcGravityGeneralizedForces(self.context)
+                set_state(context, x[i])
+                M[i] = mass(context)
+                Cv[i] = bias(context)
+                tau_g[i] = gravity(context)
             except (Exception, SystemExit) as exc:  # pydrake's failed checks raise SystemExit
                 raise UnderactError(f"{self.name} (drake): cannot evaluate the terms at q = {q[i].tolist()}, "
                                     f"v = {v[i].tolist()}: {_first_line(exc)}") from None
+        if self._armature.any():
+            M += np.diag(self._armature)
         return ManipulatorTerms(M, Cv, tau_g, np.broadcast_to(self._B, (n, self.nv, self.nu)).copy())
 
     def _coriolis(self, q, v):
