@@ -5,6 +5,7 @@ the meshes under /drake/visual, their material colours, and the animation's dura
 /usr/bin/chromium is not installed (CI installs it, and fails them there instead).
 """
 
+import base64
 import json
 import re
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from tests.conftest import CHROMIUM, require_chromium
 from underact.description.generate import urdf_chain
+from underact.plants.analytic import AcrobotParams, CartPoleParams
 from underact.view.page import css_colour
 from underact.view.scene import ACTUATED, FIXED, PASSIVE
 
@@ -151,6 +153,47 @@ def test_evaluate_html_replays_one_episode(tmp_path):
     record = json.loads(re.search(r'id="underact-page">(.*?)</script>', out.read_text()).group(1))
     assert record["name"] == "acrobot" and record["frames"] >= 2
     assert record["duration"] == pytest.approx(0.05 * (record["frames"] - 1))  # the environment's dt
+
+
+def page_commands(path: Path) -> list[dict]:
+    """The Meshcat commands the page replays on load (msgpack, inlined as base64 data URLs)."""
+    msgpack = pytest.importorskip("msgpack", reason="msgpack (installed with ray, a test extra) reads the commands")
+    blobs = re.findall(r"data:application/octet-binary;base64,([A-Za-z0-9+/=]*)", path.read_text())
+    return [msgpack.unpackb(base64.b64decode(blob), raw=False) for blob in blobs]
+
+
+@pytest.mark.parametrize(
+    ("model", "q", "pivot_link", "reach"),
+    [
+        ("acrobot", "0,0", "upper_link", lambda: AcrobotParams().l1 + AcrobotParams().l2),  # hanging: l2 ran off
+        ("acrobot", "0.4,-0.8", "upper_link", lambda: AcrobotParams().l1 + AcrobotParams().l2),
+        ("cartpole", "1.5,0.3", "Cart", lambda: CartPoleParams().l),
+    ],
+)
+def test_camera_frames_every_pose_the_links_can_reach(model, q, pivot_link, reach, tmp_path):
+    """The circle the tip sweeps about the pivot (radius from the model's link lengths) lies inside the camera's
+    cone: the page's camera position and target, and three.js's vertical field of view from Meshcat's own script
+    (a window at least as wide as tall sees at least as much across)."""
+    out = tmp_path / f"{model}.html"
+    p = run("view", model, "--q", q, "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    commands = page_commands(out)
+    fov = float(re.search(r"create_camera\(\)\{[^}]*?new [\w$.]+\(([\d.]+),1,", out.read_text()).group(1))
+
+    def world(v):  # Meshcat's camera properties are in three.js's y-up frame; the world is z-up
+        return np.array([v[0], -v[2], v[1]])
+
+    (camera,) = [world(c["value"]) for c in commands if c.get("path") == "/Cameras/default/rotated/<object>"
+                 and c.get("property") == "position"]
+    (target,) = [world(c["value"]) for c in commands if c["type"] == "set_target"]
+    (pivot,) = [np.array(c["matrix"][12:15]) for c in commands
+                if c["type"] == "set_transform" and c["path"].endswith(f"/{pivot_link}")]
+    angle = np.linspace(0, 2 * np.pi, 73)
+    tips = pivot + reach() * np.stack([np.sin(angle), np.zeros_like(angle), -np.cos(angle)], axis=1)
+    rays, axis = tips - camera, (target - camera) / np.linalg.norm(target - camera)
+    off_axis = np.degrees(np.arccos(rays @ axis / np.linalg.norm(rays, axis=1)))
+    assert off_axis.max() < fov / 2  # every tip on screen
+    assert off_axis.max() > 0.5 * fov / 2  # and the robot is not a speck
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,11 @@ PASSIVE = (0.12, 0.47, 0.92, 1.0)
 FIXED = (0.55, 0.55, 0.58, 1.0)
 #: Radius of the sphere that stands in for a mesh that cannot be loaded (metres).
 STAND_IN_RADIUS = 0.03
+#: Vertical field of view of Meshcat's default camera (a three.js perspective camera), degrees; a window at least
+#: as wide as it is tall sees at least as much across.
+CAMERA_FOV = 75.0
+#: The camera stands this much farther than where the framed sphere would touch the view's edges.
+CAMERA_MARGIN = 1.1
 
 
 @dataclass
@@ -58,18 +63,79 @@ class RobotScene:
 
 
 def frame_camera(scene: RobotScene, contexts: list) -> None:
-    """Points Meshcat's camera at the links' origins in the plant contexts `contexts`, from the front-right and
-    a little above (+y looks across the x–z plane the built-ins swing in), far enough to see them all."""
-    from pydrake.multibody.tree import BodyIndex
-
-    plant = scene.plant
-    bodies = [plant.get_body(BodyIndex(i)) for i in range(1, plant.num_bodies())]
-    points = np.array([plant.EvalBodyPoseInWorld(c, b).translation() for c in contexts for b in bodies])
-    low, high = points.min(axis=0), points.max(axis=0)
-    centre = (low + high) / 2
-    radius = max(float(np.linalg.norm(high - low)) / 2, 0.2)
+    """Points Meshcat's camera at the robot's reach in the plant contexts `contexts` (`reach_balls`), from the
+    front-right and a little above (+y looks across the x–z plane the built-ins swing in), at the distance where the
+    sphere around that reach fills `CAMERA_FOV` less the margin: every pose the joints can take stays in view."""
+    scene_graph = scene.diagram.GetSubsystemByName("scene_graph")
+    balls = [b for c in contexts for b in reach_balls(scene.plant, scene_graph.model_inspector(), c)]
+    centres = np.array([c for c, _ in balls])
+    radii = np.array([r for _, r in balls])
+    centre = ((centres - radii[:, None]).min(axis=0) + (centres + radii[:, None]).max(axis=0)) / 2
+    radius = max(float(np.max(np.linalg.norm(centres - centre, axis=1) + radii)), 0.2)
+    distance = CAMERA_MARGIN * radius / math.sin(math.radians(CAMERA_FOV) / 2)
     direction = np.array([0.45, 1.0, 0.35]) / np.linalg.norm([0.45, 1.0, 0.35])
-    scene.meshcat.SetCameraPose(centre + 3.2 * radius * direction, centre)
+    scene.meshcat.SetCameraPose(centre + distance * direction, centre)
+
+
+def reach_balls(plant, inspector, context) -> list[tuple[np.ndarray, float]]:
+    """Balls (world centre, radius) that hold every link's origin and visual geometry at any positions of the
+    joints that move it, the rest of the robot as posed in `context`.
+
+    Links welded to the world, and a floating base, stay where `context` puts them. A link below a joint that
+    moves turns about that joint's pivot, so each of its points stays within a fixed distance of the pivot, and the
+    pivot within its parent's ball grown by the parent's own distance pivot → joint and by how far the joint
+    translates: a prismatic joint's limits, or its present offset when unbounded (the cart of the cart-pole).
+    For the acrobot: one ball about the shoulder, of radius l1 + l2 plus the lower cylinder's overhang."""
+    from pydrake.multibody.tree import BodyIndex, JointIndex
+
+    inbound = {}
+    for i in range(plant.num_joints()):
+        joint = plant.get_joint(JointIndex(i))
+        inbound[joint.child_body().index()] = joint
+    reach: dict = {}  # body index -> (pivot's ball centre, its radius, pivot in the body's frame; None: posed)
+
+    def ball(body) -> tuple[np.ndarray, float, np.ndarray | None]:
+        if body.index() not in reach:
+            joint = inbound.get(body.index())
+            if joint is None or joint.num_velocities() == 6:  # the world, a floating base: where it is
+                reach[body.index()] = (np.zeros(3), 0.0, None)
+                return reach[body.index()]
+            centre, radius, pivot = ball(joint.parent_body())
+            X_WP = plant.EvalBodyPoseInWorld(context, joint.parent_body())
+            if joint.num_velocities() == 0:  # welded: posed with a posed parent, else turns about its pivot
+                X_CW = plant.EvalBodyPoseInWorld(context, body).inverse()
+                reach[body.index()] = (centre, radius, None if pivot is None else X_CW @ (X_WP @ pivot))
+                return reach[body.index()]
+            p_WF = joint.frame_on_parent().CalcPoseInWorld(context).translation()
+            travel = float(np.linalg.norm(joint.frame_on_child().CalcPoseInWorld(context).translation() - p_WF))
+            if joint.type_name() == "prismatic":
+                limits = np.abs(np.concatenate([joint.position_lower_limits(), joint.position_upper_limits()]))
+                travel = max([travel, *limits[np.isfinite(limits)]])
+            p_CM = joint.frame_on_child().GetFixedPoseInBodyFrame().translation()
+            if pivot is None:
+                reach[body.index()] = (p_WF, travel, p_CM)
+            else:
+                p_PF = joint.frame_on_parent().GetFixedPoseInBodyFrame().translation()
+                reach[body.index()] = (centre, radius + float(np.linalg.norm(p_PF - pivot)) + travel, p_CM)
+        return reach[body.index()]
+
+    balls = []
+    for i in range(plant.num_bodies()):
+        body = plant.get_body(BodyIndex(i))
+        centre, radius, pivot = ball(body)
+        X_WB = plant.EvalBodyPoseInWorld(context, body)
+        points = [(np.zeros(3), 0.0)] if i > 0 else []  # the link's origin, then its visuals' bounding boxes
+        for geometry in plant.GetVisualGeometriesForBody(body):
+            obb = inspector.GetObbInGeometryFrame(geometry)
+            if obb is not None:  # a half-space has no extent to frame
+                size = float(np.linalg.norm(obb.half_width()))
+                points.append((inspector.GetPoseInFrame(geometry) @ obb.center(), size))
+        for p_B, size in points:
+            if pivot is None:
+                balls.append((X_WB @ p_B, size))
+            else:
+                balls.append((centre, radius + float(np.linalg.norm(p_B - pivot)) + size))
+    return balls
 
 
 def model_path(model: str) -> Path:
