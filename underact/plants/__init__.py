@@ -8,6 +8,7 @@ only when a plant of theirs is asked for.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,7 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
         native = [a for a in desc.actuators if a.simple]
         plant = DrakePlant.from_string(
             ET.tostring(root, encoding="unicode"), "urdf", path.stem, base="fixed" if base == "fixed" else "auto",
-            prepare=lambda mbp: _add_joint_actuators(mbp, native),
+            prepare=partial(_add_joint_actuators, actuators=native),  # picklable: copies rebuild from it
         )
         plant.warnings.extend(warnings)
         if len(native) < len(desc.actuators):

@@ -90,9 +90,16 @@ def _refuse_massless_bases(plant: MultibodyPlant, label: str) -> None:
 
 
 class DrakePlant(Plant):
-    """Manipulator terms from a Drake `MultibodyPlant` (continuous time)."""
+    """Manipulator terms from a Drake `MultibodyPlant` (continuous time).
+
+    Copies and pickles rebuild the `MultibodyPlant` from its source (the file or text `from_file` / `from_string`
+    parsed, the base mode, the `prepare` step; the text travels with a pickle, a file is read again) and then
+    restore every other attribute, so a copy has its own plant and context and the same terms.
+    """
 
     backend = "drake"
+    #: (method, arguments) of the classmethod that built this plant; None for one made from a MultibodyPlant.
+    _source: tuple[str, tuple] | None = None
 
     def __init__(self, plant: MultibodyPlant, name: str):
         self.plant = plant
@@ -131,12 +138,25 @@ class DrakePlant(Plant):
     def from_file(cls, path: str | Path, name: str | None = None, base: str = "auto") -> DrakePlant:
         path = Path(path)
         plant = _build(lambda parser: parser.AddModels(str(path)), str(path), base)
-        return cls(plant, name or path.stem)
+        out = cls(plant, name or path.stem)
+        out._source = ("from_file", (str(path.absolute()), name or path.stem, base))
+        return out
 
     @classmethod
     def from_string(cls, text: str, file_type: str, name: str, base: str = "auto", prepare=None) -> DrakePlant:
         plant = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base, prepare)
-        return cls(plant, name)
+        out = cls(plant, name)
+        out._source = ("from_string", (text, file_type, name, base, prepare))
+        return out
+
+    def __reduce__(self):
+        if self._source is None:
+            raise UnderactError(
+                f"{self.name} (drake): a plant made from a MultibodyPlant directly cannot be copied or pickled; "
+                "make it with DrakePlant.from_file / from_string (as underact.load does)"
+            )
+        state = {k: v for k, v in self.__dict__.items() if k not in ("plant", "context", "_ad")}
+        return _rebuild, (type(self), *self._source, state)
 
     @classmethod
     def builtin(cls, name: str) -> DrakePlant:
@@ -264,3 +284,10 @@ class DrakePlant(Plant):
         for s in self.quaternion_starts:  # Drake bounds a quaternion's entries by ±1 and leaves position free
             lo[s : s + 7], hi[s : s + 7] = -np.inf, np.inf
         return lo, hi
+
+
+def _rebuild(cls: type[DrakePlant], method: str, args: tuple, state: dict) -> DrakePlant:
+    """A copied or unpickled `DrakePlant`: its MultibodyPlant parsed again by `method`, then its attributes."""
+    plant = getattr(cls, method)(*args)
+    plant.__dict__.update(state)
+    return plant
