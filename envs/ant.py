@@ -4,9 +4,10 @@
     vec = gymnasium.make_vec("underact/AntDamaged-v0", 64, "vector_entry_point", damage="front_left")
 
 The body is Gymnasium's shipped ant.xml, edited through `mujoco.MjSpec` (`ant_model`); the physics, reward,
-termination and reset noise are Ant-v5's. `AntVectorEnv` steps N `MjData` of one model on a thread pool
-(`mujoco.mj_step` releases the GIL), with the policy between environment steps, and gives the same numbers as
-N single environments reset with seeds seed, seed + 1, …
+termination and reset noise are Ant-v5's unless keyword arguments choose Najarro & Risi's protocol
+(`PAPER_PROTOCOL`: distance reward, clipped observation, burn-in, early stop). `AntVectorEnv` steps N `MjData`
+of one model on a thread pool (`mujoco.mj_step` releases the GIL), with the policy between environment steps, and
+gives the same numbers as N single environments reset with seeds seed, seed + 1, …
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ class AntDamagedEnv(AntEnv):
 
     ## Rewards
     Ant-v5's: x velocity of the torso + 1 while healthy − 0.5 ‖action‖² − 5·10⁻⁴ ‖clip(cfrc_ext, −1, 1)‖².
+    With `reward="distance"`: the torso's +x displacement in the step, in metres (the return is the distance walked).
 
     ## Starting State
     Ant-v5's: the standing pose plus uniform noise in ±0.1 on every position and 0.1 × standard normal noise on
@@ -168,7 +170,8 @@ class AntDamagedEnv(AntEnv):
 
     ## Episode End
     Terminated when the torso height leaves [0.2, 1.0] m or the state is not finite; truncated after 1000 steps
-    (`max_episode_steps`).
+    (`max_episode_steps`). With `early_stop=(after, n, z)`: also from step after + 1 on, when the torso is below z
+    or after n steps in a row of negative reward.
 
     ## Arguments
     - `damage`: None (intact), "front_left" or "front_right".
