@@ -288,3 +288,19 @@ def repair_inertias(root: ET.Element, label: str, strict: bool) -> list[str]:
         warnings.append(f"link '{link.get('name')}': inertia repaired for both engines, principal moments ({was}) "
                         f"-> ({now}) (--strict refuses it)")
     return warnings
+
+
+def drop_repeated(root: ET.Element) -> list[str]:
+    """Removes a joint's or link's child element that repeats an identical earlier one (MuJoCo's URDF reader
+    refuses any repeat; Drake reads the first), and says so. Repeats that differ are left to MuJoCo's refusal."""
+    warnings = []
+    for element in [*root.findall("joint"), *root.findall("link")]:
+        seen: set[bytes] = set()
+        for child in list(element):
+            key = ET.tostring(child).strip()
+            if key in seen:
+                element.remove(child)
+                warnings.append(f"{element.tag} '{element.get('name')}': a repeated identical <{child.tag}> "
+                                "dropped for MuJoCo (its URDF reader refuses repeats)")
+            seen.add(key)
+    return warnings

@@ -25,6 +25,7 @@ from underact.errors import UnderactError
 from underact.plants.files import (
     MIN_INERTIA,
     MIN_MASS,
+    drop_repeated,
     massless_with_inertia,
     repair_inertias,
     strip_geometry,
@@ -45,6 +46,7 @@ def urdf_spec(
     warnings = massless_with_inertia(root, MIN_MASS)
     warnings += repair_inertias(root, path.name, strict)
     strip_geometry(root)
+    warnings += drop_repeated(root)
     strip_transmissions(root)
     for ext in root.findall("mujoco"):
         root.remove(ext)
