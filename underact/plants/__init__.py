@@ -152,7 +152,7 @@ def _load_file(path: Path, kind: str, backend: str, base: str, actuation: str, s
             raise UnderactError(f"{path}: the pinocchio backend reads URDF files; use --backend drake")
         from underact.plants.pinocchio import PinocchioPlant
 
-        plant = PinocchioPlant.from_urdf(path, base, desc.actuators)
+        plant = PinocchioPlant.from_urdf(path, base, desc.actuators, strict)
     elif backend == "drake":
         plant = _drake_file(path, text, kind, base, desc, strict)
     elif kind == "sdf":

@@ -261,15 +261,18 @@ class PinocchioPlant(Plant):
         with `name`, `column` {(joint, coordinate): force per unit u} and `effort`), else the file's
         transmissions by Drake's rule. Inertias are repaired (with `strict`, refused) as for the other engines."""
         from underact.description.sanitize import engine_urdf
-        from underact.plants import files
-        from underact.plants.files import MIN_MASS, massless_with_inertia, urdf_transmissions, urdf_with_base
+        from underact.plants.files import (
+            MIN_MASS,
+            massless_with_inertia,
+            repair_inertias,
+            urdf_transmissions,
+            urdf_with_base,
+        )
 
         path = Path(path)
         root, floating_root = urdf_with_base(engine_urdf(path), path.name, base)
         warnings = massless_with_inertia(root, MIN_MASS)
-        repair = getattr(files, "repair_inertias", None)  # the engines' one inertia repair (issue 24), where present
-        if repair is not None:
-            warnings += repair(root, path.name, strict)
+        warnings += repair_inertias(root, path.name, strict)  # the same repair as the other engines'
         text = ET.tostring(root, encoding="unicode")
         try:
             if floating_root is None:
