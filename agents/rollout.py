@@ -19,10 +19,16 @@ worker):
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector.async_vector_env import _async_worker as async_worker
 
 from underact.agents import compiled, kernels
 from underact.agents.hebbian import PlasticBatch, PlasticNet
@@ -58,6 +64,9 @@ def check_env_id(env_id: str) -> gym.envs.registration.EnvSpec:
     try:
         return gym.spec(env_id)
     except gym.error.Error as exc:
+        namespaced = f"underact/{env_id}"
+        if "/" not in env_id and namespaced in gym.registry:  # the namespace forgotten
+            raise ValueError(f"unknown environment id {env_id!r}; did you mean {namespaced!r}?") from None
         raise ValueError(f"unknown environment id {env_id!r} ({exc})") from None
 
 
@@ -113,10 +122,42 @@ class EnvSpec:
         mode = self.mode()
         vmode = "vector_entry_point" if mode == "native" else mode
         try:
-            return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
+            if mode != "async":
+                return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
+            with _deferring_ctrl_c():
+                return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode,
+                                    vector_kwargs={"worker": _worker_ignoring_ctrl_c}, **self.env_kwargs)
         except (TypeError, ValueError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ValueError(f"{self.env_id}: could not make the environment with {self.env_kwargs}: {first}") from None
+
+
+def _worker_ignoring_ctrl_c(*args) -> None:
+    """Gymnasium's async worker, ignoring Ctrl-C (SIGINT), so that the parent alone handles it and closes the
+    workers: hundreds of workers each reporting its own KeyboardInterrupt printed their tracebacks and, through one
+    shared error queue that nobody read, hung the close."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        async_worker(*args)
+    except (BrokenPipeError, EOFError):  # the parent went first (interrupted): nothing left to report to
+        pass
+
+
+@contextmanager
+def _deferring_ctrl_c() -> Iterator[None]:
+    """Holds a Ctrl-C back while workers are forked (each inherits this handler until it ignores SIGINT itself,
+    so none dies half-started), then raises it in the parent as KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
 
 
 # Rough memory per environment copy: a native vector env holds a few arrays per copy, sync one Python env (a
@@ -189,7 +230,12 @@ class PopulationEvaluator:
 
     def close(self) -> None:
         for env in self._envs.values():
-            env.close()
+            if isinstance(env, gym.vector.AsyncVectorEnv):  # workers hold nothing to save: stopped, not awaited
+                with warnings.catch_warnings():  # (a step that Ctrl-C interrupted is abandoned without a warning)
+                    warnings.simplefilter("ignore")
+                    env.close(terminate=True)
+            else:
+                env.close()
         self._envs.clear()
 
     def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:

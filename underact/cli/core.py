@@ -213,6 +213,8 @@ def run_analyze(args) -> int:
             report.write_mat(args.mat)
         except OSError as exc:
             raise UnderactError(f"cannot write {args.mat}: {exc.strerror or exc}") from None
+        arrays = "M, B, q_eq" + (", A_lin, B_lin" if report.A_lin is not None else "")
+        print(f"underact: wrote {arrays} at the equilibrium to {args.mat} (MATLAB, column-major)", file=sys.stderr)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -221,7 +223,7 @@ def run_analyze(args) -> int:
 
 
 def run_crosscheck(args) -> int:
-    from underact.crosscheck import crosscheck_engines
+    from underact.crosscheck import crosscheck_engines, description_actuators
 
     _check_count(args.states, "--states")
     _check_seed(args.seed)
@@ -231,7 +233,8 @@ def run_crosscheck(args) -> int:
     plants = {engine: load(args.model, engine, base=args.base, actuation=args.actuation, strict=args.strict)
               for engine in engines}
     say_load_warnings(list(plants.values()), args.verbose)
-    pairs = crosscheck_engines(plants, states=args.states, seed=args.seed, atol=args.atol, rtol=args.rtol,
+    actuators = description_actuators(args.model, args.base, args.actuation)  # None for a built-in
+    pairs = crosscheck_engines(plants, actuators, states=args.states, seed=args.seed, atol=args.atol, rtol=args.rtol,
                                with_C=args.with_C)
     ok = all(d.ok for _, _, diffs in pairs for d in diffs)
     if args.json:
@@ -251,7 +254,7 @@ def run_crosscheck(args) -> int:
                   f"(atol {args.atol:g}, rtol {args.rtol:g})")
             print(f"  {'term':<6} {'max |Δ|':>11} {'max rel':>11}  verdict   worst state")
             for d in diffs:
-                state = f"q={np.round(d.worst_q, 3).tolist()} v={np.round(d.worst_v, 3).tolist()}"
+                state = d.note or f"q={np.round(d.worst_q, 3).tolist()} v={np.round(d.worst_v, 3).tolist()}"
                 verdict = "agree" if d.ok else "DISAGREE"
                 print(f"  {d.term:<6} {d.max_abs:11.3e} {d.max_rel:11.3e}  {verdict:<8}  {state}")
         print("verdict: " + ("the engines agree" if ok else "the engines DISAGREE; see the terms above"))

@@ -1,0 +1,53 @@
+"""A new user's first hour (issue 23): the small things that surprised one, each checked as that user meets it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import scipy.io
+
+from underact.cli import main
+
+
+def test_ctrl_c_during_async_training_is_one_line(tmp_path):
+    """Ctrl-C reaches the whole process group (every async worker too): one line, exit 130, no worker left."""
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "underact.cli", "train", "--env", "CartPole-v1", "--vectorization", "async",
+            "--population", "16", "--episodes", "2", "--generations", "200", "--target-return", "none", "--quiet",
+            "--out", str(out)]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "metrics.csv").exists() and time.monotonic() < deadline:  # workers up, training
+            time.sleep(0.2)
+        time.sleep(0.5)
+        os.killpg(p.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 130 and err == "underact: interrupted\n", err[-3000:]
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(p.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []
+
+
+def test_a_forgotten_namespace_is_suggested(capsys):
+    assert main(["train", "--env", "AcrobotSwingUp-v0", "--out", "unused"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("underact: error: unknown environment id 'AcrobotSwingUp-v0'; "
+                   "did you mean 'underact/AcrobotSwingUp-v0'?\n")
+
+
+def test_analyze_mat_says_what_it_wrote(tmp_path, capsys):
+    target = tmp_path / "acrobot.mat"
+    assert main(["analyze", "acrobot", "--backend", "analytic", "--samples", "3", "--json", "--mat", str(target)]) == 0
+    captured = capsys.readouterr()
+    assert f"wrote M, B, q_eq, A_lin, B_lin at the equilibrium to {target}" in captured.err
+    saved = scipy.io.loadmat(target)
+    assert saved["M"].shape == (2, 2) and saved["A_lin"].shape == (4, 4)
+    assert captured.out.startswith("{")  # stdout stays JSON
