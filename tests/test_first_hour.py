@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -51,3 +52,25 @@ def test_analyze_mat_says_what_it_wrote(tmp_path, capsys):
     saved = scipy.io.loadmat(target)
     assert saved["M"].shape == (2, 2) and saved["A_lin"].shape == (4, 4)
     assert captured.out.startswith("{")  # stdout stays JSON
+
+
+def _with_small_files() -> None:  # a full disk, as a process sees it: writes past 64 KiB fail with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_simulate_on_a_full_disk_removes_only_the_folder_it_made(tmp_path):
+    args = [sys.executable, "-m", "underact.cli", "simulate", "pendulum", "--controller", "none", "--duration",
+            "3"]
+    new = tmp_path / "new" / "run"
+    done = subprocess.run([*args, "--out", str(new)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=_with_small_files)
+    last = done.stderr.splitlines()[-1]  # after the progress bar
+    assert done.returncode == 2 and last.startswith("underact: error: --out: could not write"), done.stderr
+    assert "File too large" in last and "Traceback" not in done.stderr and not (tmp_path / "new").exists()
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("a user's file")
+    done = subprocess.run([*args, "--out", str(kept)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=_with_small_files)
+    assert done.returncode == 2 and (kept / "notes.txt").read_text() == "a user's file"

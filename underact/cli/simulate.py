@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -146,10 +147,12 @@ def _write_atomic(path: Path, write) -> None:
         write(f)
 
 
-def prepare_out(out: Path) -> None:
-    """Creates the --out folder and checks a file can be written there, before any simulation runs."""
+def prepare_out(out: Path) -> Path | None:
+    """Creates the --out folder and checks a file can be written there, before any simulation runs. Returns the
+    outermost folder this call created (removed again if the run fails), or None where `out` existed."""
     if out.exists() and not out.is_dir():
         raise UnderactError(f"--out {out}: exists and is not a folder")
+    missing = [folder for folder in (out, *out.absolute().parents) if not folder.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -160,6 +163,7 @@ def prepare_out(out: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise UnderactError(f"--out {out}: cannot write in the folder ({exc.strerror}); choose another") from None
+    return missing[-1] if missing else None
 
 
 def json_line(result: dict) -> str:
@@ -176,14 +180,22 @@ def json_line(result: dict) -> str:
 
 def run(args) -> int:
     duration, seed = _check_args(args)
+    out = Path(args.out) if args.out else None
+    created = prepare_out(out) if out is not None else None
+    try:
+        return _run(args, duration, seed, out)
+    except BaseException:
+        if created is not None:  # a failed run (a full disk, Ctrl-C) leaves no folder of its own behind
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def _run(args, duration: float, seed: int, out: Path | None) -> int:
     import underact
     from underact.simulate import initial_state, simulate, summary
     from underact.simulate.animation import write_animation
     from underact.simulate.plot import plot_trajectory
 
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        prepare_out(out)
     if args.html is not None:
         from underact.view.page import check_html_path
 
