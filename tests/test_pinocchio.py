@@ -70,7 +70,7 @@ def test_free_box_matches_the_rigid_body_closed_form(tmp_path):
     path = tmp_path / "box.urdf"
     path.write_text(
         '<robot name="box"><link name="box"><inertial><mass value="2"/>'
-        '<inertia ixx="0.1" iyy="0.2" izz="0.3" ixy="0.01" ixz="0" iyz="-0.02"/></inertial></link></robot>'
+        '<inertia ixx="0.2" iyy="0.25" izz="0.3" ixy="0.01" ixz="0" iyz="-0.02"/></inertial></link></robot>'
     )
     plant = load(path, "pinocchio")
     assert (plant.nq, plant.nv) == (7, 6) and plant.quaternion_starts == (0,)
@@ -78,7 +78,7 @@ def test_free_box_matches_the_rigid_body_closed_form(tmp_path):
     assert plant.velocity_names == ["box_wx", "box_wy", "box_wz", "box_vx", "box_vy", "box_vz"]
     rng = np.random.default_rng(1)
     q, v = plant.random_q(rng, 6), rng.normal(size=(6, 6))
-    I_body = np.array([[0.1, 0.01, 0.0], [0.01, 0.2, -0.02], [0.0, -0.02, 0.3]])
+    I_body = np.array([[0.2, 0.01, 0.0], [0.01, 0.25, -0.02], [0.0, -0.02, 0.3]])  # a possible body
     R = quat_to_rot(q[:, :4])
     I_world = R @ I_body @ np.swapaxes(R, 1, 2)
     t = plant.terms(q, v)

@@ -117,6 +117,7 @@ class PinocchioPlant(Plant):
         self._v_perm[self._v_direct] = self._v_pin_direct
         for _, iv, _, pv in self._free:
             self._v_perm[iv : iv + 3], self._v_perm[iv + 3 : iv + 6] = np.arange(pv + 3, pv + 6), np.arange(pv, pv + 3)
+        self._same_v = not self._free and np.array_equal(self._v_perm, np.arange(self.nv))  # nothing to map
 
     def to_engine_q(self, q: np.ndarray) -> np.ndarray:
         """Pinocchio's configurations (N, nq_pin) for the project's q (N, nq); quaternions normalised."""
@@ -164,6 +165,8 @@ class PinocchioPlant(Plant):
 
     def _to_canonical(self, x: np.ndarray, rotations: list[np.ndarray], rows_only: bool = False) -> np.ndarray:
         """Tᵀ x (a force, axis 1) or Tᵀ X T (a matrix, axes 1 and 2) from Pinocchio's coordinates."""
+        if self._same_v:
+            return x
         x = x[:, self._v_perm] if rows_only or x.ndim == 2 else x[:, self._v_perm][:, :, self._v_perm]
         x = self._rotate(x, rotations, transpose=False)  # Dᵀ = diag(R, R, I) on the rows
         if x.ndim == 3 and not rows_only:
@@ -182,8 +185,8 @@ class PinocchioPlant(Plant):
         crba = pin.crba
         for i in range(n):
             M[i] = crba(m, d, q_pin[i])
-        upper = np.triu(np.ones((nv, nv), dtype=bool))
-        M = np.where(upper, M, np.swapaxes(M, 1, 2))
+        below = np.tril_indices(nv, -1)
+        M[:, below[0], below[1]] = M[:, below[1], below[0]]  # crba fills the upper triangle
         if nv == 0:
             return M, np.zeros((n, 0)), np.zeros((n, 0))
         if getattr(self, "_pool", None) is None:
