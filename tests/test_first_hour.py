@@ -9,9 +9,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import scipy.io
 
+from underact import load
 from underact.cli import main
+from underact.simulate.plot import upright_reached
 
 
 def test_ctrl_c_during_async_training_is_one_line(tmp_path):
@@ -74,3 +77,12 @@ def test_simulate_on_a_full_disk_removes_only_the_folder_it_made(tmp_path):
     done = subprocess.run([*args, "--out", str(kept)], capture_output=True, text=True, timeout=300,
                           preexec_fn=_with_small_files)
     assert done.returncode == 2 and (kept / "notes.txt").read_text() == "a user's file"
+
+
+def test_the_plot_marks_the_upright_the_pole_reached():
+    """A cart-pole swung up the other way balances at −π: its plot's upright line is there, not at +π."""
+    plant = load("cartpole", "analytic")
+    assert plant.upright[1] == np.pi
+    np.testing.assert_allclose(upright_reached(plant, np.array([0.4, -3.05])), [0.0, -np.pi])
+    np.testing.assert_allclose(upright_reached(plant, np.array([-7.0, 3.2 + 4 * np.pi])), [0.0, 5 * np.pi])
+    np.testing.assert_allclose(upright_reached(plant, np.array([0.0, 3.0])), [0.0, np.pi])

@@ -11,6 +11,14 @@ from underact.plants.base import Plant
 from underact.simulate.trajectory import Trajectory
 
 
+def upright_reached(plant, q_final: np.ndarray) -> np.ndarray:
+    """The upright configuration nearest to `q_final`: each angle's upright shifted by the whole turns the motion
+    made (a cart-pole swung up clockwise balances at −π, not at the model's +π); other coordinates as they are."""
+    upright = np.asarray(plant.upright, dtype=float)
+    turns = np.where(plant.angle_mask, np.round((np.asarray(q_final) - upright) / (2 * np.pi)), 0.0)
+    return upright + 2 * np.pi * turns
+
+
 def plot_trajectory(
     plant: Plant,
     traj: Trajectory,
@@ -36,7 +44,7 @@ def plot_trajectory(
     for i, name in enumerate(names):
         axes[0].plot(traj.t, traj.q[:, i], label=name)
         axes[1].plot(traj.t, traj.v[:, i], label=name)
-    for i, upright in enumerate(plant.upright):
+    for i, upright in enumerate(upright_reached(plant, traj.q[-1])):
         axes[0].axhline(upright, color=f"C{i}", lw=0.6, ls=":")
     axes[0].set_ylabel("q (rad, m)")
     axes[1].set_ylabel("v (rad/s, m/s)")
