@@ -6,7 +6,9 @@
   namespace, in a temporary folder); a block whose info string contains `no-run` is skipped;
 - every `underact …` line of a shell block parses with `build_parser()`, and the cheap ones (`--help`, `equation`,
   `analyze` on a built-in) run;
-- every benchmark record carries its machine, command and date, and the README's relative links resolve.
+- every benchmark record carries its machine, command and date, and the README's relative links resolve;
+- every relative link and image of README.md and docs/**/*.md names a file of the repository (so the Markdown reads
+  on a code host), and the site points those to generated pages (the CLI, environments, benchmarks) at the pages.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE
 SHELL = ("bash", "sh", "console", "shell")
 RUN_CHEAP = ("equation", "analyze")
 BUILTINS = ("acrobot", "cartpole", "pendulum")
+#: A Markdown link's or image's target, inline `[text](target "title")` or a reference definition `[id]: target`.
+LINK = re.compile(r"\]\((?P<inline>[^)\s]+)(?:\s+\"[^\"]*\")?\)|^\[[^\]]+\]:\s*(?P<reference>\S+)", re.MULTILINE)
 
 
 def _hook():
@@ -81,6 +85,14 @@ def test_docs_build_strict(site):
     assert "underact/AcrobotSwingUp-v0" in acrobot and "Observation Space" in acrobot
     records = sorted(p.stem for p in (ROOT / "docs" / "benchmarks").glob("*.json"))
     assert records and all((site / "benchmarks" / name / "index.html").is_file() for name in records)
+    guide = (site / "guides" / "environments" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../environments/acrobot/#reference-controller"' in guide  # from ../../envs/acrobot.py#...
+    assert 'href="../../benchmarks/envs/"' in guide  # from ../benchmarks/envs.json
+    assert 'src="../../figures/view_solo12.png"' in (site / "guides" / "view" / "index.html").read_text("utf-8")
+    api = _page_text(site / "reference" / "api" / "view" / "index.html")
+    assert "write_view_html(\n    model: str,\n    path: str | Path," in api  # signatures formatted (ruff)
+    assert "white-space: pre-wrap" in (site / "stylesheets" / "extra.css").read_text(encoding="utf-8")
+    assert 'href="../../stylesheets/extra.css"' in acrobot  # long help blocks and signatures wrap
 
 
 def _page_text(path: Path) -> str:
@@ -152,6 +164,10 @@ def test_benchmark_records_say_machine_command_date():
                 parser.parse_args(join_vector_values(shlex.split(command)[1:]))
         for figure in record.get("figures", []):
             assert (ROOT / figure["path"]).is_file(), figure["path"]
+        page = hook.benchmark_markdown(record).splitlines()
+        above = ["", *page[:-1]]
+        headers = [row for up, row in zip(above, page, strict=True) if row.startswith("|") and not up.startswith("|")]
+        assert all(row.strip("| ") for row in headers), f"{name}: a table's header row is empty"
 
 
 def test_readme_is_short_and_its_links_resolve():
@@ -163,3 +179,17 @@ def test_readme_is_short_and_its_links_resolve():
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
         if "://" not in target:
             assert (ROOT / target).exists(), target
+
+
+def test_relative_links_and_images_resolve_in_the_repo():
+    broken = []
+    for path in DOC_FILES:
+        text = re.sub(r"`[^`\n]*`", "", FENCE.sub("", path.read_text(encoding="utf-8")))  # code is not a link
+        for match in LINK.finditer(text):
+            target = (match["inline"] or match["reference"]).split("#", 1)[0]
+            if not target or "://" in target or target.startswith("mailto:"):
+                continue
+            resolved = (path.parent / target).resolve()
+            if not (resolved.is_relative_to(ROOT) and resolved.exists()):
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert broken == [], broken

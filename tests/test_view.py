@@ -157,7 +157,7 @@ def test_evaluate_html_replays_one_episode(tmp_path):
 
 def page_commands(path: Path) -> list[dict]:
     """The Meshcat commands the page replays on load (msgpack, inlined as base64 data URLs)."""
-    msgpack = pytest.importorskip("msgpack", reason="msgpack (installed with ray, a test extra) reads the commands")
+    import msgpack  # a test extra
     blobs = re.findall(r"data:application/octet-binary;base64,([A-Za-z0-9+/=]*)", path.read_text())
     return [msgpack.unpackb(base64.b64decode(blob), raw=False) for blob in blobs]
 

@@ -9,6 +9,10 @@
   the Benchmarks section of the navigation lists them;
 - `figures/*`: the figures under `scripts/figures/`, copied into the site for the benchmark pages.
 
+The Markdown in `docs/` links the repository file each page is generated from (the parser, an environment's module,
+a JSON record, a figure), so it reads on a code host too; in the site those links point at the generated pages
+(`site_pages`, `on_page_markdown`).
+
 Run by `mkdocs build` (`hooks:` in mkdocs.yml); `tests/test_docs.py` imports it to compare the CLI page.
 """
 
@@ -19,6 +23,8 @@ import contextlib
 import inspect
 import json
 import os
+import posixpath
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -157,10 +163,10 @@ def _cell(value: object) -> str:
 
 def benchmark_markdown(record: dict) -> str:
     commands = record["command"] if isinstance(record["command"], list) else [record["command"]]
-    lines = [f"# {record['title']}", "", record["summary"], "", "| | |", "|---|---|"]
-    lines += [f"| Machine | {_cell(record['machine'])} |", f"| Date | {record['date']} |"]
+    lines = [f"# {record['title']}", "", record["summary"], ""]
+    lines += [f"- **Machine:** {record['machine']}", f"- **Date:** {record['date']}"]
     if record.get("software"):
-        lines.append(f"| Software | {_cell(record['software'])} |")
+        lines.append(f"- **Software:** {record['software']}")
     lines += ["", "```bash", *commands, "```", ""]
     for table in record.get("tables", []):
         if table.get("caption"):
@@ -197,6 +203,20 @@ def benchmarks_index(records: dict[str, dict]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ MkDocs hooks
+
+ENVIRONMENTS = ("acrobot", "cartpole", "ant")
+#: A Markdown link's target (the part before any `#anchor`), as in `[text](target#anchor)` or `![alt](target)`.
+LINK_TARGET = re.compile(r"(?<=\]\()[^)\s#]+")
+
+
+def site_pages() -> dict[str, str]:
+    """Repository path → the site path the build makes of it: the generated pages and the copied figures."""
+    pages = {"underact/cli/__init__.py": "reference/cli.md", "docs/benchmarks": "benchmarks/index.md"}
+    pages.update({f"envs/{system}.py": f"environments/{system}.md" for system in ENVIRONMENTS})
+    pages.update({f"docs/benchmarks/{name}.json": f"benchmarks/{name}.md" for name in benchmark_records()})
+    pages.update({f"scripts/figures/{f.name}": f"figures/{f.name}" for f in FIGURES.glob("*")
+                  if f.suffix in (".png", ".gif")})
+    return pages
 
 
 def api_source_tree() -> Path:
@@ -235,21 +255,29 @@ def on_config(config):
 def on_files(files, config):
     from mkdocs.structure.files import File
 
-    generated = {
-        "reference/cli.md": cli_markdown(),
-        "environments/acrobot.md": environment_markdown("acrobot"),
-        "environments/cartpole.md": environment_markdown("cartpole"),
-        "environments/ant.md": environment_markdown("ant"),
-    }
+    generated = {"reference/cli.md": cli_markdown()}
+    generated.update({f"environments/{system}.md": environment_markdown(system) for system in ENVIRONMENTS})
     records = benchmark_records()
     generated["benchmarks/index.md"] = benchmarks_index(records)
     generated.update({f"benchmarks/{name}.md": benchmark_markdown(r) for name, r in records.items()})
     for uri, content in generated.items():
         files.append(File.generated(config, uri, content=content))
-    for figure in sorted(FIGURES.glob("*")):
-        if figure.suffix in (".png", ".gif"):
-            files.append(File.generated(config, f"figures/{figure.name}", abs_src_path=str(figure)))
+    for source, uri in site_pages().items():
+        if uri.startswith("figures/"):
+            files.append(File.generated(config, uri, abs_src_path=str(ROOT / source)))
     return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Links to a repository file the site has a page or a copy of (`site_pages`) point at that page instead."""
+    pages = site_pages()
+    folder = posixpath.dirname(page.file.src_uri)
+
+    def site_link(match: re.Match) -> str:
+        source = posixpath.normpath(posixpath.join("docs", folder, match[0]))
+        return posixpath.relpath(pages[source], folder or ".") if source in pages else match[0]
+
+    return LINK_TARGET.sub(site_link, markdown)
 
 
 def on_shutdown():
