@@ -5,7 +5,8 @@
 - every fenced python block of README.md and docs/**/*.md is executed (the blocks of one file in order, in one
   namespace, in a temporary folder); a block whose info string contains `no-run` is skipped;
 - every `underact …` line of a shell block parses with `build_parser()`, and the cheap ones (`--help`, `equation`,
-  `analyze` on a built-in) run;
+  `analyze` on a built-in) run; a block's `NAME=$(python -c "…")` lines are run, and the description files its
+  commands name through them exist (Drake's examples, example-robot-data, Gymnasium's MJCF);
 - every benchmark record carries its machine, command and date, and the README's relative links resolve;
 - every relative link and image of README.md and docs/**/*.md names a file of the repository (so the Markdown reads
   on a code host), and the site points those to generated pages (the CLI, environments, benchmarks) at the pages.
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import glob
 import html
 import importlib.util
 import os
@@ -32,6 +34,8 @@ FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```\s*$", re.MULTILINE
 SHELL = ("bash", "sh", "console", "shell")
 RUN_CHEAP = ("equation", "analyze")
 BUILTINS = ("acrobot", "cartpole", "pendulum")
+#: A shell block's `NAME=$(python -c "CODE")` line: a folder the examples below it use.
+ASSIGN = re.compile(r'^(?P<name>[A-Z_]+)=\$\(python -c "(?P<code>[^"]+)"\)', re.MULTILINE)
 #: A Markdown link's or image's target, inline `[text](target "title")` or a reference definition `[id]: target`.
 LINK = re.compile(r"\]\((?P<inline>[^)\s]+)(?:\s+\"[^\"]*\")?\)|^\[[^\]]+\]:\s*(?P<reference>\S+)", re.MULTILINE)
 
@@ -137,8 +141,14 @@ def test_shell_commands_are_real(path, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     parser = build_parser()
     for _, body in _blocks(path, SHELL):
+        for assign in ASSIGN.finditer(body):
+            proc = subprocess.run([sys.executable, "-c", assign["code"]], capture_output=True, text=True, timeout=120)
+            assert proc.returncode == 0 and Path(proc.stdout.strip()).is_dir(), f"{path.name}: {assign[0]}"
+            monkeypatch.setenv(assign["name"], proc.stdout.strip())
         for argv in _commands(body):
-            argv = join_vector_values(argv)
+            named = [os.path.expandvars(a) for a in argv if a.startswith("$")]
+            assert all(glob.glob(a) for a in named), f"{path.name}: underact {shlex.join(argv)} names no file"
+            argv = join_vector_values([os.path.expandvars(a) for a in argv])
             try:
                 args = parser.parse_args(argv)
             except SystemExit as exc:  # --help exits 0; anything else is a flag the parser does not know
