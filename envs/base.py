@@ -17,7 +17,6 @@ import numpy as np
 from underact import load
 from underact.envs.task import Task, check_state, real_array
 from underact.errors import UnderactError
-from underact.plants import BACKENDS
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 
 
@@ -59,7 +58,7 @@ def make_stepper(task: Task, backend: str, params: dict[str, float]):
         plant = load(task.name, backend="drake")
         plant.u_limit = np.array([task.u_limit])
         return DrakeStepper(plant, task.dt, task.substeps)
-    raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+    raise ValueError(f"backend must be one of analytic, mujoco, drake (the engines that step); got {backend!r}")
 
 
 def action_box(u_limit: float) -> gym.spaces.Box:
