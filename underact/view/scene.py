@@ -65,7 +65,8 @@ class RobotScene:
 def frame_camera(scene: RobotScene, contexts: list) -> None:
     """Points Meshcat's camera at the robot's reach in the plant contexts `contexts` (`reach_balls`), from the
     front-right and a little above (+y looks across the x–z plane the built-ins swing in), at the distance where the
-    sphere around that reach fills `CAMERA_FOV` less the margin: every pose the joints can take stays in view."""
+    sphere around that reach fills `CAMERA_FOV` less the margin: every pose the joints can take stays in view (a
+    joint that slides without limits, as far out as it is now)."""
     scene_graph = scene.diagram.GetSubsystemByName("scene_graph")
     balls = [b for c in contexts for b in reach_balls(scene.plant, scene_graph.model_inspector(), c)]
     centres = np.array([c for c, _ in balls])
