@@ -233,3 +233,19 @@ def test_actuator_dataclass_column():
     a = Actuator("m", ("j1", "j2"), (2.0, -1.0), gain=3.0)
     assert a.column == {("j1", 0): 6.0, ("j2", 0): -3.0} and not a.simple
     assert Actuator("m", ("j1",), (1.0,)).simple
+
+
+def test_planar_joint_assumed_actuated_on_both_engines(tmp_path):
+    """A URDF planar joint: three coordinates (Drake's vx, vy, wz; MuJoCo's three one-DoF joints), three
+    assumed actuators, B = I on both engines, fully actuated everywhere."""
+    path = write(tmp_path, "planar.urdf", '<robot name="p"><link name="world"/>' + link("b") + (
+        '<joint name="pj" type="planar"><parent link="world"/><child link="b"/><axis xyz="0 0 1"/></joint></robot>'))
+    for backend, B in engine_B(path).items():
+        np.testing.assert_array_equal(B, np.eye(3), err_msg=backend)
+    assert verdicts(path) == {("fully-actuated", 0)}
+    assert any("Drake cannot represent 3 actuator(s)" in w for w in load(path, "drake").warnings)
+
+
+def test_view_refuses_actuation_on_a_builtin(tmp_path, capsys):
+    assert main(["view", "acrobot", "--actuation", "assumed", "--out", str(tmp_path / "a.html")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

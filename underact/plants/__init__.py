@@ -196,14 +196,15 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
         warnings = massless_with_inertia(root, MIN_MASS)
         warnings += repair_inertias(root, path.name, strict)
         strip_transmissions(root)
-        native = [a for a in desc.actuators if a.simple]
+        dof = {j.name: j.dof for j in desc.joints}
+        native = [a for a in desc.actuators if a.simple and dof.get(a.joints[0]) == 1]  # Drake: one-DoF joints only
         plant = DrakePlant.from_string(
             ET.tostring(root, encoding="unicode"), "urdf", path.stem, base="fixed" if base == "fixed" else "auto",
             prepare=partial(_add_joint_actuators, actuators=native),  # picklable: copies rebuild from it
         )
         plant.warnings.extend(warnings)
         if len(native) < len(desc.actuators):
-            _description_actuation(plant, desc.actuators, "coupled joints or reductions")
+            _description_actuation(plant, desc.actuators, "coupled joints, reductions or multi-DoF joints", dof)
         return plant
     if base == "floating":
         raise UnderactError(f"{path}: --base floating is supported for URDF files on Drake; use auto or fixed")
@@ -212,7 +213,7 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
         root = ET.fromstring(text)
         plant.add_armature(mjcf_joint_armature(root))
         if desc.actuation_source == "assumed" or not any(w.startswith("MuJoCo refused") for w in desc.warnings):
-            _mjcf_actuation(plant, desc.actuators)
+            _mjcf_actuation(plant, desc.actuators, desc.joints)
         else:
             _apply_gears(plant, mjcf_gears(root))
         if any(c.get("settotalmass") for c in root.iter("compiler")):
@@ -235,25 +236,25 @@ def _add_joint_actuators(mbp, actuators: list) -> None:
         mbp.AddJointActuator(name, mbp.GetJointByName(actuator.joints[0]), effort)
 
 
-def _description_actuation(plant, actuators: list, what: str) -> None:
+def _description_actuation(plant, actuators: list, what: str, dofs: dict[str, int]) -> None:
     """B from the actuation model where Drake's own actuators cannot say it (coupled joints); one warning."""
     from underact.plants.files import actuator_columns, effort_limits
 
-    B, unmapped = actuator_columns(actuators, plant.velocity_names)
+    B, unmapped = actuator_columns(actuators, plant.velocity_names, dofs)
     plant.replace_actuation(B, [a.name for a in actuators], effort_limits(actuators))
-    special = [a.name for a in actuators if not a.simple]
+    special = [a.name for a in actuators if not (a.simple and dofs.get(a.joints[0]) == 1)]
     plant.warnings.append(f"Drake cannot represent {len(special)} actuator(s) ({what}: {_shown(special)}); their "
                           "columns of B come from the description (Drake's own simulator does not drive them)")
     _say_unmapped(plant, unmapped)
 
 
-def _mjcf_actuation(plant, actuators: list) -> None:
+def _mjcf_actuation(plant, actuators: list, dofs: list) -> None:
     """An MJCF file's B on Drake from the actuation model (MuJoCo's moment arms and gains; Drake's parser drops
     gear, gain and non-joint transmissions); one warning saying what that changed."""
     from underact.plants.files import actuator_columns, effort_limits
 
     native, before = plant.nu, plant._B.copy()
-    B, unmapped = actuator_columns(actuators, plant.velocity_names)
+    B, unmapped = actuator_columns(actuators, plant.velocity_names, {j.name: j.dof for j in dofs})
     plant.replace_actuation(B, [a.name for a in actuators], effort_limits(actuators))
     if native != len(actuators):
         plant.warnings.append(f"Drake's parser made {native} of the {len(actuators)} actuators (joint transmissions "

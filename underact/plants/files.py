@@ -221,17 +221,37 @@ def strip_transmissions(root: ET.Element) -> None:
         root.remove(element)
 
 
-def actuator_columns(actuators: list, velocity_names: list[str]) -> tuple[np.ndarray, list[str]]:
+#: Velocity-name suffixes of a multi-DoF joint's coordinates, per coordinate: Drake's first, then MuJoCo's (its URDF
+#: reader turns a planar joint into three one-DoF joints `<name>_TX`, `_TY`, `_RZ`).
+COORDINATE_SUFFIXES = {3: (("vx", "TX", "wx"), ("vy", "TY", "wy"), ("wz", "RZ"))}
+
+
+def coordinate_name(joint: str, axis: int, dof: int, names) -> str | None:
+    """The engine's name, among `names`, of coordinate `axis` of `joint` (`dof` coordinates); None if none."""
+    if dof == 1 and axis == 0:
+        return joint if joint in names else None
+    suffixes = COORDINATE_SUFFIXES.get(dof, ())
+    for suffix in suffixes[axis] if axis < len(suffixes) else ():
+        if f"{joint}_{suffix}" in names:
+            return f"{joint}_{suffix}"
+    return None
+
+
+def actuator_columns(actuators: list, velocity_names: list[str], dofs: dict[str, int] | None = None
+                     ) -> tuple[np.ndarray, list[str]]:
     """B (nv, n) of the actuation model's actuators in an engine's velocity coordinates (a one-DoF joint's
-    velocity is named after the joint on both engines), and the names of actuators acting on a coordinate
-    that has no such name (a floating base, a multi-DoF joint): their columns stay zero."""
+    velocity is named after the joint on both engines; `dofs` gives each joint's count of coordinates), and the
+    names of actuators acting on a coordinate the engine does not name (a floating base): their columns stay
+    zero."""
+    dofs = dofs or {}
     index = {name: i for i, name in enumerate(velocity_names)}
     B = np.zeros((len(velocity_names), len(actuators)))
     unmapped = []
     for c, actuator in enumerate(actuators):
         for (joint, axis), value in actuator.column.items():
-            if axis == 0 and joint in index:
-                B[index[joint], c] += value
+            name = coordinate_name(joint, axis, dofs.get(joint, 1), index)
+            if name is not None:
+                B[index[name], c] += value
             elif value != 0.0:
                 unmapped.append(actuator.name)
                 break

@@ -245,19 +245,26 @@ class MujocoPlant(Plant):
         return q
 
 
-def add_actuators(spec: mujoco.MjSpec, actuators: list, warnings: list[str]) -> None:
+def add_actuators(spec: mujoco.MjSpec, actuators: list, warnings: list[str], dofs: dict[str, int] | None = None
+                  ) -> None:
     """The actuation model's actuators (`underact.description.actuation`) on MuJoCo: one joint as a joint
     transmission with gear = gain · reduction; several joints as a fixed tendon with the reductions as
-    coefficients. One MuJoCo cannot take (a floating base or multi-DoF joint coordinate) is named in one
+    coefficients; `dofs` gives each joint's count of coordinates (a URDF planar joint is three one-DoF joints in
+    MuJoCo, `underact.plants.files.coordinate_name`). One MuJoCo cannot take (a floating base) is named in one
     warning and left out."""
+    from underact.plants.files import coordinate_name
+
+    dofs = dofs or {}
     one_dof = {j.name for j in spec.joints if j.type in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE)}
     used: set[str] = set()
     dropped = []
     for actuator in actuators:
-        column = actuator.column
-        if any(axis != 0 or joint not in one_dof for joint, axis in column):
+        named = {(joint, axis): coordinate_name(joint, axis, dofs.get(joint, 1), one_dof)
+                 for joint, axis in actuator.column}
+        if None in named.values():
             dropped.append(actuator.name)
             continue
+        column = {(named[key], 0): value for key, value in actuator.column.items()}
         name = actuator.name
         while name in used:  # MuJoCo needs unique names
             name += "_"

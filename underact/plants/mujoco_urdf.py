@@ -61,7 +61,7 @@ def urdf_spec(
         _refuse_massless(body, path.name)
         body.add_freejoint(name=floating_root)
     _fix_inertias(spec, urdf_inertials(root), warnings)
-    add_actuators(spec, desc.actuators, warnings)
+    add_actuators(spec, desc.actuators, warnings, {j.name: j.dof for j in desc.joints})
     return spec, warnings
 
 

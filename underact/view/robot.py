@@ -83,6 +83,10 @@ def write_view_html(
     the model's default positions) to `path`; returns the page's record (what the JSON block in it holds).
     `actuation` picks the file's actuators (`underact.description.actuation`); with `backend`, the record's
     "plant" is the engine's plant (its `warnings` and `parser_messages` are the command's to report)."""
+    from underact.plants import BUILTINS
+
+    if model in BUILTINS and actuation != "auto":
+        raise UnderactError(f"{model} has its own actuators; --actuation applies to description files")
     target = check_html_path(path, "--out")
     scene = build_scene(model, base, actuation=actuation)
     plant = scene.plant
