@@ -76,7 +76,9 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) < 160 else text[:157] + "..."
 
 
-def check(path: str, states: int, seed: int, atol: float, rtol: float, engines=("drake", "mujoco")) -> dict:
+def check(
+    path: str, states: int, seed: int, atol: float, rtol: float, engines=("drake", "mujoco"), with_C: bool = False
+) -> dict:
     """One row: loaded by each engine (or why not) and the crosscheck verdict (every pair of the engines that
     loaded it; `pairs` has each pair's verdict when there are more than two engines)."""
     import warnings
@@ -98,9 +100,9 @@ def check(path: str, states: int, seed: int, atol: float, rtol: float, engines=(
         for backend in engines:
             row[backend] = "empty"
         return row
-    if engines != ("drake", "mujoco"):
+    if engines != ("drake", "mujoco") or with_C:
         try:
-            pairs = crosscheck_engines(plants, states=states, seed=seed, atol=atol, rtol=rtol)
+            pairs = crosscheck_engines(plants, states=states, seed=seed, atol=atol, rtol=rtol, with_C=with_C)
         except BaseException as exc:  # noqa: BLE001
             row["verdict"], row["worst"] = "error", _one_line(exc)
             return row
@@ -149,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per file (default 120)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON to this file")
+    parser.add_argument("--C", dest="with_C", action="store_true", help="compare the Coriolis matrices C too")
     parser.add_argument("--engines", default="drake,mujoco",
                         help="engines to load and compare pairwise (default drake,mujoco; add pinocchio)")
     args = parser.parse_args(argv)
@@ -164,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.jobs, maxtasksperchild=8) as pool:
         pending = [
-            (f, pool.apply_async(_run, ((str(f), args.states, args.seed, args.atol, args.rtol, engines),)))
+            (f, pool.apply_async(_run, ((str(f), args.states, args.seed, args.atol, args.rtol, engines, args.with_C),)))
             for f in files
         ]
         for path, result in tqdm(pending, desc="crosscheck", file=sys.stderr, unit="file"):
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     print_table(rows, [str(f) for f in folders])
     print_summary(rows, [str(f) for f in folders])
-    if engines != ("drake", "mujoco"):
+    if engines != ("drake", "mujoco") or args.with_C:
         print_pairs(rows, engines)
     print(f"\n{len(rows)} files in {elapsed:.0f} s")
     if args.json:
