@@ -11,6 +11,7 @@ encoder when there is one, which loads the encoder file) and its plastic network
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -148,6 +149,16 @@ class _RayWorker:
         return self.evaluator.evaluate(genomes, offset, generation)
 
 
+def _auth_hint() -> str:
+    """Why joining a running cluster may fail without a reason of Ray's own: `ray start --head` (Ray 2.60) turns
+    on token authentication, and a client joins only with RAY_AUTH_MODE=token (the token is in ~/.ray/auth_token,
+    or RAY_AUTH_TOKEN)."""
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return ""
+    return ("; if `ray start --head` started it, token authentication is on: run this command again with "
+            "RAY_AUTH_MODE=token set (the token comes from ~/.ray/auth_token on this machine, or RAY_AUTH_TOKEN)")
+
+
 class RayBackend:
     """Evaluates contiguous population slices on `config.workers` Ray actors (`config.address` joins an
     existing cluster); each actor rebuilds the environments and network from the config."""
@@ -167,7 +178,8 @@ class RayBackend:
                     ray.init(num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
             except Exception as exc:  # Ray raises several types (ConnectionError, RuntimeError, ...)
                 where = f"the cluster at {config.address}" if config.address else "a local Ray instance"
-                raise ValueError(f"could not start or join {where}: {str(exc).splitlines()[0]}") from None
+                raise ValueError(f"could not start or join {where}: {str(exc).splitlines()[0]}"
+                                 + (_auth_hint() if config.address else "")) from None
         self.ray = ray
         worker = ray.remote(num_cpus=1)(_RayWorker)
         n = min(config.workers, total)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -262,3 +263,34 @@ def test_resume_refuses_flags_that_contradict_the_run(tmp_path, capsys):
     # the run's own values are no contradiction
     assert main(["train", "--resume", str(folder), "--population", "6", "--generations", "3", "--quiet"]) == 0
     assert len(read_metrics(folder)) == 3
+
+
+def test_joining_a_ray_cluster_with_token_auth(tmp_path):
+    """The Ray guide's recipe: `ray start --head` (token authentication on in Ray 2.60), then `underact train
+    --backend ray --address`: without RAY_AUTH_MODE=token one line names that fix; with it, the run joins and
+    matches the local backend generation for generation."""
+    port = "6397"
+    ray_cli = [sys.executable, "-m", "ray.scripts.scripts"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    started = subprocess.run([*ray_cli, "start", "--head", "--port", port, "--num-cpus", "2",
+                              "--include-dashboard=false"], capture_output=True, text=True, timeout=180, env=env)
+    if started.returncode != 0:
+        pytest.skip(f"ray start --head failed here: {started.stderr.strip().splitlines()[-1:]}")
+    try:
+        args = [sys.executable, "-m", "underact.cli", "train", *TINY, "--generations", "3", "--seed", "7",
+                "--backend", "ray", "--address", f"127.0.0.1:{port}"]
+        plain = subprocess.run([*args, "--out", str(tmp_path / "plain")], capture_output=True, text=True,
+                               timeout=180, env=env)
+        if plain.returncode == 0:
+            pytest.skip("this Ray's `ray start --head` does not require a token")
+        last = plain.stderr.strip().splitlines()[-1]
+        assert plain.returncode == 2 and last.startswith("underact: error: could not start or join the cluster")
+        assert "RAY_AUTH_MODE=token" in last and not (tmp_path / "plain").exists()
+        joined = subprocess.run([*args, "--out", str(tmp_path / "ray")], capture_output=True, text=True,
+                                timeout=300, env={**env, "RAY_AUTH_MODE": "token"})
+        assert joined.returncode == 0, joined.stderr[-2000:]
+    finally:
+        subprocess.run([*ray_cli, "stop", "--force"], capture_output=True, timeout=120, env=env)
+    local = [*args[:-4], "--out", str(tmp_path / "local")]
+    assert subprocess.run(local, capture_output=True, timeout=180).returncode == 0
+    assert _key_rows(tmp_path / "ray") == _key_rows(tmp_path / "local")
