@@ -249,3 +249,12 @@ def test_planar_joint_assumed_actuated_on_both_engines(tmp_path):
 def test_view_refuses_actuation_on_a_builtin(tmp_path, capsys):
     assert main(["view", "acrobot", "--actuation", "assumed", "--out", str(tmp_path / "a.html")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_analyze_refuses_a_model_where_nothing_moves(tmp_path, capsys):
+    path = write(tmp_path, "still.urdf", '<robot name="still"><link name="world"/>' + link("b") + (
+        '<joint name="w" type="fixed"><parent link="world"/><child link="b"/></joint></robot>'))
+    for backend in ENGINES:
+        assert main(["analyze", str(path), "--backend", backend]) == 2
+        assert capsys.readouterr().err == "underact: error: still: nothing moves (no joints, and the base is bolted " \
+            "to the world); nothing to analyze\n"

@@ -62,6 +62,13 @@ def model_flags(p) -> None:
     p.add_argument("--verbose", action="store_true", help="show every message of the engines' parsers")
 
 
+def refuse_motionless(plant) -> None:
+    """A one-line refusal for a model in which nothing moves (no velocity to analyze)."""
+    if plant.nv == 0:
+        raise UnderactError(f"{plant.name}: nothing moves (no joints, and the base is bolted to the world); nothing "
+                            "to analyze")
+
+
 def say_load_warnings(plants: list, verbose: bool = False) -> None:
     """Every change a backend made to the model, one `underact: warning:` line each on stderr (a line two
     engines share is printed once), and the engines' parser messages: their count, or with `verbose` each."""
@@ -206,6 +213,7 @@ def run_analyze(args) -> int:
     plant = load(args.model, args.backend, base=args.base, actuation=args.actuation, strict=args.strict)
     plant = reduce_dependent(plant, args.model, args.base, args.actuation)
     say_load_warnings([plant], args.verbose)
+    refuse_motionless(plant)
     eq = parse_vector(args.equilibrium, plant.nq, "--equilibrium") if args.equilibrium is not None else None
     report = analyze(plant, eq, samples=args.samples, seed=args.seed, progress=True)
     if args.mat is not None:

@@ -269,7 +269,7 @@ def assemble(
     chosen = resolve_actuators(desc, mode)
     if mode == "assumed" or (mode == "auto" and not declares):
         desc.actuation_source = "assumed"
-        if mode == "auto":
+        if mode == "auto" and chosen:
             what = {"urdf": "<transmission> or <ros2_control>", "mjcf": "<actuator>"}.get(format, "actuator")
             warnings.append(f"no {what} in the file: every independent joint assumed actuated")
     elif not finite and mode == "declared":

@@ -62,6 +62,8 @@ def _engine_lines(model: str, backend: str, base: str, actuation: str, strict: b
 
     plant = reduce_dependent(load(model, backend, base=base, actuation=actuation, strict=strict), model, base,
                              actuation)
+    if plant.nv == 0:
+        return [f"{backend}: nothing moves, nothing to analyze"], plant
     report = analyze(plant, samples=ANALYSIS_SAMPLES)
     degree = f", degree {report.degree}" if report.degree else ""
     lines = [f"{backend} (M⁻¹B over {report.samples} configurations): {report.cls}{degree}"]
