@@ -258,3 +258,16 @@ def test_analyze_refuses_a_model_where_nothing_moves(tmp_path, capsys):
         assert main(["analyze", str(path), "--backend", backend]) == 2
         assert capsys.readouterr().err == "underact: error: still: nothing moves (no joints, and the base is bolted " \
             "to the world); nothing to analyze\n"
+
+
+def test_a_nearly_massless_base_does_not_spoil_the_rank(tmp_path):
+    """pybullet's cart-pole pattern: a floating slide bar of mass 0 with an inertia (given 1e-12 kg on both
+    engines), M's condition number near 1e12; the rank of M⁻¹B is B's (M is invertible): degree 6 everywhere."""
+    bar = ('<link name="bar"><inertial><mass value="0"/><inertia ixx="1" iyy="1" izz="1" ixy="0" ixz="0" iyz="0"/>'
+           "</inertial></link>")
+    text = ('<robot name="cp">' + bar + link("cart") + link("pole")
+            + '<joint name="slide" type="prismatic"><parent link="bar"/><child link="cart"/><axis xyz="1 0 0"/>'
+            '<limit effort="10" lower="-5" upper="5" velocity="1"/></joint>'
+            + joint("hinge", "cart", "pole") + "</robot>")
+    path = write(tmp_path, "cartpole.urdf", text)
+    assert verdicts(path) == {("underactuated", 6)}

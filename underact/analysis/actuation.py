@@ -179,7 +179,9 @@ def analyze(
             if not np.all(np.isfinite(f2)):
                 row = int(np.flatnonzero(~np.isfinite(f2).reshape(len(qc), -1).all(axis=1))[0])
                 raise UnderactError(f"{plant.name}: f2 = M⁻¹B is not finite at q = {qc[row].tolist()}")
-            ranks[start : start + len(qc)] = matrix_ranks(f2)
+            # M is invertible (checked above), so rank f2 = rank B; B's is the one rounding cannot spoil when M is
+            # ill-conditioned (a 1e-12 kg link), and its tolerance is classify's (1e-9 · max(1, largest)).
+            ranks[start : start + len(qc)] = matrix_ranks(t.B)
             if start == 0:
                 M_eq, B_eq = t.M[0], t.B[0]
             bar.update(len(qc))
