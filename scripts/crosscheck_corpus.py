@@ -100,6 +100,7 @@ def check(
         for backend in engines:
             row[backend] = "empty"
         return row
+    row["verdicts"] = verdicts(path, plants)
     if engines != ("drake", "mujoco") or with_C:
         try:
             pairs = crosscheck_engines(plants, states=states, seed=seed, atol=atol, rtol=rtol, with_C=with_C)
@@ -129,6 +130,31 @@ def check(
         else:
             row["worst"] = f"max rel {max(d.max_rel for d in diffs):.1e}"
     return row
+
+
+def verdicts(path: str, plants: dict) -> dict[str, str]:
+    """Class and degree from `classify` and from `analyze` on each loaded engine (dependent joints reduced, as
+    the commands do): one verdict per robot is what issue 24 asks."""
+    from underact.analysis import analyze
+    from underact.description import parse_description
+    from underact.errors import UnderactError
+    from underact.plants.dependent import reduce_dependent
+
+    out = {}
+    try:
+        desc = parse_description(path)
+        out["classify"] = f"{desc.cls} {desc.degree}"
+    except UnderactError as exc:
+        out["classify"] = f"refused: {_one_line(exc)}"
+    for backend, plant in plants.items():
+        try:
+            report = analyze(reduce_dependent(plant, path), samples=3)
+            out[backend] = f"{report.cls} {report.degree}"
+        except UnderactError as exc:
+            out[backend] = f"refused: {_one_line(exc)}"
+        except Exception as exc:  # noqa: BLE001 - counted as an internal error
+            out[backend] = f"internal: {_internal(exc)}"
+    return out
 
 
 def _internal(exc: BaseException) -> str:
@@ -223,8 +249,14 @@ def print_summary(rows: list[dict], roots: list[str]) -> None:
     agree = sum(r["verdict"] == "agree" for r in urdf)
     if urdf:
         print(f"\nURDF files Drake loads: {len(urdf)}; the engines agree on {agree} ({100 * agree / len(urdf):.1f} %)")
+    judged = [r for r in rows if r.get("verdicts") and not any(v.startswith("refused") for v in r["verdicts"].values())]
+    one = [r for r in judged if len(set(r["verdicts"].values())) == 1]
+    print(f"one class and degree from classify and analyze on every engine that loads it: {len(one)} of {len(judged)}")
+    for r in judged:
+        if r not in one:
+            print(f"  {r['path']}: {r['verdicts']}")
     internal = [r for r in rows if any(str(r.get(k) or "").startswith("internal:") for k in ("drake", "mujoco"))
-                or r["verdict"] == "error"]
+                or r["verdict"] == "error" or any(v.startswith("internal") for v in (r.get("verdicts") or {}).values())]
     print(f"internal errors (tracebacks): {len(internal)}")
     for r in internal:
         print(f"  {r['path']}: {r['drake']} | {r['mujoco']} | {r['worst']}")
