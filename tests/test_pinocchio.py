@@ -168,3 +168,18 @@ def test_import_underact_does_not_import_pinocchio():
     code = "import sys, underact; underact.load('acrobot', 'analytic'); print('pinocchio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_plant_pickles_and_copies_after_use():
+    """A used plant holds Pinocchio's batch pool, which Boost cannot pickle; the plant still pickles (Ray workers)."""
+    import copy
+    import pickle
+
+    plant = load(UR5, "pinocchio")
+    rng = np.random.default_rng(4)
+    q, v = plant.random_q(rng, 3), rng.normal(size=(3, plant.nv))
+    before = plant.terms(q, v)
+    for clone in (pickle.loads(pickle.dumps(plant)), copy.deepcopy(plant)):
+        after = clone.terms(q, v)
+        for name in (*TERMS, "C"):
+            np.testing.assert_array_equal(getattr(after, name), getattr(before, name))

@@ -74,6 +74,10 @@ class PinocchioPlant(Plant):
         self._pe0 = 0.0
         self._pe0 = float(self._potential(self.q_rest[None])[0])
 
+    def __getstate__(self) -> dict:
+        """Pickles without the batch pool (Boost cannot pickle it); it is remade on first use."""
+        return {k: v for k, v in self.__dict__.items() if k != "_pool"}
+
     # --- the coordinate map ----------------------------------------------------------------------------------
     def _layout(self, base_name: str) -> None:
         """Index maps between the project's coordinates and Pinocchio's, joint by joint in Pinocchio's order."""
