@@ -10,9 +10,17 @@ import numpy as np
 import pytest
 
 from underact import load
-from underact.crosscheck import _order, crosscheck, crosscheck_engines, description_actuators, dropped_actuators
+from underact.crosscheck import (
+    _order,
+    _rpy,
+    crosscheck,
+    crosscheck_engines,
+    description_actuators,
+    dropped_actuators,
+)
 from underact.description.generate import mjcf_chain
 from underact.errors import UnderactError
+from underact.plants.base import quat_to_rot
 
 _INERTIAL = (
     '<inertial><origin xyz="{com}"/><mass value="{m}"/>'
@@ -145,3 +153,49 @@ def test_builtins_have_no_description_row():
         {"d": load("acrobot", "drake"), "m": load("acrobot", "mujoco")}, None, states=5
     )
     assert [d.term for d in diffs] == ["M", "Cv", "tau_g", "B"] and all(d.ok for d in diffs)
+
+
+BALL = """<mujoco model="ball">
+  <worldbody>
+    <body name="arm"><joint name="shoulder" type="ball"/>
+      <inertial pos="0.1 0.2 -0.5" mass="2" diaginertia="0.3 0.2 0.1"/>
+      {child}
+    </body>
+  </worldbody>
+  {actuators}
+</mujoco>
+"""
+FOREARM = """<body name="fore" pos="0.2 0.1 -1"><joint name="elbow" type="hinge" axis="0 1 0"/>
+        <geom type="capsule" fromto="0 0 0 0 0 -1" size="0.05" mass="1"/></body>"""
+
+
+def test_ball_joint_closed_form_on_both_engines(tmp_path):
+    """One body on a ball joint. MuJoCo (q a quaternion, v = ω in the body's frame): M is the inertia about the
+    pivot, I_p = I_c + m(|c|² − ccᵀ), τg = c × Rᵀ m g. Drake (roll-pitch-yaw, ω in the world's frame): R I_p Rᵀ and
+    R c × m g. Written here from the parallel-axis theorem, not from either engine."""
+    path = tmp_path / "ball.xml"
+    path.write_text(BALL.format(child="", actuators=""))
+    m, c, g = 2.0, np.array([0.1, 0.2, -0.5]), np.array([0.0, 0.0, -9.81])
+    I_p = np.diag([0.3, 0.2, 0.1]) + m * (c @ c * np.eye(3) - np.outer(c, c))
+    mujoco, drake = load(str(path), "mujoco"), load(str(path), "drake")
+    assert (mujoco.nq, drake.nq, mujoco.nv, drake.nv) == (4, 3, 3, 3)
+    rng = np.random.default_rng(4)
+    quat = mujoco.random_q(rng, 6)
+    R = quat_to_rot(quat)
+    tm, td = mujoco.terms(quat, np.zeros((6, 3))), drake.terms(_rpy(R), np.zeros((6, 3)))
+    np.testing.assert_allclose(tm.M, np.broadcast_to(I_p, (6, 3, 3)), atol=1e-12)
+    np.testing.assert_allclose(td.M, R @ I_p @ np.swapaxes(R, 1, 2), atol=1e-12)
+    np.testing.assert_allclose(tm.tau_g, np.cross(c, np.einsum("nji,j->ni", R, m * g)), atol=1e-12)
+    np.testing.assert_allclose(td.tau_g, np.cross(np.einsum("nij,j->ni", R, c), m * g), atol=1e-12)
+
+
+@pytest.mark.parametrize("engines", [("drake", "mujoco"), ("mujoco", "drake")])
+def test_ball_joint_compares_across_parametrizations(tmp_path, engines):
+    path = tmp_path / "arm.xml"
+    path.write_text(BALL.format(child=FOREARM, actuators='<actuator><motor joint="elbow"/></actuator>'))
+    a, b = (load(str(path), e) for e in engines)
+    assert a.nq != b.nq and a.nv == b.nv == 4
+    diffs = crosscheck(a, b, states=40, seed=5)
+    assert [d.term for d in diffs] == ["M", "Cv", "tau_g", "B"] and all(d.ok for d in diffs), diffs
+    with pytest.raises(UnderactError, match="C cannot be compared across ball joint 'shoulder'"):
+        crosscheck(a, b, states=2, with_C=True)

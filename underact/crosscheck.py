@@ -7,7 +7,8 @@ one floating-base convention (`underact.plants.base`), so a floating robot is co
 random configurations come with unit quaternions. Coordinates are matched by name when the engines order the joints
 differently, and by meaning (the joint, a translation or a rotation, the axis) where they name a multi-DoF joint's
 coordinates differently: Drake calls a planar joint's `slide_x, slide_y, slide_qz` (velocities `slide_vx, slide_vy,
-slide_wz`) what MuJoCo's URDF import calls `slide_TX, slide_TY, slide_RZ`. `dropped_actuators` compares each
+slide_wz`) what MuJoCo's URDF import calls `slide_TX, slide_TY, slide_RZ`. A ball joint, a quaternion in MuJoCo
+and roll-pitch-yaw in Drake, is compared at the same rotation (`crosscheck`). `dropped_actuators` compares each
 engine's actuators with the description's (`underact.description.actuators`), so an actuator both engines dropped
 is still named.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from underact.errors import UnderactError
-from underact.plants.base import Plant
+from underact.plants.base import Plant, quat_to_rot
 
 TERMS = ("M", "Cv", "tau_g", "B")
 
@@ -89,21 +90,40 @@ def crosscheck(
 ) -> list[TermDiff]:
     """Compares a's and b's terms at `states` random (q, v); a term agrees if |Δ| ≤ atol + rtol·|a| everywhere.
 
-    Configurations and velocities are drawn in a's coordinates (unit quaternions for free bodies) and handed to b
-    reordered by coordinate name. Different coordinates (nq, nv) cannot be compared: one `dimensions` row.
-    `with_C` compares the Coriolis matrices too (a fifth row, "C")."""
-    if (a.nq, a.nv) != (b.nq, b.nv):
+    Configurations and velocities are drawn in a's coordinates (unit quaternions for free bodies and balls) and
+    handed to b matched by name or meaning (`_order`). A ball joint that is a quaternion in one engine (MuJoCo: q
+    = (qw, qx, qy, qz), v = ω in the child's frame) and roll-pitch-yaw in the other (Drake's `BallRpyJoint`: q =
+    (roll, pitch, yaw), v = ω in the parent's frame) is compared at the same rotation R: b's velocities are
+    v_b = T v_a with T holding R or Rᵀ on the ball's block, and b's terms are pulled back as Tᵀ M T, Tᵀ Cv, Tᵀ τg,
+    Tᵀ B (exact, since Ṫ v = ω × ω = 0). Coordinates that still differ: one `dimensions` row.
+    `with_C` compares the Coriolis matrices too (a fifth row, "C"; not across a ball's two parametrizations)."""
+    balls = _ball_joints(a, b)
+    if a.nv != b.nv or a.nq - b.nq != sum(1 if a_quat else -1 for a_quat in balls.values()):
         note = f"nq, nv = {a.nq}, {a.nv} vs {b.nq}, {b.nv}"
         return [TermDiff("dimensions", np.inf, np.inf, [], [], False, note)]
-    pq = _order(a.position_names or a.velocity_names, b.position_names or b.velocity_names, "positions")
-    pv = _order(a.velocity_names, b.velocity_names, "velocities")
+    if balls and with_C:
+        raise UnderactError(
+            f"C cannot be compared across ball joint '{next(iter(balls))}', a quaternion in one engine and "
+            "roll-pitch-yaw in the other (their C differ by the map's derivative); compare without --C"
+        )
     rng = np.random.default_rng(seed)
     q = a.random_q(rng, states)
     v = rng.uniform(-2.0, 2.0, size=(states, a.nv))
-    qb, vb = np.empty_like(q), np.empty_like(v)
-    qb[:, pq], vb[:, pv] = q, v
+    qb, blocks = _positions_for_b(a, b, q, balls)
+    pv = _order(a.velocity_names, b.velocity_names, "velocities")
+    vb = np.empty_like(v)
+    vb[:, pv] = v
+    for blk, S in blocks:  # v_b = S v_a on each ball's velocities (a's indices; pv maps them to b's)
+        vb[:, pv[blk]] = np.einsum("nij,nj->ni", S, v[:, blk])
     ta, tb = a.terms(q, v), b.terms(qb, vb)
     back = {"M": tb.M[:, pv][:, :, pv], "Cv": tb.Cv[:, pv], "tau_g": tb.tau_g[:, pv], "B": tb.B[:, pv]}
+    for blk, S in blocks:  # pulled back: Tᵀ x, Tᵀ B, Tᵀ M T
+        St = np.swapaxes(S, 1, 2)
+        for key in ("Cv", "tau_g"):
+            back[key][:, blk] = np.einsum("nij,nj->ni", St, back[key][:, blk])
+        back["B"][:, blk] = St @ back["B"][:, blk]
+        back["M"][:, blk] = St @ back["M"][:, blk]
+        back["M"][:, :, blk] = back["M"][:, :, blk] @ S
     if with_C:
         back["C"] = tb.C[:, pv][:, :, pv]
     out = []
@@ -121,6 +141,80 @@ def crosscheck(
         ok = bool(np.all(diff <= atol + rtol * scale))
         out.append(TermDiff(name, float(per_state[worst]), rel, q[worst].tolist(), v[worst].tolist(), ok))
     return out
+
+
+_QUAT, _RPY, _OMEGA = ("_qw", "_qx", "_qy", "_qz"), ("_qx", "_qy", "_qz"), ("_wx", "_wy", "_wz")
+
+
+def _ball_joints(a: Plant, b: Plant) -> dict[str, bool]:
+    """Joints that are a quaternion ball in one plant and roll-pitch-yaw in the other: {joint: a has the quaternion}."""
+    out = {}
+    for first, second, a_quat in ((a, b, True), (b, a, False)):
+        mine, theirs = set(first.position_names), set(second.position_names)
+        both_omega = set(first.velocity_names) & set(second.velocity_names)
+        for name in first.position_names:
+            joint = name[: -len("_qw")]
+            if (
+                name.endswith("_qw")
+                and name not in theirs
+                and {joint + s for s in _QUAT} <= mine
+                and {joint + s for s in _RPY} <= theirs
+                and {joint + s for s in _OMEGA} <= both_omega
+            ):
+                out[joint] = a_quat
+    return out
+
+
+def _positions_for_b(
+    a: Plant, b: Plant, q: np.ndarray, balls: dict[str, bool]
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """b's configurations for a's q (states, a.nq), and for each ball (a's velocity indices of ω, S (states, 3, 3))
+    with ω_b = S ω_a: R where a has the quaternion (ω in the child's frame, b's in the parent's), else Rᵀ."""
+    a_names = a.position_names or a.velocity_names
+    b_names = b.position_names or b.velocity_names
+    ball_a = {j + s for j, a_quat in balls.items() for s in (_QUAT if a_quat else _RPY)}
+    ball_b = {j + s for j, a_quat in balls.items() for s in (_RPY if a_quat else _QUAT)}
+    ia = [i for i, n in enumerate(a_names) if n not in ball_a]
+    ib = np.array([i for i, n in enumerate(b_names) if n not in ball_b], dtype=int)
+    pq = _order([a_names[i] for i in ia], [b_names[i] for i in ib], "positions")
+    qb = np.empty((len(q), b.nq))
+    qb[:, ib[pq]] = q[:, ia]
+    blocks = []
+    for joint, a_quat in balls.items():
+        ja = [a_names.index(joint + s) for s in (_QUAT if a_quat else _RPY)]
+        jb = [b_names.index(joint + s) for s in (_RPY if a_quat else _QUAT)]
+        if a_quat:
+            R = quat_to_rot(q[:, ja])
+            qb[:, jb] = _rpy(R)
+        else:
+            qb[:, jb] = _quat_of_rpy(q[:, ja])
+            R = quat_to_rot(qb[:, jb])
+        omega = np.array([a.velocity_names.index(joint + s) for s in _OMEGA])
+        blocks.append((omega, R if a_quat else np.swapaxes(R, 1, 2)))
+    return qb, blocks
+
+
+def _rpy(R: np.ndarray) -> np.ndarray:
+    """Roll, pitch, yaw (…, 3) of R = Rz(yaw) Ry(pitch) Rx(roll), Drake's `RollPitchYaw`."""
+    roll = np.arctan2(R[..., 2, 1], R[..., 2, 2])
+    pitch = np.arctan2(-R[..., 2, 0], np.hypot(R[..., 2, 1], R[..., 2, 2]))
+    yaw = np.arctan2(R[..., 1, 0], R[..., 0, 0])
+    return np.stack([roll, pitch, yaw], axis=-1)
+
+
+def _quat_of_rpy(rpy: np.ndarray) -> np.ndarray:
+    """The unit quaternion (w, x, y, z) of Rz(yaw) Ry(pitch) Rx(roll)."""
+    cr, cp, cy = (np.cos(rpy[..., k] / 2) for k in range(3))
+    sr, sp, sy = (np.sin(rpy[..., k] / 2) for k in range(3))
+    return np.stack(
+        [
+            cr * cp * cy + sr * sp * sy,
+            sr * cp * cy - cr * sp * sy,
+            cr * sp * cy + sr * cp * sy,
+            cr * cp * sy - sr * sp * cy,
+        ],
+        axis=-1,
+    )
 
 
 def crosscheck_engines(
