@@ -226,3 +226,17 @@ def test_cli_analyze_hundred_links(tmp_path):
     )
     assert p.returncode == 0, p.stderr
     assert "controllable (controllability rank 200 of 200)" in p.stdout and "Traceback" not in p.stderr
+
+
+def test_repeated_eigenvalues():
+    """Two identical acrobots side by side: every eigenvalue of A is double. Each with its own motor, the pair is
+    controllable; one input driving both reaches only their common motion (half the states)."""
+    A1, B1 = linearize(load("acrobot", "analytic"), load("acrobot", "analytic").upright)
+    Z = np.zeros_like(A1)
+    A = np.block([[A1, Z], [Z, A1]])
+    own = np.block([[B1, np.zeros_like(B1)], [np.zeros_like(B1), B1]])
+    shared = np.vstack([B1, B1])
+    eig = np.sort_complex(np.linalg.eigvals(A))
+    np.testing.assert_allclose(eig[0::2], eig[1::2], atol=1e-9)  # each eigenvalue twice
+    assert controllability_rank(A, own) == krylov_rank_50_digits(A, own) == 8
+    assert controllability_rank(A, shared) == krylov_rank_50_digits(A, shared) == 4
