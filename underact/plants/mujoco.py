@@ -164,12 +164,13 @@ class MujocoPlant(Plant):
         gravity = np.empty(m.nv)
         for i in range(n):
             d.qpos[:], d.qvel[:], rotations = self.to_engine(q[i], v[i])
-            mujoco.mj_forward(m, d)
+            mujoco.mj_fwdPosition(m, d)  # M, moments: mj_forward's first stages, without its actuation,
+            mujoco.mj_fwdVelocity(m, d)  # acceleration and constraint solve, which the terms do not use
             mujoco.mj_fullM(m, d, M[i])
             B[i] = self._moment().T * self.gain
             bias = d.qfrc_bias.copy()  # C v − τg
             d.qvel[:] = 0.0
-            mujoco.mj_comVel(m, d)  # RNE reads the body velocities, not qvel
+            d.cvel[:] = 0.0  # RNE reads the body velocities (and cdof_dot · qvel, now zero)
             mujoco.mj_rne(m, d, 0, gravity)  # −τg
             tau_g[i] = -gravity
             Cv[i] = bias - gravity
