@@ -271,3 +271,25 @@ def test_a_nearly_massless_base_does_not_spoil_the_rank(tmp_path):
             + joint("hinge", "cart", "pole") + "</robot>")
     path = write(tmp_path, "cartpole.urdf", text)
     assert verdicts(path) == {("underactuated", 6)}
+
+
+def test_ros2_control_joints_are_actuators_on_both_engines(tmp_path):
+    """Neither engine's parser reads <ros2_control>; the actuation model gives both the commanded joint."""
+    block = ('<ros2_control name="hw" type="system"><joint name="j2"><command_interface name="effort"/>'
+             '<state_interface name="position"/></joint><joint name="j1"><state_interface name="position"/>'
+             "</joint></ros2_control>")
+    path = write(tmp_path, "ros2.urdf", chain(2, block))
+    for backend, B in engine_B(path).items():
+        np.testing.assert_array_equal(B, [[0.0], [1.0]], err_msg=backend)
+    assert verdicts(path) == {("underactuated", 1)}
+
+
+def test_mjcf_without_actuators_and_assumed_mode(tmp_path):
+    bare = write(tmp_path, "bare.xml", mjcf(""))
+    for backend, B in engine_B(bare).items():  # auto: none declared, every joint assumed, unit columns
+        np.testing.assert_array_equal(B, np.eye(2), err_msg=backend)
+    assert verdicts(bare, "declared") == {("underactuated", 2)}
+    geared = write(tmp_path, "geared.xml", mjcf('<motor name="m1" joint="j1" gear="150"/>'))
+    np.testing.assert_allclose(engine_B(geared)["mujoco"], [[150.0], [0.0]])
+    for backend, B in engine_B(geared, "assumed").items():  # assumed replaces the file's actuators
+        np.testing.assert_array_equal(B, np.eye(2), err_msg=backend)
