@@ -293,3 +293,21 @@ def test_mjcf_without_actuators_and_assumed_mode(tmp_path):
     np.testing.assert_allclose(engine_B(geared)["mujoco"], [[150.0], [0.0]])
     for backend, B in engine_B(geared, "assumed").items():  # assumed replaces the file's actuators
         np.testing.assert_array_equal(B, np.eye(2), err_msg=backend)
+
+
+def test_drake_plants_with_the_models_actuators_copy_and_pickle(tmp_path):
+    """The actuators we add to Drake travel with a copy (the rebuild re-runs them) and so does a B that came
+    from the description."""
+    import copy
+    import pickle
+
+    coupled = ('<transmission name="grip"><type>transmission_interface/SimpleTransmission</type>'
+               '<joint name="j1"/><joint name="j2"/><actuator name="m"/></transmission>')
+    for text in (chain(2, ROS1_ATTRIBUTE), chain(2, coupled), chain(2)):
+        path = write(tmp_path, "robot.urdf", text)
+        plant = load(path, "drake")
+        B = plant.terms(np.zeros(2), np.zeros(2)).B
+        for other in (pickle.loads(pickle.dumps(plant)), copy.deepcopy(plant)):
+            np.testing.assert_array_equal(other.terms(np.zeros(2), np.zeros(2)).B, B)
+            assert other.actuator_names == plant.actuator_names
+            assert other.plant.num_actuators() == plant.plant.num_actuators()
