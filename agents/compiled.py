@@ -222,7 +222,10 @@ def gym_cartpole(env) -> bool:
     )
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+# Serial and cached: numba's cached object of a `parallel=True` version computed the network's float32 sums
+# differently from the same function compiled in the process, so a warm cache changed episodes (see
+# `kernels._rows_threads`); the trainer runs on one thread anyway (`backends.set_threads`).
+@njit(cache=True, error_model="numpy")
 def _gym_cartpole_rollout(
     ws, cos, columns, plastic, acts, x, constants, max_steps, returns, lengths
 ):  # pragma: no cover
@@ -234,7 +237,7 @@ def _gym_cartpole_rollout(
     gravity, masspole, total_mass, length, polemass_length, force_mag, tau, x_limit, theta_limit = constants
     n_p, n_e = returns.shape
     n_layers, out = len(ws), len(acts) - 1
-    for p in prange(n_p):
+    for p in range(n_p):
         live = np.ones(n_e, dtype=np.bool_)
         t, running = 0, n_e
         while running > 0:

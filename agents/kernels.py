@@ -36,9 +36,12 @@ import underact.compiling  # noqa: F401 - announces the first compilation of the
 
 # Fast-math lets LLVM vectorise the dot products (≈ 3× faster here). The vectorised sum's order depends only on
 # the row length, not on array alignment or threads, so results stay bitwise reproducible on a given machine.
-# Reassociation, fused multiply-adds, reciprocals and signless zeros only: no "no NaNs / no infinities" assumption,
-# so a NaN weight or input still gives a NaN output (which the environment then refuses), in every context.
-FASTMATH = {"reassoc", "contract", "arcp", "nsz"}
+# Reassociation, reciprocals and signless zeros only: no "no NaNs / no infinities" assumption, so a NaN weight or
+# input still gives a NaN output (which the environment then refuses), in every context. No fused multiply-adds
+# ("contract"): whether LLVM fused a pair differed between a kernel compiled in the process and the same kernel
+# loaded from numba's cache (the compiled CartPole-v1 rollout changed episodes on a warm cache), so a seeded run's
+# first and later runs differed; without fusion both give the same bits (tested, `test_kernels.py`).
+FASTMATH = {"reassoc", "arcp", "nsz"}
 _OPTIONS = {"fastmath": FASTMATH, "cache": True, "error_model": "numpy"}
 
 #: Kernel modes (see the module docstring).
@@ -55,7 +58,7 @@ _P7, _P9 = _F32(5.12229709037114e-08), _F32(-8.60467152213735e-11)
 _P11, _P13 = _F32(2.00018790482477e-13), _F32(-2.76076847742355e-16)
 _Q0, _Q2 = _F32(4.89352518554385e-03), _F32(2.26843463243900e-03)
 _Q4, _Q6 = _F32(1.18534705686654e-04), _F32(1.19825839466702e-06)
-TANH_MAX_REL_ERROR = 3e-7  # measured: 2.7e-7 (at x ≈ ±5.94); the test checks this bound on a dense grid
+TANH_MAX_REL_ERROR = 4e-7  # measured: 3.5e-7 (2.7e-7 with fused multiply-adds); the test checks it on a dense grid
 
 
 @njit(fastmath=FASTMATH, cache=True, inline="always")

@@ -162,13 +162,22 @@ for columns in (False, True):
         post = np.empty((p, e, n_out), np.float32)
         kernels.layer(w, co, last_pre, last_post, pre, post, mode, columns)
         digest.update(post.tobytes() + w.tobytes())
+from underact.agents.hebbian import PlasticNet
+from underact.agents.rollout import EnvSpec, PopulationEvaluator
+net = PlasticNet((4, 16, 2), "ABCD_lr")
+genomes = np.random.default_rng(33).normal(0, 0.3, (10, net.num_params)).astype(np.float32)
+for compiled in (False, True):  # the step-by-step path and the compiled CartPole-v1 rollout
+    evaluator = PopulationEvaluator(EnvSpec("CartPole-v1"), net, 10, 3, 3, compiled=compiled)
+    digest.update(evaluator.evaluate(genomes, 0, 7)[0].tobytes())
+    evaluator.close()
 print(digest.hexdigest())
 """
 
 
 def test_a_first_run_and_a_cached_run_give_the_same_bits(tmp_path):
     """A fresh install compiles the kernels, later runs load numba's cache: both give the same bits, on one thread
-    or two (numba's cached `parallel=True` object computed these shapes differently from a fresh compile)."""
+    or two, in the layer kernels and in the compiled CartPole-v1 rollout (numba's cached `parallel=True` objects and
+    fused multiply-adds computed these differently from a fresh compile)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     run = [sys.executable, "-c", _FRESH_OR_CACHED]
     digests = [subprocess.run([*run, threads], capture_output=True, text=True, env=env, timeout=600).stdout.strip()
