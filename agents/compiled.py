@@ -30,14 +30,18 @@ from underact.simulate.rk4 import held_force, row
 
 @cache
 def rollout_kernel(system: str):
-    """The compiled rollout for one system ("cartpole" or "acrobot"), around its environments' per-copy step."""
-    if system == "cartpole":
-        from underact.envs.cartpole import compiled_advance as advance
-    elif system == "acrobot":
-        from underact.envs.acrobot import compiled_advance as advance
-    else:
+    """The compiled rollout for one system with environments (`underact.systems`), around its environments'
+    per-copy step."""
+    from underact import systems
+    from underact.envs.task import system_kernels
+
+    try:
+        record = systems.get(system)
+    except ValueError:  # UnderactError
+        record = None
+    if record is None or record.task is None:
         raise ValueError(f"no compiled rollout for system {system!r}")
-    return _build(advance)
+    return _build(system_kernels(record)[2])
 
 
 @njit(cache=True, error_model="numpy")
@@ -123,13 +127,14 @@ def compiled_env(env, net: PlasticNet) -> bool:
     """Whether the compiled rollout can play `net` on `env` (a vector environment): one of our cart-pole or acrobot
     vector environments itself, with no wrapper in front (a wrapper, e.g. an encoder, changes what the network
     sees), its observation the network's input and its one force the network's output."""
+    from underact.envs.task import SystemTask
     from underact.envs.vector import UnderactVectorEnv
 
     inner = env.unwrapped
     return (
         env is inner
         and isinstance(inner, UnderactVectorEnv)
-        and inner.task.name in ("cartpole", "acrobot")
+        and isinstance(inner.task, SystemTask)
         and net.sizes[0] == inner.task.obs_dim
         and net.sizes[-1] == 1
         and not net.norm

@@ -14,9 +14,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from underact import load
-from underact.envs.task import Task, check_state, real_array
+from underact import load, systems
+from underact.envs.task import MAX_SPEED, SystemTask, Task, check_state, real_array
 from underact.errors import UnderactError
+from underact.systems.base import make_params
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 
 
@@ -48,14 +49,14 @@ def make_stepper(task: Task, backend: str, params: dict[str, float]):
             raise ValueError(str(exc)) from None
     if backend == "drake":
         changed = sorted(set(params) - {"u_limit"})
-        if changed:
+        if changed and not systems.get(task.name).drake_takes_params:
             raise ValueError(
                 f"backend='drake' simulates Drake's shipped {task.name} model, whose parameters are fixed; "
                 f"{changed} can be changed on backend='analytic' or 'mujoco'"
             )
         from underact.simulate.drake import DrakeStepper
 
-        plant = load(task.name, backend="drake")
+        plant = load(task.name, backend="drake", **({} if not changed else {k: params[k] for k in changed}))
         plant.u_limit = np.array([task.u_limit])
         return DrakeStepper(plant, task.dt, task.substeps)
     raise ValueError(f"backend must be one of analytic, mujoco, drake (the engines that step); got {backend!r}")
@@ -163,3 +164,50 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
             gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
             return None
         return self.task.render(self._x[None], self.width, self.height)[0]
+
+
+class SystemEnv(UnderactEnv):
+    """The environment of any system with tasks, made from its record alone (`underact.systems`): its module's
+    docstring is the manual, its `TaskDefaults` give dt, observation, outcome and the arguments' defaults.
+
+    `gymnasium.make("underact/FurutaSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
+    fall_angle=None, reset_noise=None, max_speed=None, width=64, height=64, **params)`: None takes the system's
+    default; `params` are its params class's fields (each checked by `underact.systems.base.make_params`).
+    """
+
+    def __init__(
+        self,
+        system: str,
+        task: str = "swingup",
+        backend: str = "analytic",
+        render_mode: str | None = None,
+        actuator_gain: float = 1.0,
+        fall_angle: float | None = None,
+        reset_noise: float | None = None,
+        max_speed: float | None = None,
+        width: int = 64,
+        height: int = 64,
+        **params: float,
+    ):
+        env_task = system_task(system, task, fall_angle, reset_noise, max_speed, params)
+        self.metadata = {**self.metadata, "render_fps": round(1 / env_task.dt)}
+        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
+
+
+def system_task(system: str, task: str, fall_angle, reset_noise, max_speed, params: dict) -> SystemTask:
+    """The `SystemTask` of a system's environments, None arguments taking its defaults (`TaskDefaults`)."""
+    try:
+        record = systems.get(system)
+    except UnderactError as exc:
+        raise ValueError(str(exc)) from None
+    defaults = record.task
+    if defaults is None:
+        raise ValueError(f"{system} has no environments")
+    return SystemTask(
+        make_params(record.params, params, per_copy=True),
+        task,
+        defaults.fall_angle if fall_angle is None else fall_angle,
+        defaults.reset_noise if reset_noise is None else reset_noise,
+        (defaults.max_speed if defaults.max_speed else MAX_SPEED) if max_speed is None else max_speed,
+        system=system,
+    )

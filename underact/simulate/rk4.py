@@ -4,7 +4,7 @@
   number of coordinates). `rk4_rollout`, the Drake stepper and the environments' plain-numpy batched path use it.
 - `rk4_components`: the same Butcher tableau written on the four state components (q1, q2, v1, v2) of a two-DoF
   built-in, registered with numba so compiled kernels inline it around a system's closed form
-  (`underact.plants.analytic`). The environments' kernels (`underact.envs.acrobot.compiled_batch`, ...) run it
+  (`underact.systems`). The environments' kernels (`underact.envs.task.system_kernels`) run it
   over a batch with `prange` (each copy computed alone, so results are bitwise the same for any thread count)
   and for one state. `Kernel.numpy` is their plain-numpy oracle; `tests/test_rk4.py` checks they agree to 1e-12.
 
@@ -22,16 +22,9 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
-from underact.plants.analytic import (
-    acrobot_constants,
-    acrobot_terms,
-    acrobot_vdot,
-    cartpole_constants,
-    cartpole_terms,
-    cartpole_vdot,
-    solve2,
-)
+from underact import systems
 from underact.plants.trig import select
+from underact.systems.base import solve2
 from underact.simulate.divergence import MAX_STATE
 
 #: Batches at least this large run on every numba thread; smaller ones on one (the launch would cost more).
@@ -101,12 +94,22 @@ def within_bounds(q1, q2, v1, v2):
 # the smaller functions it calls are inlined by LLVM (inlining them in the IR too multiplies compile time).
 for function in (solve2, held_force, within_bounds):
     register_jitable(function)
-for function in (acrobot_terms, acrobot_vdot, cartpole_terms, cartpole_vdot, rk4_components):
-    register_jitable(inline="always")(function)
+register_jitable(inline="always")(rk4_components)
+
+_prepared: set[int] = set()
 
 
-#: Per system: its closed form and the constants it reads.
-_SYSTEMS = {"acrobot": (acrobot_vdot, acrobot_constants), "cartpole": (cartpole_vdot, cartpole_constants)}
+def prepare(system) -> None:
+    """Registers a system's component functions with numba (once): its record's `jit` as they are, `jit_inline`
+    (its closed form, which the RK4 calls four times per step) inlined in numba's IR."""
+    if id(system) in _prepared:
+        return
+    for function in system.jit:
+        register_jitable(function)
+    for function in system.jit_inline:
+        register_jitable(inline="always")(function)
+    _prepared.add(id(system))
+
 
 
 def table(constants: tuple) -> np.ndarray:
@@ -140,7 +143,9 @@ class Kernel:
     """
 
     def __init__(self, system: str, params, dt: float, substeps: int):
-        self.vdot, constants = _SYSTEMS[system]
+        record = systems.get(system)
+        prepare(record)
+        self.vdot, constants = record.vdot, record.constants
         self.h, self.substeps = dt / substeps, int(substeps)
         self.constants = constants(params)
         self.table = table(self.constants)
