@@ -38,8 +38,9 @@ def load(
     use one convention on every backend (`underact.plants.base`). `actuation`: a file's actuators by the one
     actuation model (`underact.description.actuation`: "auto", "declared" or "assumed"), the same on both engines.
     `strict` refuses an invalid inertia instead of repairing it (the same way for both engines). `params` override
-    the built-in systems' physical parameters (see `underact.plants.analytic`) on the analytic and MuJoCo backends,
-    e.g. `load("cartpole", "mujoco", l=1.0)`.
+    a built-in system's physical parameters (its params class in `underact.systems`) on the analytic, MuJoCo and
+    Pinocchio backends, and on Drake where its record builds Drake's model from them (a cart-pole's pole length:
+    `l=1.0`).
 
     What loading changed or assumed is in `plant.warnings` (one line each); the engine's own parser messages are
     in `plant.parser_messages`.

@@ -35,7 +35,7 @@ BUILTINS: dict[str, Builtin] = {
     "acrobot": Builtin("underact.systems.acrobot", "Acrobot", (("swingup", 400.0), ("balance", 475.0))),
     "cartpole": Builtin("underact.systems.cartpole", "CartPole", (("swingup", 430.0), ("balance", 475.0))),
     "pendulum": Builtin("underact.systems.pendulum"),
-    "furuta": Builtin("underact.systems.furuta", "Furuta", (("swingup", 350.0), ("balance", 475.0))),
+    "furuta": Builtin("underact.systems.furuta", "Furuta", (("swingup", 400.0), ("balance", 475.0))),
 }
 
 _added: dict = {}
