@@ -17,8 +17,8 @@ import numpy as np
 from underact import load, systems
 from underact.envs.task import MAX_SPEED, SystemTask, Task, check_state, real_array
 from underact.errors import UnderactError
-from underact.systems.base import make_params
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
+from underact.systems.base import make_params
 
 
 def check_action(action, u_limit: float) -> float:

@@ -49,7 +49,8 @@ def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]
     task = getattr(env.unwrapped, "task", None)
     record = getattr(task, "record", None)
     if record is None or record.swing_up is None:
-        raise ValueError(f"reference controllers exist for the underact/… ids of the built-in systems; got {env.spec.id}")
+        raise ValueError(f"reference controllers exist for the underact/… ids of the built-in systems; got "
+                         f"{env.spec.id}")
     plant = record.plant(task.params if design is None else design)
     lqr = DiscreteLQRController(plant, task.dt, u_limit=plant.u_limit, **record.lqr)
     if task.goal == "balance":

@@ -6,9 +6,9 @@ signed distance to the capsule's edge clipped to [0, 1] (a one-pixel ramp), and 
 so later ones are drawn on top. No GPU, no display, no pygame: a numba-compiled loop (compiled on first use, cached
 next to this file) visits only each capsule's bounding box.
 
-The planar scenes (acrobot links, cart-pole rail, ticks, cart and pole, pendulum) are `Scene`s built from physical
-parameters with the systems' forward kinematics; each system's record (`underact.systems`) says which it draws; `write_gif`
-writes frames at a given frame rate, atomically (`underact.files.replacing`).
+The planar scenes (acrobot links, cart-pole rail, ticks, cart and pole, pendulum) are `Scene`s built from
+physical parameters with the systems' forward kinematics; each system's record (`underact.systems`) says which it
+draws; `write_gif` writes frames at a given frame rate, atomically (`underact.files.replacing`).
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from underact.systems import get
 from underact.render import builtin_scene, write_gif
 from underact.simulate.trajectory import Trajectory
+from underact.systems import get
 
 #: Frames per second of simulated time the animation aims for.
 FPS = 20

@@ -24,8 +24,8 @@ from numba.extending import overload, register_jitable
 import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
 from underact import systems
 from underact.plants.trig import select
-from underact.systems.base import solve2
 from underact.simulate.divergence import MAX_STATE
+from underact.systems.base import solve2
 
 #: Batches at least this large run on every numba thread; smaller ones on one (the launch would cost more).
 PARALLEL_MIN = 1024

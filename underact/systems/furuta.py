@@ -268,8 +268,8 @@ class FurutaSwingUp(_EnergyShaping):
 
     E is the pendulum's energy seen from the arm (the arm's speed zeroed), E_d its value at rest upright; the PD
     term keeps the arm near its start. `a_max` is the acceleration bound the paper writes as n g (here in rad/s² of
-    the arm). Defaults (tuned on the closed form and at the environments' 100 Hz: upright in 1.1 s from the hanging start):
-    ke = 20000 (E in joules: the pump saturates unless |E − E_d| < 7.5 mJ), a_max = 150 rad/s², kp = 20, kd = 4.
+    the arm). Defaults, tuned on the closed form and at the environments' 100 Hz (upright in 1.1 s from the hanging
+    start): ke = 20000 (E in joules: the pump saturates unless |E − E_d| < 7.5 mJ), a_max = 150 rad/s², kp = 20, kd = 4.
     """
 
     def __init__(self, plant, ke: float = 20000.0, kp: float = 20.0, kd: float = 4.0, a_max: float = 150.0,
