@@ -206,10 +206,17 @@ def drake_plant(p: FurutaParams, overridden: bool = False):
 
 
 def drake_file(p: FurutaParams) -> Path:
-    """`sdf(p)` written to a file of its own (`underact view` reads files)."""
-    folder = Path(tempfile.mkdtemp(prefix="underact-furuta-"))
-    path = folder / "furuta.sdf"
-    path.write_text(sdf(p))
+    """`sdf(p)` as a file (`underact view` reads files): one per parameter set in the temporary folder, named by
+    its text's hash, written atomically and reused."""
+    import hashlib
+
+    from underact.files import replacing
+
+    text = sdf(p)
+    path = Path(tempfile.gettempdir()) / f"underact-furuta-{hashlib.sha256(text.encode()).hexdigest()[:16]}.sdf"
+    if not path.is_file() or path.read_text() != text:
+        with replacing(path) as tmp:
+            Path(tmp).write_text(text)
     return path
 
 
