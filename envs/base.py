@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from underact import load, systems
-from underact.envs.task import MAX_SPEED, SystemTask, Task, check_state, real_array
+from underact.envs.task import SystemTask, Task, check_state, real_array
 from underact.errors import UnderactError
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.systems.base import make_params
@@ -171,8 +171,8 @@ class SystemEnv(UnderactEnv):
     docstring is the manual, its `TaskDefaults` give dt, observation, outcome and the arguments' defaults.
 
     `gymnasium.make("underact/FurutaSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    fall_angle=None, reset_noise=None, max_speed=None, width=64, height=64, **params)`: None takes the system's
-    default; `params` are its params class's fields (each checked by `underact.systems.base.make_params`).
+    width=64, height=64, fall_angle=..., reset_noise=..., max_speed=..., **params)`: the task's arguments default to
+    the system's (`TaskDefaults`); `params` are its params class's fields (each checked by `make_params`).
     """
 
     def __init__(
@@ -182,20 +182,22 @@ class SystemEnv(UnderactEnv):
         backend: str = "analytic",
         render_mode: str | None = None,
         actuator_gain: float = 1.0,
-        fall_angle: float | None = None,
-        reset_noise: float | None = None,
-        max_speed: float | None = None,
         width: int = 64,
         height: int = 64,
-        **params: float,
+        **options: float,
     ):
-        env_task = system_task(system, task, fall_angle, reset_noise, max_speed, params)
+        env_task, params = system_task(system, task, options)
         self.metadata = {**self.metadata, "render_fps": round(1 / env_task.dt)}
         super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
 
 
-def system_task(system: str, task: str, fall_angle, reset_noise, max_speed, params: dict) -> SystemTask:
-    """The `SystemTask` of a system's environments, None arguments taking its defaults (`TaskDefaults`)."""
+#: The task arguments every system's environments take, besides its physical parameters.
+TASK_ARGUMENTS = ("fall_angle", "reset_noise", "max_speed")
+
+
+def system_task(system: str, task: str, options: dict) -> tuple[SystemTask, dict]:
+    """The `SystemTask` of a system's environments and the physical parameters among `options` (the others,
+    `TASK_ARGUMENTS`, default to its `TaskDefaults`)."""
     try:
         record = systems.get(system)
     except UnderactError as exc:
@@ -203,11 +205,7 @@ def system_task(system: str, task: str, fall_angle, reset_noise, max_speed, para
     defaults = record.task
     if defaults is None:
         raise ValueError(f"{system} has no environments")
-    return SystemTask(
-        make_params(record.params, params, per_copy=True),
-        task,
-        defaults.fall_angle if fall_angle is None else fall_angle,
-        defaults.reset_noise if reset_noise is None else reset_noise,
-        (defaults.max_speed if defaults.max_speed else MAX_SPEED) if max_speed is None else max_speed,
-        system=system,
-    )
+    params = {k: v for k, v in options.items() if k not in TASK_ARGUMENTS}
+    chosen = {k: options.get(k, getattr(defaults, k)) for k in TASK_ARGUMENTS}
+    env_task = SystemTask(make_params(record.params, params, per_copy=True), task, **chosen, system=system)
+    return env_task, params

@@ -295,23 +295,10 @@ class CartPoleVectorEnv(UnderactVectorEnv):
 
 class SystemVectorEnv(UnderactVectorEnv):
     """N copies of any system with tasks, made from its record alone; arguments and semantics as
-    `underact.envs.base.SystemEnv` (analytic backend)."""
+    `underact.envs.base.SystemEnv` (analytic backend), each physical parameter (but u_limit) also one per copy."""
 
-    def __init__(
-        self,
-        system: str,
-        num_envs: int = 1,
-        task: str = "swingup",
-        max_episode_steps: int | None = 500,
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        fall_angle: float | None = None,
-        reset_noise: float | None = None,
-        max_speed: float | None = None,
-        width: int = 64,
-        height: int = 64,
-        **params: float,
-    ):
-        env_task = system_task(system, task, fall_angle, reset_noise, max_speed, params)
+    def __init__(self, system: str, num_envs: int = 1, task: str = "swingup", max_episode_steps: int | None = 500,
+                 backend: str = "analytic", render_mode: str | None = None, actuator_gain: float = 1.0,
+                 width: int = 64, height: int = 64, **options: float):
+        env_task = system_task(system, task, options)[0]
         super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)

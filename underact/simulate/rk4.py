@@ -100,15 +100,13 @@ _prepared: set[int] = set()
 
 
 def prepare(system) -> None:
-    """Registers a system's component functions with numba (once): its record's `jit` as they are, `jit_inline`
+    """Registers a system's component functions with numba (each once): its record's `jit` as they are, `jit_inline`
     (its closed form, which the RK4 calls four times per step) inlined in numba's IR."""
-    if id(system) in _prepared:
-        return
-    for function in system.jit:
-        register_jitable(function)
-    for function in system.jit_inline:
-        register_jitable(inline="always")(function)
-    _prepared.add(id(system))
+    for inline, functions in ((False, system.jit), (True, system.jit_inline)):
+        for function in functions:
+            if id(function) not in _prepared:  # a function two systems share is registered once
+                register_jitable(inline="always")(function) if inline else register_jitable(function)
+                _prepared.add(id(function))
 
 
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from underact.plants.trig import select, sin, sincos
-from underact.systems.base import GRAVITY, System, TaskDefaults, TwoDofPlant, solve2
+from underact.systems.base import GRAVITY, System, TaskDefaults, TwoDofPlant, observe_angles, solve2, unobserve_angles
 
 
 @dataclass(frozen=True)
@@ -157,17 +157,8 @@ def acrobot_scene(p, **options):
     return AcrobotScene(p.l1, p.l2)
 
 
-def observe(q1, q2, v1, v2) -> tuple:
-    """The observation's entries: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    s1, c1 = sincos(q1)
-    s2, c2 = sincos(q2)
-    return c1, s1, c2, s2, v1, v2
-
-
-def unobserve(obs) -> tuple[np.ndarray, np.ndarray]:
-    """(q, v) from an observation (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    obs = np.asarray(obs, dtype=np.float64)
-    return np.array([np.arctan2(obs[1], obs[0]), np.arctan2(obs[3], obs[2])]), obs[4:6]
+#: The observation's entries, (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2), and their inverse.
+observe, unobserve = observe_angles, unobserve_angles
 
 
 def outcome(q1, q2, v1, v2, k) -> tuple:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from underact.plants.base import Plant, as_batch
+from underact.plants.trig import sincos
 from underact.terms import ManipulatorTerms
 
 GRAVITY = 9.81
@@ -120,6 +121,19 @@ def make_params(cls, overrides: dict, per_copy: bool = False):
     return cls(
         **{k: _check_param(system, k, v, k in positive, per_copy and k != "u_limit") for k, v in overrides.items()}
     )
+
+
+def observe_angles(q1, q2, v1, v2) -> tuple:
+    """The observation of two revolute joints: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
+    s1, c1 = sincos(q1)
+    s2, c2 = sincos(q2)
+    return c1, s1, c2, s2, v1, v2
+
+
+def unobserve_angles(obs) -> tuple[np.ndarray, np.ndarray]:
+    """(q, v) from an `observe_angles` observation."""
+    obs = np.asarray(obs, dtype=np.float64)
+    return np.array([np.arctan2(obs[1], obs[0]), np.arctan2(obs[3], obs[2])]), obs[4:6]
 
 
 def solve2(m11, m12, m22, r1, r2):

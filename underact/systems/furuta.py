@@ -49,10 +49,10 @@ from typing import ClassVar
 import numpy as np
 
 from underact.control.lqr import saturate
-from underact.control.swingup import _EnergyShaping
+from underact.control.swingup import CartPoleSwingUp
 from underact.plants.trig import select, sincos
 from underact.render import Scene
-from underact.systems.base import GRAVITY, System, TaskDefaults, TwoDofPlant, solve2
+from underact.systems.base import GRAVITY, System, TaskDefaults, TwoDofPlant, observe_angles, solve2, unobserve_angles
 
 
 @dataclass(frozen=True)
@@ -269,11 +269,12 @@ def furuta_scene(p, **options) -> FurutaScene:
     return FurutaScene(p.L1, p.L2)
 
 
-class FurutaSwingUp(_EnergyShaping):
+class FurutaSwingUp(CartPoleSwingUp):
     """Åström & Furuta (2000): the arm's acceleration θ̈1 = sat_a(ke (E − E_d) sign(θ̇2 cos θ2)) − kp θ1 − kd θ̇1,
     realised by collocated PFL and saturated at u_limit.
 
-    E is the pendulum's energy seen from the arm (the arm's speed zeroed), E_d its value at rest upright; the PD
+    E is the pendulum's energy seen from the arm (the arm's speed zeroed, as the cart-pole's pole energy:
+    `CartPoleSwingUp.energy_error`), E_d its value at rest upright; the PD
     term keeps the arm near its start. `a_max` is the acceleration bound the paper writes as n g (here in rad/s² of
     the arm). Defaults, tuned on the closed form and at the environments' 100 Hz (upright in 1.1 s from the hanging
     start): ke = 20000 (E in joules: the pump saturates unless |E − E_d| < 7.5 mJ), a_max = 150 rad/s², kp = 20, kd = 4.
@@ -283,13 +284,6 @@ class FurutaSwingUp(_EnergyShaping):
                  u_limit=None):
         super().__init__(plant, ke, kp, kd, u_limit)
         self.a_max = float(a_max)
-
-    def energy_error(self, q: np.ndarray, v: np.ndarray, M: np.ndarray | None = None) -> np.ndarray:
-        """E − E_d (…), E with the arm's velocity zeroed; pass M(q) if already at hand."""
-        q, v_p = np.asarray(q, dtype=np.float64), np.array(v, dtype=np.float64)
-        M = self._mass(q, v_p) if M is None else M
-        v_p[..., self.actuated] = 0.0
-        return self._energy(q, v_p, M) - self.E_d
 
     def __call__(self, t: float, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         q, v = np.asarray(q, dtype=np.float64), np.asarray(v, dtype=np.float64)
@@ -303,17 +297,8 @@ def swing_up(plant, u_limit) -> FurutaSwingUp:
     return FurutaSwingUp(plant, u_limit=u_limit)
 
 
-def observe(q1, q2, v1, v2) -> tuple:
-    """The observation's entries: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    s1, c1 = sincos(q1)
-    s2, c2 = sincos(q2)
-    return c1, s1, c2, s2, v1, v2
-
-
-def unobserve(obs) -> tuple[np.ndarray, np.ndarray]:
-    """(q, v) from an observation (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    obs = np.asarray(obs, dtype=np.float64)
-    return np.array([np.arctan2(obs[1], obs[0]), np.arctan2(obs[3], obs[2])]), obs[4:6]
+#: The observation's entries, (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2), and their inverse.
+observe, unobserve = observe_angles, unobserve_angles
 
 
 def outcome(q1, q2, v1, v2, k) -> tuple:
