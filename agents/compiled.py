@@ -24,8 +24,9 @@ from numba import njit, prange
 
 from underact.agents import kernels
 from underact.agents.hebbian import PlasticBatch, PlasticNet
-from underact.envs.task import BAD_ACTION, UNBOUNDED
-from underact.simulate.rk4 import held_force, row
+
+# Our environments' modules (and through them the simulators, with scipy) are imported only when one of their
+# rollouts is built: a run on Gymnasium's CartPole-v1 does not pay for them.
 
 
 @cache
@@ -44,16 +45,18 @@ def rollout_kernel(system: str):
     return _build(system_kernels(record)[2])
 
 
-@njit(cache=True, error_model="numpy")
-def force_of(out, low, high, gain, limit):  # pragma: no cover - compiled
-    """The force a network output commands, as the step-by-step path computes it: `to_actions` (out + 1 and the
-    halving in float32, as numpy computes them on a float32 array), the float32 action, then the environment's
-    clipping and gain (`held_force`). Returns (force, finite). Compiled without fast-math: IEEE, NaN kept."""
-    half = (out + np.float32(1.0)) * np.float32(0.5)
-    return held_force(np.float64(np.float32(low + np.float64(half) * (high - low))), gain, limit)
-
-
 def _build(advance):
+    from underact.envs.task import BAD_ACTION, UNBOUNDED
+    from underact.simulate.rk4 import held_force, row
+
+    @njit(cache=True, error_model="numpy")
+    def force_of(out, low, high, gain, limit):  # pragma: no cover - compiled
+        """The force a network output commands, as the step-by-step path computes it: `to_actions` (out + 1 and the
+        halving in float32, as numpy computes them on a float32 array), the float32 action, then the environment's
+        clipping and gain (`held_force`). Returns (force, finite). Compiled without fast-math: IEEE, NaN kept."""
+        half = (out + np.float32(1.0)) * np.float32(0.5)
+        return held_force(np.float64(np.float32(low + np.float64(half) * (high - low))), gain, limit)
+
     # No fast-math here: the action mapping, the force's NaN check and the environment's step (`force_of`,
     # `advance`) keep IEEE arithmetic and equal the step-by-step path's to the last bit (tested with passive bodies).
     # The layer kernels are called as functions of their own with their limited fast-math (inlined here, they ran
@@ -124,20 +127,25 @@ def _build(advance):
 
 
 def compiled_env(env, net: PlasticNet) -> bool:
-    """Whether the compiled rollout can play `net` on `env` (a vector environment): one of our cart-pole or acrobot
-    vector environments itself, with no wrapper in front (a wrapper, e.g. an encoder, changes what the network
-    sees), its observation the network's input and its one force the network's output."""
+    """Whether a compiled rollout can play `net` on `env` (a vector environment) itself, with no wrapper in front (a
+    wrapper, e.g. an encoder, changes what the network sees): one of our systems' vector environments (a
+    `SystemTask`: acrobot, cart-pole, Furuta pendulum) whose observation is the network's input and whose one force
+    is its output, or Gymnasium's CartPole vector environment (`gym_cartpole`) with two outputs. Never with `norm`."""
+    inner = env.unwrapped
+    if env is not inner or net.norm:
+        return False
+    if type(inner).__module__ == "gymnasium.envs.classic_control.cartpole":
+        return gym_cartpole(inner) and net.sizes[0] == 4 and net.sizes[-1] == 2
+    if not type(inner).__module__.startswith("underact.envs"):
+        return False
     from underact.envs.task import SystemTask
     from underact.envs.vector import UnderactVectorEnv
 
-    inner = env.unwrapped
     return (
-        env is inner
-        and isinstance(inner, UnderactVectorEnv)
+        isinstance(inner, UnderactVectorEnv)
         and isinstance(inner.task, SystemTask)
         and net.sizes[0] == inner.task.obs_dim
         and net.sizes[-1] == 1
-        and not net.norm
     )
 
 
@@ -149,6 +157,8 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     if not compiled_env(env, net):  # the kernel writes observations into the network's input: sizes must agree
         raise ValueError(f"the compiled rollout cannot play network {net.sizes} (norm={net.norm}) on {env}")
     inner = env.unwrapped
+    if type(inner).__module__ == "gymnasium.envs.classic_control.cartpole":
+        return _evaluate_gym_cartpole(net, weights, coefficients, inner, obs, first, episodes)
     task = inner.task
     nets = PlasticBatch(net, weights, coefficients)
     p = len(nets.w[0])
@@ -189,6 +199,7 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
 
 def _refuse(env, flags: np.ndarray, x: np.ndarray, lengths: np.ndarray, first: int, episodes: int):
     """The vector environment's one-line error for the first flagged copy."""
+    from underact.envs.task import BAD_ACTION
     from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
     p, e = np.argwhere(flags)[0]
@@ -198,3 +209,105 @@ def _refuse(env, flags: np.ndarray, x: np.ndarray, lengths: np.ndarray, first: i
     t = steps * env.dt
     why = f"{OUT_OF_BOUNDS} (network output)"
     raise divergence("analytic", f"{env.task.name} (env {copy})", t, steps, x[:2, j], x[2:, j], why)
+
+
+# --- Gymnasium's CartPole-v1 ------------------------------------------------------------------------------------
+
+
+def gym_cartpole(env) -> bool:
+    """Whether `env` is Gymnasium's `CartPoleVectorEnv` with the step `_gym_cartpole_rollout` reproduces: Euler
+    integration, the +1-per-step reward, a time limit."""
+    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+    return (
+        type(env) is CartPoleVectorEnv
+        and env.kinematics_integrator == "euler"
+        and not env._sutton_barto_reward
+        and env.max_episode_steps is not None
+    )
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _gym_cartpole_rollout(
+    ws, cos, columns, plastic, acts, x, constants, max_steps, returns, lengths
+):  # pragma: no cover
+    """Gymnasium's `CartPoleVectorEnv.step`, copy by copy, in its own float64 arithmetic and order (no fast-math:
+    equal to the last bit), inside the population rollout of `_build`'s kernel. The action is numpy's argmax of the
+    two outputs (the first maximum; a NaN counts as the maximum). x (4, P·E) start states; acts, returns and
+    lengths as there. An episode ends when the pole or cart leaves its bounds (that step earns its reward, as in
+    Gymnasium) or at `max_steps` steps."""
+    gravity, masspole, total_mass, length, polemass_length, force_mag, tau, x_limit, theta_limit = constants
+    n_p, n_e = returns.shape
+    n_layers, out = len(ws), len(acts) - 1
+    for p in prange(n_p):
+        live = np.ones(n_e, dtype=np.bool_)
+        t, running = 0, n_e
+        while running > 0:
+            q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)  # this step's activations, the last step's
+            mode = kernels.UPDATE_DOT if plastic and t > 0 else kernels.DOT
+            for layer in range(n_layers):
+                a, b = acts[layer], acts[layer + 1]
+                kernels.individual_step(ws[layer], cos[layer], a, b, a, b, p, r, q, mode, columns[layer])
+            for e in range(n_e):
+                if not live[e]:  # a finished episode's network keeps its last input (its outputs are unused)
+                    for m in range(4):
+                        acts[0][r, e, m] = acts[0][q, e, m]
+                    continue
+                j = p * n_e + e
+                o0, o1 = acts[out][q, e, 0], acts[out][q, e, 1]
+                push = not np.isnan(o0) and (np.isnan(o1) or o1 > o0)
+                force = force_mag if push else -force_mag  # np.sign(action - 0.5) * force_mag
+                pos, vel, theta, omega = x[0, j], x[1, j], x[2, j], x[3, j]
+                cos_t, sin_t = np.cos(theta), np.sin(theta)
+                temp = (force + polemass_length * (omega * omega) * sin_t) / total_mass
+                alpha = (gravity * sin_t - cos_t * temp) / (
+                    length * (4.0 / 3.0 - masspole * (cos_t * cos_t) / total_mass)
+                )
+                acc = temp - polemass_length * alpha * cos_t / total_mass
+                pos, vel, theta, omega = pos + tau * vel, vel + tau * acc, theta + tau * omega, omega + tau * alpha
+                x[0, j], x[1, j], x[2, j], x[3, j] = pos, vel, theta, omega
+                acts[0][r, e, 0], acts[0][r, e, 1] = np.float32(pos), np.float32(vel)
+                acts[0][r, e, 2], acts[0][r, e, 3] = np.float32(theta), np.float32(omega)
+                returns[p, e] += 1.0
+                lengths[p, e] += 1
+                if pos < -x_limit or pos > x_limit or theta < -theta_limit or theta > theta_limit:
+                    live[e] = False
+                    running -= 1
+                elif lengths[p, e] >= max_steps:
+                    live[e] = False
+                    running -= 1
+            t += 1
+
+
+def _evaluate_gym_cartpole(net: PlasticNet, weights: list, coefficients: list | None, env, obs, first, episodes):
+    """`evaluate` on Gymnasium's CartPole vector environment `env`, just reset."""
+    nets = PlasticBatch(net, weights, coefficients)
+    p = len(nets.w[0])
+    acts = tuple(np.zeros((2 * p, episodes, size), np.float32) for size in net.sizes)
+    acts[0][:p] = np.asarray(obs[first : first + p * episodes], np.float32).reshape(p, episodes, -1)
+    x = np.ascontiguousarray(env.state[:, first : first + p * episodes], dtype=np.float64)
+    constants = (
+        float(env.gravity),
+        float(env.masspole),
+        float(env.total_mass),
+        float(env.length),
+        float(env.polemass_length),
+        float(env.force_mag),
+        float(env.tau),
+        float(env.x_threshold),
+        float(env.theta_threshold_radians),
+    )
+    returns, lengths = np.zeros((p, episodes)), np.zeros((p, episodes), np.int64)
+    _gym_cartpole_rollout(
+        tuple(nets.w),
+        tuple(nets.co),
+        tuple(nets.columns),
+        net.plastic,
+        acts,
+        x,
+        constants,
+        int(env.max_episode_steps),
+        returns,
+        lengths,
+    )
+    return returns, int(lengths.sum())

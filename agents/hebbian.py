@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 from underact.agents import kernels
 from underact.agents.config import RULE_COEFFICIENTS, RULES  # noqa: F401 - re-exported
@@ -157,9 +158,9 @@ class PlasticNet:
                 import torch
 
                 draws = [torch.rand(sum(sizes), generator=g, dtype=torch.float32).numpy() for g in generators]
+                uniform = np.stack(draws) if draws else np.empty((0, sum(sizes)), np.float32)
             else:
-                draws = [torch_uniform(int(g), sum(sizes)) for g in generators]
-            uniform = np.stack(draws) if draws else np.empty((0, sum(sizes)), np.float32)
+                uniform = torch_uniforms(generators, sum(sizes))
             ends = np.cumsum(sizes)
             weights = [
                 uniform[:, end - size : end].reshape(len(generators), episodes, out, inp) * (2 * self.init_scale)
@@ -297,11 +298,51 @@ class PlasticBatch:
 
 def torch_uniform(seed: int, n: int) -> np.ndarray:
     """n float32 numbers in [0, 1), the ones `torch.rand(n, generator=torch.Generator().manual_seed(seed))` gives
-    on the CPU, without torch.
+    on the CPU, without torch: `torch_uniforms([seed], n)[0]`."""
+    return torch_uniforms([seed], n)[0]
+
+
+def torch_uniforms(seeds, n: int) -> np.ndarray:
+    """[len(seeds), n] float32: row p holds the n numbers `torch.rand(n, generator=torch.Generator().manual_seed(
+    seeds[p]))` gives on the CPU, without torch, all rows in one compiled call.
 
     torch's CPU generator is the 32-bit Mersenne Twister seeded with the seed's low 32 bits (`init_genrand`, as
     numpy's legacy `RandomState(seed)`); a float32 is its next 32-bit output's low 24 bits times 2⁻²⁴ (exact in
     float32). The tests compare this with torch itself.
     """
-    raw = np.random.RandomState(int(seed) & 0xFFFFFFFF).randint(0, 2**32, size=n, dtype=np.uint32)
-    return (raw & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0**-24)
+    low = np.array([int(s) & 0xFFFFFFFF for s in seeds], dtype=np.uint32)
+    out = np.empty((len(low), int(n)), np.float32)
+    _mersenne_uniforms(low, out)
+    return out
+
+
+_MT_N, _MT_M = 624, 397
+_U32 = np.uint32
+
+
+@njit(cache=True)
+def _mersenne_uniforms(seeds, out):  # pragma: no cover - compiled
+    """out[p] = the float32 uniforms of MT19937 seeded by `init_genrand(seeds[p])` (see `torch_uniforms`)."""
+    mt = np.empty(_MT_N, np.uint32)
+    for p in range(len(seeds)):
+        mt[0] = seeds[p]
+        for i in range(1, _MT_N):
+            prev = mt[i - 1]
+            mt[i] = _U32(1812433253) * (prev ^ (prev >> _U32(30))) + _U32(i)  # modulo 2^32
+        index = _MT_N
+        for j in range(out.shape[1]):
+            if index == _MT_N:  # the next 624 words
+                for k in range(_MT_N):
+                    y = (mt[k] & _U32(0x80000000)) | (mt[(k + 1) % _MT_N] & _U32(0x7FFFFFFF))
+                    word = mt[(k + _MT_M) % _MT_N] ^ (y >> _U32(1))
+                    if y & _U32(1):
+                        word ^= _U32(0x9908B0DF)
+                    mt[k] = word
+                index = 0
+            y = mt[index]
+            index += 1
+            y ^= y >> _U32(11)
+            y ^= (y << _U32(7)) & _U32(0x9D2C5680)
+            y ^= (y << _U32(15)) & _U32(0xEFC60000)
+            y ^= y >> _U32(18)
+            out[p, j] = np.float32(y & _U32(0xFFFFFF)) * np.float32(2.0**-24)

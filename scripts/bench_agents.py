@@ -35,6 +35,15 @@ with the policy, the trainer's population rollout (N random ABCD_lr individuals,
 between physics steps) against Gymnasium's per-env loop calling a numpy policy per env, one individual at a time.
 
     python scripts/bench_agents.py --mujoco 64 --threads 2 --json ant.json
+
+`--train N` measures only the training loop of `underact train --env CartPole-v1` with the defaults (time to a
+verified solve: the metrics' wall_s), seeds 0 … N−1, interleaved in one run: ours (the compiled CartPole-v1 rollout)
+against the baseline, the same loop on the step-by-step vector-environment path (the loop before; its numbers must
+be the same, checked), and the whole command in a fresh process (wall and CPU time). `--jax` adds the JAX reference
+(`jax_reference`: the same network, rule, ES and verification, jitted, compile excluded); JAX is not a dependency
+of underact, so it runs only where `pip install jax jaxlib` put it.
+
+    taskset -c 0 python scripts/bench_agents.py --train 3 --jax --json train.json
 """
 
 from __future__ import annotations
@@ -408,6 +417,163 @@ def bench_mujoco(num_envs: int, steps: int, threads: int, repeats: int, hidden: 
     }
 
 
+# --- the training loop: `underact train` with the defaults ------------------------------------------------------
+
+
+def _train_once(seed: int, compiled: bool) -> dict:
+    """One `train` with the default settings (CartPole-v1) in this process; `compiled=False` plays every generation
+    on the step-by-step vector-environment path (the loop before the compiled CartPole-v1 rollout). Returns the
+    summary with the metrics rows."""
+    from underact.agents import rollout, trainer
+    from underact.agents.config import TrainConfig
+
+    original = rollout.compiled.compiled_env
+    if not compiled:
+        rollout.compiled.compiled_env = lambda env, net: False
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            summary = trainer.train(TrainConfig(seed=seed), out=Path(tmp) / "run", progress=False)
+            rows = (Path(tmp) / "run" / "metrics.csv").read_text().splitlines()
+    finally:
+        rollout.compiled.compiled_env = original
+    summary["metrics"] = [",".join(c for i, c in enumerate(r.split(",")) if i != 5) for r in rows]  # less wall_s
+    return summary
+
+
+def _command_once(seed: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of the whole `underact train --env CartPole-v1` command in a fresh
+    process. On a shared machine the CPU time is the steadier figure: the wall time waits for the neighbours."""
+    import resource
+    import subprocess
+    import sys
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "underact.cli", "train", "--env", "CartPole-v1", "--seed", str(seed)]
+        start, start_cpu = time.perf_counter(), cpu()
+        subprocess.run([*cmd, "--out", str(Path(tmp) / "run"), "--quiet"], check=True, capture_output=True)
+        return time.perf_counter() - start, cpu() - start_cpu
+
+
+def jax_reference(seed: int, population: int = 64, episodes: int = 4, hidden: int = 16) -> dict:
+    """The same training in JAX (CPU), jitted: the network (4, hidden, 2), ABCD_lr with fresh U(-0.1, 0.1) weights
+    per episode, CartPole-v1's Euler physics (float32, as gymnax), OpenAI-ES with antithetic sampling, centered ranks,
+    Adam (lr 0.05, σ 0.1, both decaying by 0.999), the center evaluated as 4 extra individuals, a 100-episode
+    verification once the center reaches 475, stopping at 479.75. Each generation is one jitted call (ask, rollout
+    of all agents until the last episode ends, tell); timed on a second run, so compilation is excluded. Needs
+    `pip install jax jaxlib` (not a dependency of underact)."""
+    import jax
+    import jax.numpy as jnp
+
+    shapes = [(hidden, 4), (2, hidden)]
+    sizes = [o * i for o, i in shapes]
+    n_params = 5 * sum(sizes)
+
+    def unpack(genome):  # [G] -> per layer (A, B, C, D) with η folded in, each (out, in)
+        layers, offset = [], 0
+        for (o, i), n in zip(shapes, sizes, strict=True):
+            a, b, c, d, eta = (genome[offset + k * n : offset + (k + 1) * n].reshape(o, i) for k in range(5))
+            layers.append((eta * a, eta * b, eta * c, eta * d))
+            offset += 5 * n
+        return layers
+
+    def episode_batch(genome, key, n_episodes):  # one genome, n_episodes fresh networks -> returns [n_episodes]
+        coeffs = unpack(genome)
+        k_w, k_s = jax.random.split(key)
+        weights = [
+            jax.random.uniform(k, (n_episodes, o, i), minval=-0.1, maxval=0.1)
+            for k, (o, i) in zip(jax.random.split(k_w, len(shapes)), shapes, strict=True)
+        ]
+        state = jax.random.uniform(k_s, (n_episodes, 4), minval=-0.05, maxval=0.05)
+
+        def step(carry):
+            t, state, weights, ret, done = carry
+            pre, new_weights = state, []
+            for w, (a, b, c, d) in zip(weights, coeffs, strict=True):
+                post = jnp.tanh(jnp.einsum("eoi,ei->eo", w, pre))
+                new_weights.append(w + (a * post[:, :, None] + b) * pre[:, None, :] + c * post[:, :, None] + d)
+                pre = post
+            force = jnp.where(pre[:, 1] > pre[:, 0], 10.0, -10.0)
+            x, x_dot, theta, theta_dot = state.T
+            cos, sin = jnp.cos(theta), jnp.sin(theta)
+            temp = (force + 0.05 * theta_dot**2 * sin) / 1.1
+            alpha = (9.8 * sin - cos * temp) / (0.5 * (4.0 / 3.0 - 0.1 * cos**2 / 1.1))
+            acc = temp - 0.05 * alpha * cos / 1.1
+            state = jnp.stack(
+                [x + 0.02 * x_dot, x_dot + 0.02 * acc, theta + 0.02 * theta_dot, theta_dot + 0.02 * alpha], axis=1
+            )
+            ret = ret + jnp.where(done, 0.0, 1.0)
+            fell = (jnp.abs(state[:, 0]) > 2.4) | (jnp.abs(state[:, 2]) > 12 * 2 * np.pi / 360)
+            return t + 1, state, new_weights, ret, done | fell | (t + 1 >= 500)
+
+        carry = (0, state, weights, jnp.zeros(n_episodes), jnp.zeros(n_episodes, bool))
+        carry = jax.lax.while_loop(lambda c: ~jnp.all(c[4]), step, carry)
+        return carry[3]
+
+    def centered_ranks(x):
+        ranks = jnp.argsort(jnp.argsort(x))
+        return ranks / (x.size - 1) - 0.5
+
+    @jax.jit
+    def generation(es, key):
+        center, m, v, t, sigma, lr = es
+        k_eps, k_eval = jax.random.split(key)
+        half = jax.random.normal(k_eps, (population // 2, n_params))
+        eps = jnp.stack([half, -half], axis=1).reshape(population, n_params)
+        batch = jnp.concatenate([center + sigma * eps, jnp.repeat(center[None], 4, axis=0)])
+        keys = jax.random.split(k_eval, population + 4)
+        returns = jax.vmap(episode_batch, in_axes=(0, 0, None))(batch, keys, episodes)
+        fitness = returns[:population].mean(axis=1)
+        grad = centered_ranks(fitness) @ eps / (population * sigma)
+        t = t + 1
+        m, v = 0.9 * m + 0.1 * grad, 0.999 * v + 0.001 * grad**2
+        step = lr * (m / (1 - 0.9**t)) / (jnp.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        new = (center + step, m, v, t, jnp.maximum(0.01, sigma * 0.999), jnp.maximum(0.001, lr * 0.999))
+        return new, returns[population:].mean(), center
+
+    verify = jax.jit(lambda genome, key: episode_batch(genome, key, 100).mean())
+
+    def run(run_seed):
+        zeros = jnp.zeros(n_params)
+        es, key = (zeros, zeros, zeros, 0, 0.1, 0.05), jax.random.PRNGKey(run_seed)
+        start = time.perf_counter()
+        for gen in range(100):
+            key, k_gen, k_verify = jax.random.split(key, 3)
+            es, center_return, center = generation(es, k_gen)
+            if float(center_return) >= 475.0 and float(verify(center, k_verify)) >= 479.75:
+                return gen + 1, time.perf_counter() - start
+        return 100, time.perf_counter() - start
+
+    run(seed + 1000)  # compiles every shape (a warm-up run to a solve)
+    generations, seconds = run(seed)
+    return {"generations": generations, "loop_s": seconds, "jax": jax.__version__}
+
+
+def bench_train(rounds: int, use_jax: bool) -> dict:
+    """`rounds` interleaved rounds, seeds 0 … rounds − 1: our loop (compiled CartPole-v1 rollout), the step-by-step
+    loop (the baseline, same numbers required), the JAX reference when asked for, and the whole command."""
+    rows = []
+    _train_once(0, True)  # loads the kernels' caches and the imports once
+    for seed in range(rounds):
+        ours, base = _train_once(seed, True), _train_once(seed, False)
+        if ours["metrics"] != base["metrics"]:
+            raise SystemExit(f"seed {seed}: the compiled and step-by-step loops disagree")
+        row = {
+            "seed": seed,
+            "generations": ours["generations"],
+            "loop_s": ours["wall_s"],
+            "step_by_step_loop_s": base["wall_s"],
+        }
+        row["command_s"], row["command_cpu_s"] = _command_once(seed)
+        if use_jax:
+            row["jax"] = jax_reference(seed)
+        rows.append(row)
+    return {"rounds": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--env", default="CartPole-v1", help="Gymnasium id (default CartPole-v1)")
@@ -428,6 +594,8 @@ def main() -> None:
     ap.add_argument("--mujoco", type=int, metavar="N", help="only the MuJoCo section: N ants (see above)")
     ap.add_argument("--mujoco-steps", type=int, default=200, help="episode length of the MuJoCo section (default 200)")
     ap.add_argument("--mujoco-hidden", default="32", help="hidden sizes of its policy (default 32, as the experiment)")
+    ap.add_argument("--train", type=int, metavar="N", help="only the training-loop section: N interleaved rounds")
+    ap.add_argument("--jax", action="store_true", help="with --train: also the JAX reference (needs jax installed)")
     args = ap.parse_args()
     if args.json is not None and (problem := output_problem(args.json)) is not None:
         ap.error(f"--json {args.json}: {problem}")
@@ -444,6 +612,39 @@ def main() -> None:
         ap.error(
             f"--workers and --threads must be at most {8 * cores} (8 per core); got {args.workers}, {args.threads}"
         )
+    if args.train is not None:
+        if args.train < 1:
+            ap.error(f"--train must be a positive integer; got {args.train}")
+        if args.jax:
+            try:
+                import jax  # noqa: F401
+            except ImportError:
+                ap.error("--jax needs JAX (pip install jax jaxlib); it is not a dependency of underact")
+        r = bench_train(args.train, args.jax)
+        print(
+            f"underact train --env CartPole-v1 (defaults), seeds 0 … {args.train - 1} interleaved; loop = the "
+            "metrics' wall_s (ES generations and verifications), JAX compile excluded"
+        )
+        for row in r["rounds"]:
+            loop, base = row["loop_s"], row["step_by_step_loop_s"]
+            line = (
+                f"   seed {row['seed']}: {row['generations']:3d} generations  loop {loop:6.3f} s  "
+                f"step-by-step loop {base:6.3f} s ({loop / base:.2f}x)  whole command {row['command_s']:5.2f} s "
+                f"({row['command_cpu_s']:.2f} s CPU)"
+            )
+            if "jax" in row:
+                j = row["jax"]
+                per_gen = (loop / row["generations"]) / (j["loop_s"] / j["generations"])
+                line += (
+                    f"  JAX {j['generations']} generations {j['loop_s']:6.3f} s "
+                    f"({loop / j['loop_s']:.2f}x; per generation {per_gen:.2f}x)"
+                )
+            print(line)
+        if args.json:
+            atomic_write(args.json, (json.dumps(r, indent=2) + "\n").encode())
+        return
+    if args.jax:
+        ap.error("--jax goes with --train")
     if args.mujoco:
         try:
             hidden = tuple(int(h) for h in args.mujoco_hidden.split(",") if h)

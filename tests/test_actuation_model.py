@@ -271,3 +271,43 @@ def test_a_nearly_massless_base_does_not_spoil_the_rank(tmp_path):
             + joint("hinge", "cart", "pole") + "</robot>")
     path = write(tmp_path, "cartpole.urdf", text)
     assert verdicts(path) == {("underactuated", 6)}
+
+
+def test_ros2_control_joints_are_actuators_on_both_engines(tmp_path):
+    """Neither engine's parser reads <ros2_control>; the actuation model gives both the commanded joint."""
+    block = ('<ros2_control name="hw" type="system"><joint name="j2"><command_interface name="effort"/>'
+             '<state_interface name="position"/></joint><joint name="j1"><state_interface name="position"/>'
+             "</joint></ros2_control>")
+    path = write(tmp_path, "ros2.urdf", chain(2, block))
+    for backend, B in engine_B(path).items():
+        np.testing.assert_array_equal(B, [[0.0], [1.0]], err_msg=backend)
+    assert verdicts(path) == {("underactuated", 1)}
+
+
+def test_mjcf_without_actuators_and_assumed_mode(tmp_path):
+    bare = write(tmp_path, "bare.xml", mjcf(""))
+    for backend, B in engine_B(bare).items():  # auto: none declared, every joint assumed, unit columns
+        np.testing.assert_array_equal(B, np.eye(2), err_msg=backend)
+    assert verdicts(bare, "declared") == {("underactuated", 2)}
+    geared = write(tmp_path, "geared.xml", mjcf('<motor name="m1" joint="j1" gear="150"/>'))
+    np.testing.assert_allclose(engine_B(geared)["mujoco"], [[150.0], [0.0]])
+    for backend, B in engine_B(geared, "assumed").items():  # assumed replaces the file's actuators
+        np.testing.assert_array_equal(B, np.eye(2), err_msg=backend)
+
+
+def test_drake_plants_with_the_models_actuators_copy_and_pickle(tmp_path):
+    """The actuators we add to Drake travel with a copy (the rebuild re-runs them) and so does a B that came
+    from the description."""
+    import copy
+    import pickle
+
+    coupled = ('<transmission name="grip"><type>transmission_interface/SimpleTransmission</type>'
+               '<joint name="j1"/><joint name="j2"/><actuator name="m"/></transmission>')
+    for text in (chain(2, ROS1_ATTRIBUTE), chain(2, coupled), chain(2)):
+        path = write(tmp_path, "robot.urdf", text)
+        plant = load(path, "drake")
+        B = plant.terms(np.zeros(2), np.zeros(2)).B
+        for other in (pickle.loads(pickle.dumps(plant)), copy.deepcopy(plant)):
+            np.testing.assert_array_equal(other.terms(np.zeros(2), np.zeros(2)).B, B)
+            assert other.actuator_names == plant.actuator_names
+            assert other.plant.num_actuators() == plant.plant.num_actuators()

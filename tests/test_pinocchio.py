@@ -159,6 +159,20 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert p.returncode == 2 and message in p.stderr and p.stderr.count("\n") == 1, p.stderr
 
 
+def test_a_urdf_pinocchio_cannot_parse_is_one_line(tmp_path):
+    """urdfdom prints its parse errors on the C stderr; the user sees one line naming the problem, exit 2."""
+    path = tmp_path / "bad.urdf"
+    path.write_text(
+        '<robot name="bad"><link name="world"/><link name="a"><inertial><mass value="1"/><inertia ixx="0.1" '
+        'iyy="0.1" izz="0.1" ixy="0" ixz="0" iyz="0"/></inertial></link><joint name="j" type="revolute">'
+        '<parent link="world"/><child link="a"/><origin xyz="0 0"/><axis xyz="0 0 1"/>'
+        '<limit lower="-1" upper="1" effort="1" velocity="1"/></joint></robot>'
+    )
+    p = run("equation", str(path), "--backend", "pinocchio")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "Pinocchio could not load the model: Parser found 2 elements but 3 expected" in p.stderr
+
+
 def test_sdf_refused_in_python_too():
     with pytest.raises(UnderactError, match="reads URDF files"):
         load(drake_examples_dir() / "multibody/cart_pole/cart_pole.sdf", "pinocchio")

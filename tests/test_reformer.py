@@ -10,7 +10,6 @@ import torch
 from underact.agents.perception import ReformerEncoder
 from underact.agents.perception.lsh import (
     SELF,
-    _ChunkAttention,
     hash_buckets,
     lsh_attention,
     n_buckets_for,
@@ -101,19 +100,18 @@ def test_encoder_lsh_path_equals_full_attention_fallback_when_one_bucket():
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_chunk_attention_backward_matches_finite_differences(dropout):
+@pytest.mark.parametrize("causal", [False, True])
+def test_lsh_attention_backward_matches_finite_differences(causal, dropout):
+    """The hand-written backward pass (rounds, chunks, previous chunks, unit keys, padding, dropout) against
+    central differences in float64; the same generator seed gives the same hashes and dropout masks each call."""
     torch.manual_seed(4)
-    m, c, d = 5, 4, 3
-    q, k, v = (torch.randn(m, s, d, dtype=torch.float64, requires_grad=True) for s in (c, 2 * c, 2 * c))
-    qpos = torch.randint(0, 12, (m, c))
-    kpos = torch.cat([qpos, torch.randint(0, 12, (m, c))], 1)
-    first = torch.tensor([True, False, False, False, True])
+    qk, v = (torch.randn(2, 45, 3, dtype=torch.float64, requires_grad=True) for _ in range(2))  # 45 = 5x8+5
 
-    def f(q, k, v):
-        out, lse = _ChunkAttention.apply(q, k, v, qpos, kpos, first, 10, True, dropout, 11)
-        return out, lse
+    def f(qk, v):
+        generator = torch.Generator().manual_seed(9)
+        return lsh_attention(qk, v, bucket_size=8, n_hashes=3, causal=causal, generator=generator, dropout=dropout)
 
-    assert torch.autograd.gradcheck(f, (q, k, v))
+    assert torch.autograd.gradcheck(f, (qk, v))
 
 
 def test_shapes_padding_and_bad_input():

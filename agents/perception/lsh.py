@@ -20,6 +20,8 @@ from torch import Tensor
 
 MASKED = -1e9  # a key that may not be seen: padding, a later position (causal), outside the first chunk
 SELF = -1e5  # a token attending to itself: wins only when every other key is masked (paper, Sec. 2)
+PROJECTION_ELEMENTS = 1 << 20  # hash projections computed at a time (4 MB of float32)
+SCORE_ELEMENTS = 1 << 20  # attention scores per slice of chunks (4 MB of float32; a bucket of 64 makes 128 chunks)
 
 
 def hash_buckets(qk: Tensor, n_buckets: int, n_hashes: int, generator: torch.Generator) -> Tensor:
@@ -33,11 +35,17 @@ def hash_buckets(qk: Tensor, n_buckets: int, n_hashes: int, generator: torch.Gen
     if n_buckets % 2:
         raise ValueError(f"n_buckets must be 1 or even, got {n_buckets}")
     rot = torch.randn(n_hashes, d, n_buckets // 2, generator=generator).to(qk)  # [R, d, b/2]
-    proj = torch.einsum("nld,rdb->nrlb", qk, rot)  # [N, R, L, b/2]
-    # argmax over [xR; -xR] without building it: the largest |xR_j|, in the second half when xR_j < 0.
-    arg = proj.abs().argmax(dim=-1)
-    negative = proj.gather(-1, arg[..., None]).squeeze(-1) < 0
-    return arg + negative * (n_buckets // 2)
+    buckets = torch.empty(n, n_hashes, length, dtype=torch.long, device=qk.device)
+    # The projections [N, R, L, b/2] grow as L² / bucket_size (512 buckets at L = 32K: 134 MB): they are made
+    # PROJECTION_ELEMENTS at a time along L, so hashing never holds more than a few MB.
+    step = max(1, PROJECTION_ELEMENTS // (n * n_hashes * (n_buckets // 2)))
+    for start in range(0, length, step):
+        proj = torch.einsum("nld,rdb->nrlb", qk[:, start : start + step], rot)  # [N, R, l, b/2]
+        # argmax over [xR; -xR] without building it: the largest |xR_j|, in the second half when xR_j < 0.
+        arg = proj.abs().argmax(dim=-1)
+        negative = proj.gather(-1, arg[..., None]).squeeze(-1) < 0
+        buckets[..., start : start + step] = arg + negative * (n_buckets // 2)
+    return buckets
 
 
 def n_buckets_for(padded_length: int, bucket_size: int) -> int:
@@ -66,85 +74,172 @@ def full_attention(qk: Tensor, v: Tensor, *, causal: bool, generator: torch.Gene
     return seeded_dropout(scores.softmax(dim=-1), dropout, generator) @ v
 
 
-class _ChunkAttention(torch.autograd.Function):
-    """Attention of each sorted chunk to its keys, computed `rows` chunks at a time in both directions.
+class _Chunks:
+    """Where the chunks of a pass live: chunk m (of M = N x R x C, a group of C per head and round) holds the sorted
+    tokens `index[m]` [c], rows of qk.view(N x Lp, d), at positions `pos[m]`; its keys are its own tokens, then
+    those of the chunk before it in its group (`prev[m]`; none for a group's first chunk: masked).
 
-    q [M, c, d] (already scaled by 1/sqrt(d)), k, v [M, 2c, d], positions qpos [M, c], kpos [M, 2c], first [M]
-    (chunk has no previous chunk) -> out [M, c, d], lse [M, c]. Only inputs and outputs are saved; the
-    backward pass rebuilds each slice's probabilities from the saved normalisers (as flash attention does),
-    so no [M, c, 2c] tensor is ever stored whole.
+    Chunks are processed `step` at a time (about SCORE_ELEMENTS scores), in blocks of whole groups: one group when a
+    group holds `step` chunks or more, else as many groups as fit in one slice. The backward pass gathers a block's
+    gradients in sorted order and takes them back to each position's order when the block ends.
+    """
+
+    def __init__(self, order: Tensor, bucket_size: int, length: int, causal: bool, dropout: float, drop_seed: int):
+        n, r, lp = order.shape
+        c, n_chunks = bucket_size, lp // bucket_size
+        self.c, self.length, self.causal, self.dropout, self.drop_seed = c, length, causal, dropout, drop_seed
+        self.shape = (n, r, lp)
+        self.pos = order.reshape(-1, c)  # [M, c]
+        self.index = (order + lp * torch.arange(n, device=order.device)[:, None, None]).reshape(-1, c)
+        chunk = torch.arange(len(self.pos), device=order.device)
+        self.prev = torch.where(chunk % n_chunks == 0, chunk + n_chunks - 1, chunk - 1)  # [M]
+        self.first_rows = chunk[chunk % n_chunks == 0]
+        self.padded = lp > length
+        self.step = max(1, SCORE_ELEMENTS // (c * 2 * c))
+        self.group = n_chunks
+        self.block = n_chunks * max(1, self.step // n_chunks)  # chunks per block: whole groups
+
+    def blocks(self):
+        """(block rows, [(slice number, rows), ...]) over the M chunks; slices never cross a block."""
+        m, number = len(self.pos), 0
+        for start in range(0, m, self.block):
+            stop = min(start + self.block, m)
+            parts = [slice(a, min(a + self.step, stop)) for a in range(start, stop, self.step)]
+            yield slice(start, stop), list(enumerate(parts, number))
+            number += len(parts)
+
+    def gather(self, qk: Tensor, v: Tensor, rows: slice) -> tuple[Tensor, Tensor, Tensor]:
+        """The slice's raw keys [s, 2c, d] (the first c are its raw queries), values [s, 2c, d] (copied out of qk,
+        v [N x Lp, d]) and key positions [s, 2c]; the query positions are `pos[rows]`."""
+        s, d = rows.stop - rows.start, qk.shape[-1]
+        ki = torch.cat([self.index[rows], self.index[self.prev[rows]]], dim=1).reshape(-1)
+        kpos = torch.cat([self.pos[rows], self.pos[self.prev[rows]]], dim=1)
+        return qk.index_select(0, ki).view(s, 2 * self.c, d), v.index_select(0, ki).view(s, 2 * self.c, d), kpos
+
+    def mask_(self, t: Tensor, rows: slice, kpos: Tensor, self_value: float, hidden_value: float) -> Tensor:
+        """Writes into t [s, c, 2c] (scores, or their gradients): `self_value` where a query meets its own key (the
+        diagonal of the first c keys: each token appears once per round), `hidden_value` where a key may not be
+        seen (the missing previous chunk of a group's first chunk, padding and, under causal masking, later
+        positions). Only the causal case needs a pass over every entry; the rest touch the entries they set."""
+        c = self.c
+        t[:, :, :c].diagonal(dim1=1, dim2=2).fill_(self_value)
+        first = self.first_rows[(self.first_rows >= rows.start) & (self.first_rows < rows.stop)]
+        if len(first):
+            t.narrow(2, c, c).index_fill_(0, first - rows.start, hidden_value)
+        if self.padded:
+            t.masked_fill_(kpos[:, None, :] >= self.length, hidden_value)
+        if self.causal:
+            t.masked_fill_(kpos[:, None, :] > self.pos[rows, :, None], hidden_value)
+        return t
+
+    def scores(self, q: Tensor, k: Tensor, kpos: Tensor, rows: slice, number: int) -> tuple[Tensor, Tensor | None]:
+        """Masked scores [s, c, 2c] of scaled queries q and unit keys k, and slice `number`'s dropout mask (kept
+        entries, scaled by 1 / (1 - rate)) or None."""
+        scores = self.mask_(q @ k.transpose(1, 2), rows, kpos, SELF, MASKED)
+        keep = None
+        if self.dropout > 0:
+            generator = torch.Generator().manual_seed(self.drop_seed + number)
+            keep = (torch.rand(scores.shape, generator=generator) >= self.dropout).to(scores.device)
+            keep = keep / (1.0 - self.dropout)
+        return scores, keep
+
+
+class _LSHAttention(torch.autograd.Function):
+    """Chunked attention of the sorted tokens, every round, and the rounds' combination, in one Function.
+
+    qk, v [N, Lp, d] in their own order, order [N, R, Lp] (sorted slot -> position, from the hashes) -> y [N, Lp, d].
+    Both passes gather one slice of chunks at a time straight out of qk and v: no sorted copy of the queries, keys
+    or values ([N, R, Lp, d], twice that for keys and values with their previous chunk) is kept. Saved for the
+    backward pass: qk, v, y, the rounds' normalisers [M, c] and weights [N, R, Lp]. The backward pass rebuilds each
+    slice's probabilities from the normalisers (as flash attention does), so no [M, c, 2c] tensor exists whole, and
+    needs no round's output: with dout^r = w^r dy, the softmax backward's Σ_j p_ij dp_ij - dz_i is w^r_i (dy_i · y_i).
     """
 
     @staticmethod
-    def _mask_(ctx, t: Tensor, rows: slice, self_value: float, hidden_value: float) -> Tensor:
-        """Writes into t [s, c, 2c] (scores, or their gradients): `self_value` where a query meets its own key (the
-        diagonal of the first c keys: each token appears once per round), `hidden_value` where a key may not be
-        seen (the missing previous chunk of a round's first chunk, padding and, under causal masking, later
-        positions). Only the causal case needs a pass over every entry; the rest touch the entries they set."""
-        c = t.shape[1]
-        t[:, :, :c].diagonal(dim1=1, dim2=2).fill_(self_value)
-        first = ctx.first_rows[(ctx.first_rows >= rows.start) & (ctx.first_rows < rows.start + t.shape[0])]
-        if len(first):
-            t.narrow(2, c, t.shape[2] - c).index_fill_(0, first - rows.start, hidden_value)
-        kpos = ctx.kpos[rows, None, :]
-        if ctx.padded:
-            t.masked_fill_(kpos >= ctx.length, hidden_value)
-        if ctx.causal:
-            t.masked_fill_(kpos > ctx.qpos[rows, :, None], hidden_value)
-        return t
+    def forward(ctx, qk, v, order, bucket_size: int, length: int, causal: bool, dropout: float, drop_seed: int):
+        n, lp, d = qk.shape
+        r = order.shape[1]
+        chunks = _Chunks(order, bucket_size, length, causal, dropout, drop_seed)
+        qkf, vf = qk.reshape(n * lp, d), v.reshape(n * lp, d)
+        m, c = len(chunks.pos), bucket_size
+        out, lse = qk.new_empty(m, c, d), qk.new_empty(m, c)
+        for _, parts in chunks.blocks():
+            for number, rows in parts:
+                raw, vs, kpos = chunks.gather(qkf, vf, rows)
+                q = raw[:, :c] / math.sqrt(d)
+                scores, keep = chunks.scores(q, F.normalize(raw, dim=-1), kpos, rows, number)
+                top = scores.amax(dim=-1, keepdim=True)
+                p = scores.sub_(top).exp_()  # unnormalised, in place: one pass for the exponentials
+                total = p.sum(dim=-1, keepdim=True)
+                lse[rows] = (top + total.log()).squeeze(-1)
+                if keep is not None:
+                    p = p * keep
+                torch.bmm(p, vs, out=out[rows]).div_(total)  # normalised on [s, c, d], not on [s, c, 2c]
+        # rounds combined by their normalisers: y_i = sum_r exp(z_i^r - logsumexp_r z_i^r) o_i^r
+        undo = torch.empty_like(order).scatter_(2, order, torch.arange(lp, device=order.device).expand_as(order))
+        weights = torch.softmax(lse.view(n, r, lp).gather(2, undo), dim=1)  # [N, R, Lp], each position's order
+        y = _unsorted(out.view(n, r, lp, d), undo, weights)
+        ctx.chunks = chunks
+        ctx.save_for_backward(qk, v, y, lse, weights, order, undo)
+        return y
 
     @staticmethod
-    def _scores(ctx, q: Tensor, k: Tensor, rows: slice, index: int) -> tuple[Tensor, Tensor | None]:
-        scores = _ChunkAttention._mask_(ctx, q[rows] @ k[rows].transpose(1, 2), rows, SELF, MASKED)  # [s, c, 2c]
-        keep = None
-        if ctx.dropout > 0:
-            generator = torch.Generator().manual_seed(ctx.drop_seed + index)
-            keep = (torch.rand(scores.shape, generator=generator) >= ctx.dropout).to(scores.device)
-        return scores, keep
+    def backward(ctx, dy):
+        qk, v, y, lse, weights, order, undo = ctx.saved_tensors
+        chunks, (n, lp, d), r, c = ctx.chunks, qk.shape, order.shape[1], ctx.chunks.c
+        qkf, vf, dyf = qk.reshape(n * lp, d), v.reshape(n * lp, d), dy.contiguous().view(n * lp, d)
+        w = weights.gather(2, order).view(-1, c)  # [M, c], sorted like the chunks
+        shift = w * (dy * y).sum(-1)[:, None, :].expand(-1, r, -1).gather(2, order).view(-1, c)
+        scale = 1.0 / math.sqrt(d)
+        dqk, dv = torch.zeros_like(qk), torch.zeros_like(v)
+        for block, parts in chunks.blocks():
+            # gradients of the block's sorted rows (own chunk's slots), taken back to position order at its end
+            dqs, dvs = qk.new_empty(block.stop - block.start, c, d), v.new_empty(block.stop - block.start, c, d)
+            for number, rows in parts:
+                raw, vs, kpos = chunks.gather(qkf, vf, rows)
+                q = raw[:, :c] * scale
+                norm = raw.norm(dim=-1, keepdim=True).clamp_min_(1e-12)
+                k = raw / norm  # F.normalize
+                scores, keep = chunks.scores(q, k, kpos, rows, number)
+                p = scores.sub_(lse[rows, :, None]).exp_()  # [s, c, 2c]
+                dout = dyf.index_select(0, chunks.index[rows].reshape(-1)).view(-1, c, d).mul_(w[rows, :, None])
+                dp = dout @ vs.transpose(1, 2)  # d loss / d (dropped-out p)
+                if keep is not None:
+                    dp.mul_(keep)
+                    dvk = (p * keep).transpose(1, 2) @ dout  # [s, 2c, d]
+                else:
+                    dvk = p.transpose(1, 2) @ dout
+                ds = dp.sub_(shift[rows, :, None]).mul_(p)  # softmax backward, with d z / d scores = p
+                chunks.mask_(ds, rows, kpos, 0.0, 0.0)  # overwritten scores: no gradient reaches them
+                dk = ds.transpose(1, 2) @ q  # [s, 2c, d], to the unit keys, then through the normalisation:
+                dk.sub_(k * (k * dk).sum(-1, keepdim=True)).div_(norm)  # (a zero key gets no gradient: masked)
+                local = slice(rows.start - block.start, rows.stop - block.start)
+                torch.bmm(ds, k, out=dqs[local]).mul_(scale).add_(dk[:, :c])
+                dvs[local] = dvk[:, :c]
+                # the previous chunk's keys are chunk m - 1's; a block starts with a group's first chunk, which
+                # has no previous chunk (its part of ds is zero)
+                skip = 1 if local.start == 0 else 0
+                dqs[local.start + skip - 1 : local.stop - 1] += dk[skip:, c:]
+                dvs[local.start + skip - 1 : local.stop - 1] += dvk[skip:, c:]
+            for g in range(block.start // chunks.group, block.stop // chunks.group):
+                head, rnd = divmod(g, r)
+                part = slice(g * chunks.group - block.start, (g + 1) * chunks.group - block.start)
+                dqk[head] += dqs[part].view(lp, d).index_select(0, undo[head, rnd])
+                dv[head] += dvs[part].view(lp, d).index_select(0, undo[head, rnd])
+        return dqk, dv, None, None, None, None, None, None
 
-    @staticmethod
-    def forward(ctx, q, k, v, qpos, kpos, first, length: int, causal: bool, dropout: float, drop_seed: int):
-        ctx.qpos, ctx.kpos, ctx.first, ctx.length, ctx.causal = qpos, kpos, first, length, causal
-        ctx.dropout, ctx.drop_seed = dropout, drop_seed
-        m, c, d = q.shape
-        ctx.padded = bool((kpos >= length).any())
-        ctx.first_rows = first.nonzero().squeeze(1)
-        ctx.step = max(1, (1 << 21) // (c * k.shape[1]))  # about 8 MB of scores per slice
-        out, lse = q.new_empty(m, c, v.shape[-1]), q.new_empty(m, c)
-        for index, start in enumerate(range(0, m, ctx.step)):
-            rows = slice(start, start + ctx.step)
-            scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
-            top = scores.amax(dim=-1, keepdim=True)
-            p = scores.sub_(top).exp_()  # unnormalised, in place: one pass for the exponentials
-            total = p.sum(dim=-1, keepdim=True)
-            lse[rows] = (top + total.log()).squeeze(-1)
-            if keep is not None:
-                p = p * keep / (1.0 - dropout)
-            torch.bmm(p, v[rows], out=out[rows]).div_(total)  # normalised on [s, c, d], not on [s, c, 2c]
-        ctx.save_for_backward(q, k, v, lse, out)
-        return out, lse
 
-    @staticmethod
-    def backward(ctx, dout, dlse):
-        q, k, v, lse, out = ctx.saved_tensors
-        # Σ_j p_ij dp_ij = dout_i · out_i (as in flash attention): the softmax backward needs no [c, 2c] product.
-        shift = (dout * out).sum(dim=-1) - dlse  # [M, c]
-        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)  # every slice is written
-        for index, start in enumerate(range(0, q.shape[0], ctx.step)):
-            rows = slice(start, start + ctx.step)
-            scores, keep = _ChunkAttention._scores(ctx, q, k, rows, index)
-            p = scores.sub_(lse[rows, :, None]).exp_()  # [s, c, 2c]
-            dp = dout[rows] @ v[rows].transpose(1, 2)  # d loss / d (dropped-out p)
-            if keep is not None:
-                torch.bmm((p * keep / (1.0 - ctx.dropout)).transpose(1, 2), dout[rows], out=dv[rows])
-                dp = dp * keep / (1.0 - ctx.dropout)
-            else:
-                torch.bmm(p.transpose(1, 2), dout[rows], out=dv[rows])
-            ds = dp.sub_(shift[rows, :, None]).mul_(p)  # softmax backward, plus d lse / d scores = p
-            _ChunkAttention._mask_(ctx, ds, rows, 0.0, 0.0)  # overwritten scores: no gradient reaches them
-            torch.bmm(ds, k[rows], out=dq[rows])
-            torch.bmm(ds.transpose(1, 2), q[rows], out=dk[rows])
-        return dq, dk, dv, None, None, None, None, None, None, None
+def _unsorted(x: Tensor, undo: Tensor, weights: Tensor | None = None) -> Tensor:
+    """sum_r weights[:, r] x[:, r] taken back to each position's order: x [N, R, Lp, d] sorted per round, undo
+    [N, R, Lp] (position -> sorted slot), weights [N, R, Lp] or None (ones) -> [N, Lp, d]. One round at a time:
+    nothing of size [N, R, Lp, d] is made."""
+    total = None
+    for r in range(x.shape[1]):
+        part = x[:, r].gather(1, undo[:, r, :, None].expand(-1, -1, x.shape[-1]))
+        if weights is not None:
+            part.mul_(weights[:, r, :, None])
+        total = part if total is None else total.add_(part)
+    return total
 
 
 def lsh_attention(
@@ -165,40 +260,11 @@ def lsh_attention(
         qk = F.pad(qk, (0, 0, 0, pad))
         v = F.pad(v, (0, 0, 0, pad))
     lp = length + pad
-    n_chunks = lp // c
-    n_buckets = n_buckets_for(lp, c)
     with torch.no_grad():
-        buckets = hash_buckets(qk, n_buckets, n_hashes, generator)  # [N, R, Lp]
-        buckets[..., length:] = n_buckets  # padding sorts after every real token
+        buckets = hash_buckets(qk, n_buckets_for(lp, c), n_hashes, generator)  # [N, R, Lp]
+        buckets[..., length:] = n_buckets_for(lp, c)  # padding sorts after every real token
         pos = torch.arange(lp, device=qk.device)
         order = (buckets * lp + pos).argsort(dim=-1)  # [N, R, Lp]: sorted slot -> original position
-        undo = order.argsort(dim=-1)  # original position -> sorted slot
-        qpos = order.view(n, n_hashes, n_chunks, c)
-        kpos = torch.cat([qpos, qpos.roll(1, dims=2)], dim=3)  # [N, R, C, 2c]: own chunk, then previous
-        first = (torch.arange(n_chunks, device=qk.device) == 0).expand(n, n_hashes, n_chunks)
     drop_seed = int(torch.randint(2**62, (1,), generator=generator)) if dropout > 0 else 0
-
-    flat = order.reshape(n, n_hashes * lp, 1).expand(-1, -1, d)
-    sq = qk.gather(1, flat).view(n, n_hashes, n_chunks, c, d)
-    sv = v.gather(1, flat).view(n, n_hashes, n_chunks, c, d)
-    sk = F.normalize(sq, dim=-1)
-    sk = torch.cat([sk, sk.roll(1, dims=2)], dim=3)  # [N, R, C, 2c, d]
-    sv = torch.cat([sv, sv.roll(1, dims=2)], dim=3)
-
-    m = n * n_hashes * n_chunks
-    out, lse = _ChunkAttention.apply(
-        (sq / math.sqrt(d)).reshape(m, c, d),
-        sk.reshape(m, 2 * c, d),
-        sv.reshape(m, 2 * c, d),
-        qpos.reshape(m, c),
-        kpos.reshape(m, 2 * c),
-        first.reshape(m),
-        length,
-        causal,
-        dropout,
-        drop_seed,
-    )
-    out = out.view(n, n_hashes, lp, d).gather(2, undo[..., None].expand(-1, -1, -1, d))  # original order
-    lse = lse.view(n, n_hashes, lp).gather(2, undo)  # [N, R, Lp]
-    weights = torch.softmax(lse, dim=1)  # exp(z^r - logsumexp_r z^r)
-    return (weights[..., None] * out).sum(dim=1)[:, :length]
+    out = _LSHAttention.apply(qk.contiguous(), v.contiguous(), order, c, length, causal, dropout, drop_seed)
+    return out[:, :length]

@@ -68,14 +68,16 @@ class ReversibleStack(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dy1: Tensor, dy2: Tensor):
+        # The outputs y1, y2 (saved) become each layer's inputs in place, and the gradients accumulate in place in
+        # one copy of dy1, dy2: the backward pass holds four [B, L, D] tensors besides one layer's graph, at any
+        # depth. (The outputs are the stack's own: its caller reads them only in the forward pass.)
         y1, y2 = ctx.saved_tensors
+        dy1, dy2 = dy1.clone(), dy2.clone()
         param_grads: list = []
         for (f, g), (sf, sg), (pf, pg) in zip(
             reversed(ctx.blocks), reversed(ctx.seeds), reversed(ctx.block_params), strict=True
         ):
             # G, chunk by chunk along L: x2 = y2 - G(y1), dy1 += dG/dy1^T dy2
-            x2 = torch.empty_like(y2)
-            dy1_total = torch.empty_like(dy1)
             gg: list = [None] * len(pg)
             step = g.chunk_len(y1.shape[1])
             for index, start in enumerate(range(0, y1.shape[1], step)):
@@ -85,16 +87,16 @@ class ReversibleStack(torch.autograd.Function):
                     out = g.apply_chunk(y1c, sg, index)
                 dy1c, grads = _grads(out, y1c, pg, dy2[:, part])
                 _accumulate(gg, grads)
-                x2[:, part] = y2[:, part] - out.detach()
-                dy1_total[:, part] = dy1[:, part] + dy1c
+                y2[:, part] -= out.detach()
+                dy1[:, part] += dy1c
             # F: x1 = y1 - F(x2), dx2 = dy2 + dF/dx2^T dy1
-            x2.requires_grad_(True)
+            x2 = y2.detach().requires_grad_(True)
             with torch.enable_grad():
                 out = f(x2, sf)
-            dx2, fg = _grads(out, x2, pf, dy1_total)
-            with torch.no_grad():
-                y1 = y1 - out
-            y2 = x2.detach()
-            dy1, dy2 = dy1_total, dy2 + dx2
+            dx2, fg = _grads(out, x2, pf, dy1)
+            del x2
+            y1 -= out.detach()
+            dy2 += dx2
+            del out, dx2
             param_grads = fg + gg + param_grads
         return (dy1, dy2, None, None, None, *param_grads)

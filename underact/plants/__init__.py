@@ -100,7 +100,11 @@ def _engine_messages(messages: list[str]):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
-        messages.extend(" ".join(str(w.message).split()) for w in caught)
+        for w in caught:  # MuJoCo's own (its compiler's, and its log turned into RuntimeWarnings); others go on
+            if str(w.message).startswith("MuJoCo:") or "mujoco" in Path(w.filename).as_posix():
+                messages.append(" ".join(str(w.message).split()))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate

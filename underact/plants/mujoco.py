@@ -192,7 +192,9 @@ class MujocoPlant(Plant):
         dCv = np.zeros((n, m.nv, m.nv))
         for i in range(n):
             d.qpos[:], d.qvel[:], rotations = self.to_engine(q[i], v[i])
-            mujoco.mj_step(m, d)  # qDeriv holds the derivative at the state before the step
+            with warnings.catch_warnings():  # what the step says about its accelerations is not about C
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mujoco.mj_step(m, d)  # qDeriv holds the derivative at the state before the step
             dCv[i][rows, cols] = -d.qDeriv
             if self._free:  # Jᵀ K J
                 dCv[i] = self._force_to_canonical(self._force_to_canonical(dCv[i], rotations).T.copy(), rotations).T
@@ -211,7 +213,7 @@ class MujocoPlant(Plant):
             m.opt.integrator = int(mujoco.mjtIntegrator.mjINT_IMPLICIT)  # implicitfast drops the RNE derivative
             off = mujoco.mjtDisableBit
             for bit in (off.mjDSBL_ACTUATION, off.mjDSBL_DAMPER, off.mjDSBL_SPRING, off.mjDSBL_CONSTRAINT,
-                        off.mjDSBL_SENSOR):
+                        off.mjDSBL_SENSOR, off.mjDSBL_AUTORESET):  # no reset to qpos0 on a large state
                 m.opt.disableflags |= int(bit)
             m.opt.density = m.opt.viscosity = 0.0  # fluid forces would add their own velocity derivative
             rows = np.repeat(np.arange(m.nv), m.D_rownnz)

@@ -20,7 +20,12 @@ Cv' = Tᵀ(Cv + M Ṫ v) (Ṫ v = (0, −ω_b × v_b): the body-frame linear vel
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -281,14 +286,17 @@ class PinocchioPlant(Plant):
         warnings = massless_with_inertia(root, MIN_MASS)
         warnings += repair_inertias(root, path.name, strict)  # the same repair as the other engines'
         text = ET.tostring(root, encoding="unicode")
+        said: list[str] = []
         try:
-            if floating_root is None:
-                model = pin.buildModelFromXML(text)
-            else:
-                model = pin.buildModelFromXML(text, pin.JointModelFreeFlyer())
+            with _parser_output(said):
+                if floating_root is None:
+                    model = pin.buildModelFromXML(text)
+                else:
+                    model = pin.buildModelFromXML(text, pin.JointModelFreeFlyer())
         except (Exception, SystemExit) as exc:  # Pinocchio raises ValueError/RuntimeError, multi-line
             first = " ".join(str(exc).split()) or type(exc).__name__
-            raise UnderactError(f"{path}: Pinocchio could not load the model: {first[:200]}") from None
+            why = next((line.removeprefix("Error:").strip() for line in said if line.startswith("Error:")), first)
+            raise UnderactError(f"{path}: Pinocchio could not load the model: {why[:200]}") from None
         if floating_root is not None and not sum(model.inertias[j].mass for j in range(1, 2)) > 0.0:
             raise UnderactError(
                 f"{path.name}: floating base link '{floating_root}' has no mass (nor has anything welded to it), so "
@@ -332,6 +340,23 @@ class PinocchioPlant(Plant):
         model.gravity = pin.Motion(np.array([0.0, 0.0, -gravity, 0.0, 0.0, 0.0]))
         model.damping = np.asarray(damping, dtype=np.float64)
         return cls(model, name, actuated)
+
+
+@contextmanager
+def _parser_output(lines: list[str]) -> Iterator[None]:
+    """Collects what Pinocchio's URDF parser (urdfdom) prints on the C-level stderr, one stripped line each, instead
+    of letting it reach the terminal around the one-line error."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(x.strip() for x in sink.read().decode("utf-8", "replace").splitlines() if x.strip())
 
 
 def _joint_column(column: dict) -> dict:
