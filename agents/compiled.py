@@ -35,10 +35,11 @@ def rollout_kernel(system: str):
     per-copy step."""
     from underact import systems
     from underact.envs.task import system_kernels
+    from underact.errors import UnderactError
 
     try:
         record = systems.get(system)
-    except ValueError:  # UnderactError
+    except UnderactError:
         record = None
     if record is None or record.task is None:
         raise ValueError(f"no compiled rollout for system {system!r}")

@@ -266,3 +266,22 @@ def test_furuta_analyze_and_crosscheck_cli(capsys):
 def test_furuta_bad_parameter_is_one_line():
     with pytest.raises(underact.UnderactError, match="furuta parameter m1 must be finite"):
         underact.load("furuta", "drake", m1=-1.0)
+
+
+def test_shared_modules_name_no_built_in_system():
+    """A built-in is named in its own module, the registry and its own environment module; of the shared modules
+    at most two may name one as a string literal (today: the demo's list of what it shows, and one docstring
+    example in `underact/__init__.py`)."""
+    import re
+    from pathlib import Path
+
+    root = Path(underact.__file__).parent.parent
+    literal = re.compile(r"""["'](%s)["']""" % "|".join(systems.BUILTINS))
+    own = {f"envs/{name}.py" for name in systems.BUILTINS}
+    naming = sorted(
+        str(path.relative_to(root))
+        for folder in ("underact", "envs", "agents")
+        for path in (root / folder).rglob("*.py")
+        if "systems" not in path.parts and str(path.relative_to(root)) not in own and literal.search(path.read_text())
+    )
+    assert len(naming) <= 2, naming
