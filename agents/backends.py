@@ -175,7 +175,8 @@ class RayBackend:
                 if config.address:
                     ray.init(address=config.address, log_to_driver=False)
                 else:
-                    ray.init(num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
+                    # address="local": a new instance of our own, even where a cluster already runs here
+                    ray.init(address="local", num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
             except Exception as exc:  # Ray raises several types (ConnectionError, RuntimeError, ...)
                 where = f"the cluster at {config.address}" if config.address else "a local Ray instance"
                 raise ValueError(f"could not start or join {where}: {str(exc).splitlines()[0]}"

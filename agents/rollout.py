@@ -124,9 +124,13 @@ class EnvSpec:
         try:
             if mode != "async":
                 return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode, **self.env_kwargs)
-            with _deferring_ctrl_c():
-                return gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode,
-                                    vector_kwargs={"worker": _worker_ignoring_ctrl_c}, **self.env_kwargs)
+            with _deferring_ctrl_c() as interrupted:
+                env = gym.make_vec(self.env_id, num_envs=num_envs, vectorization_mode=vmode,
+                                   vector_kwargs={"worker": _worker_ignoring_ctrl_c}, **self.env_kwargs)
+            if interrupted:  # Ctrl-C while the workers started: stop them, then be interrupted
+                close_vector_env(env)
+                raise KeyboardInterrupt
+            return env
         except (TypeError, ValueError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ValueError(f"{self.env_id}: could not make the environment with {self.env_kwargs}: {first}") from None
@@ -144,20 +148,29 @@ def _worker_ignoring_ctrl_c(*args) -> None:
 
 
 @contextmanager
-def _deferring_ctrl_c() -> Iterator[None]:
+def _deferring_ctrl_c() -> Iterator[list[int]]:
     """Holds a Ctrl-C back while workers are forked (each inherits this handler until it ignores SIGINT itself,
-    so none dies half-started), then raises it in the parent as KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    so none dies half-started); yields the list of signals held back, for the caller to act on afterwards."""
     pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
-        yield
+        yield pending
     finally:
         signal.signal(signal.SIGINT, previous)
-    if pending:
-        raise KeyboardInterrupt
+
+
+def close_vector_env(env: gym.vector.VectorEnv) -> None:
+    """Closes `env`; an async one's workers hold nothing to save, so they are stopped, not awaited (a step that
+    Ctrl-C interrupted is abandoned without a warning)."""
+    if isinstance(env, gym.vector.AsyncVectorEnv):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            env.close(terminate=True)
+    else:
+        env.close()
 
 
 # Rough memory per environment copy: a native vector env holds a few arrays per copy, sync one Python env (a
@@ -230,12 +243,7 @@ class PopulationEvaluator:
 
     def close(self) -> None:
         for env in self._envs.values():
-            if isinstance(env, gym.vector.AsyncVectorEnv):  # workers hold nothing to save: stopped, not awaited
-                with warnings.catch_warnings():  # (a step that Ctrl-C interrupted is abandoned without a warning)
-                    warnings.simplefilter("ignore")
-                    env.close(terminate=True)
-            else:
-                env.close()
+            close_vector_env(env)
         self._envs.clear()
 
     def evaluate(self, genomes: np.ndarray, offset: int, generation: int) -> tuple[np.ndarray, int]:

@@ -5,7 +5,7 @@ resident set size (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, which includes t
 torch runtime) and the increase over the size measured just before the first pass. Time is the fastest of
 `--repeats` passes after one warm-up pass, and with `--rounds` R the whole list runs R times interleaved, keeping
 the fastest time and the median memory (the machine is shared: the minimum is the steadiest figure).
-Implementations, all dim 64, 2 heads, float32, `torch.set_num_threads(2)`:
+Implementations, all dim 64, 2 heads, float32, `torch.set_num_threads(--threads)` (default 2):
   full              pre-norm transformer encoder with explicit softmax(QK^T / sqrt(d)) V (an L x L matrix)
   sdpa              the same encoder with torch's `scaled_dot_product_attention`
   ours              ReformerEncoder, reversible, bucket 64, 2 hashes
@@ -16,6 +16,8 @@ Ratios are printed against `full` and `reformer-pytorch` measured in the same ru
     python scripts/bench_reformer.py                       # L = 1K..16K at depth 2, depth sweep at L = 4096
     python scripts/bench_reformer.py --lengths 1024 8192 --depths 2 --repeats 2
     python scripts/bench_reformer.py --lengths 8192 --depths 2 --depth-length 8192 --rounds 3 --impls ours sdpa
+    taskset -c 0 python scripts/bench_reformer.py --lengths 32768 --depths 2 --depth-length 32768 --impls ours sdpa \
+        --threads 1 --repeats 1 --rounds 2          # issue 28: one core, one thread
 """
 
 from __future__ import annotations
@@ -74,11 +76,11 @@ def _build(impl: str, depth: int):
     return nn.Sequential(*[Block() for _ in range(depth)], nn.LayerNorm(DIM))
 
 
-def worker(impl: str, length: int, depth: int, repeats: int) -> dict:
+def worker(impl: str, length: int, depth: int, repeats: int, threads: int = 2) -> dict:
     """One configuration in this process; returns peak memory (MB) and time (s) of forward + backward."""
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = _build(impl, depth)
     x = torch.randn(1, length, DIM, requires_grad=True)
@@ -98,11 +100,13 @@ def worker(impl: str, length: int, depth: int, repeats: int) -> dict:
         "peak_mb": peak,
         "delta_mb": peak - before,
         "time_s": min(times[1:]),
+        "threads": threads,
     }
 
 
-def run_child(impl: str, length: int, depth: int, repeats: int, timeout: float) -> dict | None:
+def run_child(impl: str, length: int, depth: int, repeats: int, timeout: float, threads: int = 2) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", impl, str(length), str(depth), "--repeats", str(repeats)]
+    cmd += ["--threads", str(threads)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -163,7 +167,8 @@ def plot(rows: list[dict], depth_rows: list[dict], depth_length: int, out: Path)
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("dim 64, 2 heads, bucket 64, 2 hashes, batch 1, float32, 2 CPU threads")
+    threads = sorted({r.get("threads", 2) for r in rows + depth_rows}) or [2]
+    fig.suptitle(f"dim 64, 2 heads, bucket 64, 2 hashes, batch 1, float32, {'/'.join(map(str, threads))} CPU threads")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -181,6 +186,9 @@ def main() -> int:
         "--rounds", type=int, default=1, help="run the whole list this many times, interleaved (fresh processes)"
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per configuration")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch threads per configuration (1 with `taskset -c 0`: one core)"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "reformer_memory.png")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--from-json", type=Path, help="print and plot the measurements in this --json file")
@@ -188,10 +196,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.worker:
         impl, length, depth = args.worker[0], int(args.worker[1]), int(args.worker[2])
-        print(json.dumps(worker(impl, length, depth, args.repeats)))
+        print(json.dumps(worker(impl, length, depth, args.repeats, args.threads)))
         return 0
-    if min(args.lengths + args.depths + [args.depth_length, args.repeats, args.rounds]) < 1:
-        parser.error("lengths, depths, --depth-length, --repeats and --rounds must be positive")
+    if min(args.lengths + args.depths + [args.depth_length, args.repeats, args.rounds, args.threads]) < 1:
+        parser.error("lengths, depths, --depth-length, --repeats, --rounds and --threads must be positive")
 
     if args.from_json:  # print and plot earlier measurements (e.g. from another machine) without running
         results = json.loads(args.from_json.read_text())
@@ -208,7 +216,7 @@ def main() -> int:
     jobs = list(dict.fromkeys(jobs))  # a depth-sweep point may repeat a length-sweep point
     runs: dict[tuple, list[dict]] = {}
     for impl, length, depth in tqdm(jobs * args.rounds, desc="configs", file=sys.stderr):
-        r = run_child(impl, length, depth, args.repeats, args.timeout)
+        r = run_child(impl, length, depth, args.repeats, args.timeout, args.threads)
         if r:
             runs.setdefault((impl, length, depth), []).append(r)
     # over rounds: the fastest time (the least disturbed by other jobs) and the median peak memory

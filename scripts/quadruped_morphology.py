@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -90,6 +91,10 @@ def parse_args() -> argparse.Namespace:
     old.add_argument("--hebbian-lr", type=float, help="ES (Adam) step size of ABCD_lr (default 0.002)")
     old.add_argument("--norm", action="store_true", default=None, help="divide each layer's weights by max |w|")
     args = ap.parse_args()
+    user_gl = os.environ.get("MUJOCO_GL")
+    if user_gl and subprocess.run([sys.executable, "-c", "import mujoco"], capture_output=True).returncode:
+        ap.error(f"MUJOCO_GL={user_gl}: MuJoCo cannot be imported with it here; unset it (this script chooses a "
+                 "renderer only for the GIF) or install that backend's library (Debian: libosmesa6 for osmesa)")
     # MuJoCo reads MUJOCO_GL when first imported (the checks below import it): choose a renderer first
     args.gif = not args.no_gif and "ABCD_lr" in args.rules and renderer_available()
     given = [k for k in ANT_V5 if k not in ("population", "generations", "episodes") and getattr(args, k) is not None]

@@ -23,6 +23,8 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
         (["--population", "1000000000"], "more than half of this machine"),
         (["--workers", "100000"], "--workers and --threads must be at most"),
         (["--mujoco", "-3"], "--mujoco and --mujoco-steps must be positive"),
+        (["--train", "0"], "--train must be a positive integer"),
+        (["--jax"], "--jax goes with --train"),
         (["--json", "/nonexistent/folder/out.json"], "the folder /nonexistent/folder does not exist"),
     ],
 )

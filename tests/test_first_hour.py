@@ -30,7 +30,7 @@ def test_ctrl_c_during_async_training_is_one_line(tmp_path):
             time.sleep(0.2)
         time.sleep(0.5)
         os.killpg(p.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
-        _, err = p.communicate(timeout=60)
+        _, err = p.communicate(timeout=120)
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)

@@ -289,8 +289,12 @@ def test_joining_a_ray_cluster_with_token_auth(tmp_path):
         joined = subprocess.run([*args, "--out", str(tmp_path / "ray")], capture_output=True, text=True,
                                 timeout=300, env={**env, "RAY_AUTH_MODE": "token"})
         assert joined.returncode == 0, joined.stderr[-2000:]
+        # with that cluster running, --backend ray without --address still starts an instance of its own
+        own = subprocess.run([*args[:-2], "--workers", "2", "--out", str(tmp_path / "own")], capture_output=True,
+                             text=True, timeout=300, env=env)
+        assert own.returncode == 0, own.stderr[-2000:]
     finally:
         subprocess.run([*ray_cli, "stop", "--force"], capture_output=True, timeout=120, env=env)
     local = [*args[:-4], "--out", str(tmp_path / "local")]
     assert subprocess.run(local, capture_output=True, timeout=180).returncode == 0
-    assert _key_rows(tmp_path / "ray") == _key_rows(tmp_path / "local")
+    assert _key_rows(tmp_path / "ray") == _key_rows(tmp_path / "local") == _key_rows(tmp_path / "own")
