@@ -442,6 +442,7 @@ class SystemTask(Task):
         plant = _default_plant(record)
         self.upright, self.q_rest, self.angular_mask = plant.upright, plant.q_rest, plant.angle_mask
         self.compiled_batch, self.compiled_step, self.compiled_advance = system_kernels(record)
+        self._observe, self._outcome = defaults.observe, defaults.outcome
         super().__init__(params, task, fall_angle, reset_noise, max_speed)
 
     def make_scene(self) -> Scene:
@@ -452,8 +453,11 @@ class SystemTask(Task):
 
     def components(self, x: np.ndarray) -> tuple:
         q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
-        task = self.record.task
-        return task.observe(q1, q2, v1, v2), task.outcome(q1, q2, v1, v2, self.task_constants())
+        return self._observe(q1, q2, v1, v2), self._outcome(q1, q2, v1, v2, self.task_constants())
+
+    def observe(self, x: np.ndarray) -> np.ndarray:
+        """Observations (N, obs_dim) float32 (the observation alone: a reset needs no outcome)."""
+        return np.stack(self._observe(x[:, 0], x[:, 1], x[:, 2], x[:, 3]), axis=1).astype(np.float32)
 
 
 @cache
