@@ -12,11 +12,11 @@ Read it top to bottom:
 
 metrics.csv has one row per generation: generation, best_return (best individual's mean return), mean_return
 (population mean), center_return (the ES center, evaluated alongside the population), env_steps (cumulative),
-wall_s (cumulative training time), sigma, lr, verified_return (empty unless the center reached the target
-return: then its mean over `eval_episodes` fresh episodes; training stops when that reaches
-target + target_margin·|target|, the margin keeping a center that only just passes on one draw of episodes from
-stopping the run). best.safetensors holds the center with the highest center_return, or the verified center
-that stopped training.
+wall_s (cumulative training time: the generations and verifications, not the run folder's writes), sigma, lr,
+verified_return (empty unless the center reached the target return: then its mean over `eval_episodes` fresh
+episodes; training stops when that reaches target + target_margin·|target|, the margin keeping a center that only
+just passes on one draw of episodes from stopping the run). best.safetensors holds the center with the highest
+center_return, or the verified center that stopped training.
 
 Environment seeds and fresh weights are derived from (seed, generation, individual) and the ES generator state
 is checkpointed, so a resumed run writes the same generation, best_return, mean_return and center_return as an
@@ -284,11 +284,11 @@ def _run(
                 key = EVAL_KEY + 1 + gen.index
                 verified = float(evaluate_genome(config, gen.center, config.eval_episodes, config.seed, key).mean())
                 prog.stopped = verified >= target + config.target_margin * abs(target)
+            prog.wall_s += time.perf_counter() - gen.started  # the run folder's writes are not training time
             if gen.center_return > prog.best_center or prog.stopped:
                 prog.best_center = max(gen.center_return, prog.best_center)
                 manifest["best_sha256"] = save_best(folder, gen.center, gen.index, gen.center_return)
             prog.env_steps += gen.env_steps
-            prog.wall_s += time.perf_counter() - gen.started
             row = {
                 "generation": gen.index,
                 "best_return": repr(float(gen.fitness.max())),

@@ -182,3 +182,31 @@ def test_reversible_gradients_match_non_reversible_with_same_hashes_and_dropout(
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     _, g_other = grads(plain, plain.layer_seeds())  # other hashes and masks: gradients differ
     assert (g_other[0] - g_plain[0]).abs().max() > 1e-3
+
+
+def test_reversible_backward_frees_activations_and_refuses_a_second_pass():
+    """The reversible stack keeps no graph across layers: the memory its backward pass holds does not grow with
+    depth (measured as the bytes of tensors autograd saves); it rebuilds inputs in place, so a retained graph
+    cannot be replayed."""
+    from torch.autograd.graph import saved_tensors_hooks
+
+    def saved_bytes(depth, reversible=True):
+        torch.manual_seed(8)
+        enc = ReformerEncoder(dim=16, depth=depth, heads=2, bucket_size=8, n_hashes=2, reversible=reversible)
+        total = [0]
+
+        def pack(t):
+            total[0] += t.numel() * t.element_size()
+            return t
+
+        with saved_tensors_hooks(pack, lambda t: t):
+            enc(torch.randn(1, 200, 16, requires_grad=True))
+        return total[0]
+
+    assert saved_bytes(8) == saved_bytes(1)
+    assert saved_bytes(8, reversible=False) > 4 * saved_bytes(1, reversible=False)  # the check can see a graph
+    enc = ReformerEncoder(dim=16, depth=2, heads=2, bucket_size=8, n_hashes=2)
+    y = enc(torch.randn(1, 50, 16, requires_grad=True)).sum()
+    y.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.backward()

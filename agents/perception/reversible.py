@@ -45,7 +45,9 @@ class ReversibleStack(torch.autograd.Function):
     """(x1, x2) through `blocks` [(F, G), ...] with seeds [(sF, sG), ...]; activations are not stored.
 
     The parameters are passed explicitly (`*params`, in the order of `block_params`) so autograd returns
-    their gradients through this Function, and `torch.autograd.grad` works as for any other module.
+    their gradients through this Function, and `torch.autograd.grad` works as for any other module. The backward
+    pass rebuilds the inputs in the outputs' storage: a second backward pass through the same graph
+    (`retain_graph=True`) is refused by torch's in-place check.
     """
 
     @staticmethod
