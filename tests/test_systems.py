@@ -276,7 +276,7 @@ def test_shared_modules_name_no_built_in_system():
     from pathlib import Path
 
     root = Path(underact.__file__).parent.parent
-    literal = re.compile(r"""["'](%s)["']""" % "|".join(systems.BUILTINS))
+    literal = re.compile(r"""["'](""" + "|".join(systems.BUILTINS) + r""")["']""")
     own = {f"envs/{name}.py" for name in systems.BUILTINS}
     naming = sorted(
         str(path.relative_to(root))
