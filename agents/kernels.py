@@ -178,18 +178,35 @@ def individual_step(w, co, last_pre, last_post, pre, post, p, r, q, mode, column
         rows_individual(w, co, last_pre, last_post, pre, post, p, r, q, mode)
 
 
-@njit(parallel=True, **_OPTIONS)
+@njit(**_OPTIONS)
 def rows_layer(w, co, last_pre, last_post, pre, post, mode):  # pragma: no cover - compiled
     """`rows_individual` for every individual: w [P, out, E, in], co [P, out, 4, in] (any shape [P, ...] in mode
     DOT), last_pre and pre [P, E, in], last_post and post [P, E, out]."""
+    for p in range(w.shape[0]):
+        rows_individual(w, co, last_pre, last_post, pre, post, p, p, p, mode)
+
+
+@njit(**_OPTIONS)
+def columns_layer(w, co, last_pre, last_post, pre, post, mode):  # pragma: no cover - compiled
+    """`columns_individual` for every individual: w [P, in, E, out], co [P, in, 4, out]; otherwise as
+    `rows_layer`."""
+    for p in range(w.shape[0]):
+        columns_individual(w, co, last_pre, last_post, pre, post, p, p, p, mode)
+
+
+# The same on numba's threads, for more than one (`use_threads`). These two are compiled in every process, not
+# cached: numba 0.6x's cached object of a `parallel=True` function computed these loops differently from the
+# same function compiled in the process (last bits of float32 sums: a seeded run's first and later runs differed,
+# and chaotic swing-ups amplified it to 1e-3 in 40 steps). One thread, the trainer's setting, runs the cached
+# serial kernels above, which give the same bits fresh or cached, as do these.
+@njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _rows_threads(w, co, last_pre, last_post, pre, post, mode):  # pragma: no cover - compiled
     for p in prange(w.shape[0]):
         rows_individual(w, co, last_pre, last_post, pre, post, p, p, p, mode)
 
 
-@njit(parallel=True, **_OPTIONS)
-def columns_layer(w, co, last_pre, last_post, pre, post, mode):  # pragma: no cover - compiled
-    """`columns_individual` for every individual: w [P, in, E, out], co [P, in, 4, out]; otherwise as
-    `rows_layer`."""
+@njit(parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _columns_threads(w, co, last_pre, last_post, pre, post, mode):  # pragma: no cover - compiled
     for p in prange(w.shape[0]):
         columns_individual(w, co, last_pre, last_post, pre, post, p, p, p, mode)
 
@@ -232,8 +249,13 @@ def pack_coefficients(a, b, c, d, columns: bool) -> np.ndarray:
 
 
 def layer(w, co, last_pre, last_post, pre, post, mode: int, columns: bool) -> None:
-    """One layer step in the given layout and mode (see the module docstring)."""
-    (columns_layer if columns else rows_layer)(w, co, last_pre, last_post, pre, post, mode)
+    """One layer step in the given layout and mode (see the module docstring), on numba's threads when
+    `use_threads` gave it more than one."""
+    if numba.get_num_threads() > 1 and len(w) > 1:
+        kernel = _columns_threads if columns else _rows_threads
+    else:
+        kernel = columns_layer if columns else rows_layer
+    kernel(w, co, last_pre, last_post, pre, post, mode)
 
 
 def load(plastic: bool = True) -> None:

@@ -2,6 +2,10 @@
 layouts, deferred updates), results are bitwise independent of threads, alignment and population slicing, and the
 activation is within its stated error of tanh."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -140,3 +144,33 @@ def test_shapes_the_kernels_would_overrun_are_refused():
         PlasticBatch(net, weights, [tuple(c[:1] for c in coefficients[0]), *coefficients[1:]])
     with pytest.raises(ValueError, match="layers of weights"):
         PlasticBatch(net, weights[:2], coefficients)
+
+
+_FRESH_OR_CACHED = """
+import hashlib, sys, numpy as np
+from underact.agents import kernels
+kernels.use_threads(int(sys.argv[1]))
+rng = np.random.default_rng(0)
+digest = hashlib.sha256()
+for columns in (False, True):
+    for mode in (kernels.DOT, kernels.UPDATE_DOT, kernels.UPDATE):
+        p, e, n_in, n_out = 4, 3, 16, 8
+        w = kernels.to_layout(rng.normal(0, 0.3, (p, e, n_out, n_in)).astype(np.float32), columns)
+        co = kernels.pack_coefficients(*rng.normal(0, 0.3, (4, p, 1, n_out, n_in)).astype(np.float32), columns)
+        last_pre, pre = rng.normal(0, 1, (2, p, e, n_in)).astype(np.float32)
+        last_post = rng.uniform(-1, 1, (p, e, n_out)).astype(np.float32)
+        post = np.empty((p, e, n_out), np.float32)
+        kernels.layer(w, co, last_pre, last_post, pre, post, mode, columns)
+        digest.update(post.tobytes() + w.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_a_first_run_and_a_cached_run_give_the_same_bits(tmp_path):
+    """A fresh install compiles the kernels, later runs load numba's cache: both give the same bits, on one thread
+    or two (numba's cached `parallel=True` object computed these shapes differently from a fresh compile)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    run = [sys.executable, "-c", _FRESH_OR_CACHED]
+    digests = [subprocess.run([*run, threads], capture_output=True, text=True, env=env, timeout=600).stdout.strip()
+               for threads in ("1", "1", "2", "2")]
+    assert len(digests[0]) == 64 and len(set(digests)) == 1, digests
