@@ -31,14 +31,19 @@ from underact.agents.hebbian import PlasticBatch, PlasticNet
 
 @cache
 def rollout_kernel(system: str):
-    """The compiled rollout for one system ("cartpole" or "acrobot"), around its environments' per-copy step."""
-    if system == "cartpole":
-        from underact.envs.cartpole import compiled_advance as advance
-    elif system == "acrobot":
-        from underact.envs.acrobot import compiled_advance as advance
-    else:
+    """The compiled rollout for one system with environments (`underact.systems`), around its environments'
+    per-copy step."""
+    from underact import systems
+    from underact.envs.task import system_kernels
+    from underact.errors import UnderactError
+
+    try:
+        record = systems.get(system)
+    except UnderactError:
+        record = None
+    if record is None or record.task is None:
         raise ValueError(f"no compiled rollout for system {system!r}")
-    return _build(advance)
+    return _build(system_kernels(record)[2])
 
 
 def _build(advance):
@@ -124,9 +129,9 @@ def _build(advance):
 
 def compiled_env(env, net: PlasticNet) -> bool:
     """Whether a compiled rollout can play `net` on `env` (a vector environment) itself, with no wrapper in front (a
-    wrapper, e.g. an encoder, changes what the network sees): one of our cart-pole or acrobot vector environments
-    whose observation is the network's input and whose one force is its output, or Gymnasium's CartPole vector
-    environment (`gym_cartpole`) with two outputs. Never with `norm`."""
+    wrapper, e.g. an encoder, changes what the network sees): one of our systems' vector environments (a
+    `SystemTask`: acrobot, cart-pole, Furuta pendulum) whose observation is the network's input and whose one force
+    is its output, or Gymnasium's CartPole vector environment (`gym_cartpole`) with two outputs. Never with `norm`."""
     inner = env.unwrapped
     if env is not inner or net.norm:
         return False
@@ -134,11 +139,12 @@ def compiled_env(env, net: PlasticNet) -> bool:
         return gym_cartpole(inner) and net.sizes[0] == 4 and net.sizes[-1] == 2
     if not type(inner).__module__.startswith("underact.envs"):
         return False
+    from underact.envs.task import SystemTask
     from underact.envs.vector import UnderactVectorEnv
 
     return (
         isinstance(inner, UnderactVectorEnv)
-        and inner.task.name in ("cartpole", "acrobot")
+        and isinstance(inner.task, SystemTask)
         and net.sizes[0] == inner.task.obs_dim
         and net.sizes[-1] == 1
     )

@@ -2,68 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
-from numba.extending import register_jitable
-
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, Task, fused_kernels
-from underact.plants.analytic import AcrobotParams, acrobot_points, acrobot_vdot, make_params
-from underact.plants.trig import select, sincos
-from underact.render import AcrobotScene
+from underact.envs.task import MAX_SPEED, SystemTask, system_kernels
+from underact.systems.acrobot import SYSTEM, AcrobotParams, observe, outcome  # noqa: F401 - re-exported
+from underact.systems.base import make_params
+
+compiled_batch, compiled_step, compiled_advance = system_kernels(SYSTEM)
 
 
-def observe(q1, q2, v1, v2) -> tuple:
-    """The observation's entries: (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2)."""
-    s1, c1 = sincos(q1)
-    s2, c2 = sincos(q2)
-    return c1, s1, c2, s2, v1, v2
-
-
-def outcome(q1, q2, v1, v2, k) -> tuple:
-    """(reward, terminated) with k = (balance, max_speed, cos fall_angle, l1, l2); h = tip height / reach.
-
-    Swing-up: reward (1 + h) / 2; balance: 1, and the episode also ends when h < cos(fall_angle): the elbow may
-    bend as far as balancing needs (a sampled-data LQR swings it by up to 1.6 rad), but a folded or leaning
-    acrobot is down. Both end when a joint spins faster than max_speed.
-    """
-    h, balance = acrobot_points(k[3], k[4], q1, q2)[3] / (k[3] + k[4]), k[0] > 0.0
-    spinning = (np.abs(v1) > k[1]) | (np.abs(v2) > k[1])
-    return select(balance, 1.0, 0.5 * (1.0 + h)), spinning | (balance & (h < k[2]))
-
-
-for function in (acrobot_points, observe, outcome):
-    register_jitable(function)
-
-
-compiled_batch, compiled_step, compiled_advance = fused_kernels(acrobot_vdot, observe, outcome)
-
-
-class AcrobotTask(Task):
-    """Spong's acrobot (`underact.plants.analytic.acrobot_vdot`), q = (θ1, θ2), θ2 relative."""
+class AcrobotTask(SystemTask):
+    """Spong's acrobot (`underact.systems.acrobot`), q = (θ1, θ2), θ2 relative: its task reads the record."""
 
     name = "acrobot"
-    compiled_batch = staticmethod(compiled_batch)
-    compiled_step = staticmethod(compiled_step)
-    compiled_advance = staticmethod(compiled_advance)
-    dt = 0.05
-    substeps = 2
-    obs_dim = 6
-    n_position_obs = 4
-    trig_obs = np.array([True, True, True, True, False, False])
-    upright = np.array([np.pi, 0.0])
-    q_rest = np.zeros(2)
-    angular_mask = np.array([True, True])
-
-    def task_constants(self):
-        p = self.params
-        return float(self.goal == "balance"), self.max_speed, np.cos(self.fall_angle), p.l1, p.l2
-
-    def components(self, x):
-        q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
-        return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
-
-    def make_scene(self):
-        return AcrobotScene(self.params.l1, self.params.l2)
 
 
 class AcrobotEnv(UnderactEnv):

@@ -14,10 +14,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from underact import load
-from underact.envs.task import Task, check_state, real_array
+from underact import load, systems
+from underact.envs.task import SystemTask, Task, check_state, real_array
 from underact.errors import UnderactError
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
+from underact.systems.base import make_params
 
 
 def check_action(action, u_limit: float) -> float:
@@ -48,14 +49,14 @@ def make_stepper(task: Task, backend: str, params: dict[str, float]):
             raise ValueError(str(exc)) from None
     if backend == "drake":
         changed = sorted(set(params) - {"u_limit"})
-        if changed:
+        if changed and not systems.get(task.name).drake_takes_params:
             raise ValueError(
                 f"backend='drake' simulates Drake's shipped {task.name} model, whose parameters are fixed; "
                 f"{changed} can be changed on backend='analytic' or 'mujoco'"
             )
         from underact.simulate.drake import DrakeStepper
 
-        plant = load(task.name, backend="drake")
+        plant = load(task.name, backend="drake", **({} if not changed else {k: params[k] for k in changed}))
         plant.u_limit = np.array([task.u_limit])
         return DrakeStepper(plant, task.dt, task.substeps)
     raise ValueError(f"backend must be one of analytic, mujoco, drake (the engines that step); got {backend!r}")
@@ -163,3 +164,48 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
             gym.logger.warn("render() called without render_mode; make the env with render_mode='rgb_array'")
             return None
         return self.task.render(self._x[None], self.width, self.height)[0]
+
+
+class SystemEnv(UnderactEnv):
+    """The environment of any system with tasks, made from its record alone (`underact.systems`): its module's
+    docstring is the manual, its `TaskDefaults` give dt, observation, outcome and the arguments' defaults.
+
+    `gymnasium.make("underact/FurutaSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
+    width=64, height=64, fall_angle=..., reset_noise=..., max_speed=..., **params)`: the task's arguments default to
+    the system's (`TaskDefaults`); `params` are its params class's fields (each checked by `make_params`).
+    """
+
+    def __init__(
+        self,
+        system: str,
+        task: str = "swingup",
+        backend: str = "analytic",
+        render_mode: str | None = None,
+        actuator_gain: float = 1.0,
+        width: int = 64,
+        height: int = 64,
+        **options: float,
+    ):
+        env_task, params = system_task(system, task, options)
+        self.metadata = {**self.metadata, "render_fps": round(1 / env_task.dt)}
+        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
+
+
+#: The task arguments every system's environments take, besides its physical parameters.
+TASK_ARGUMENTS = ("fall_angle", "reset_noise", "max_speed")
+
+
+def system_task(system: str, task: str, options: dict) -> tuple[SystemTask, dict]:
+    """The `SystemTask` of a system's environments and the physical parameters among `options` (the others,
+    `TASK_ARGUMENTS`, default to its `TaskDefaults`)."""
+    try:
+        record = systems.get(system)
+    except UnderactError as exc:
+        raise ValueError(str(exc)) from None
+    defaults = record.task
+    if defaults is None:
+        raise ValueError(f"{system} has no environments")
+    params = {k: v for k, v in options.items() if k not in TASK_ARGUMENTS}
+    chosen = {k: options.get(k, getattr(defaults, k)) for k in TASK_ARGUMENTS}
+    env_task = SystemTask(make_params(record.params, params, per_copy=True), task, **chosen, system=system)
+    return env_task, params

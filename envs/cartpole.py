@@ -3,56 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import register_jitable
 
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, Task, fused_kernels
-from underact.plants.analytic import CartPoleParams, cartpole_vdot, make_params
-from underact.plants.trig import select, sincos
-from underact.render import CartPoleScene, View
+from underact.envs.task import MAX_SPEED, SystemTask, system_kernels
+from underact.render import View
+from underact.systems.base import make_params
+from underact.systems.cartpole import SYSTEM, CartPoleParams, observe, outcome  # noqa: F401 - re-exported
+
+compiled_batch, compiled_step, compiled_advance = system_kernels(SYSTEM)
 
 
-def observe(x, theta, xd, thetad) -> tuple:
-    """The observation's entries: (x, cos θ, sin θ, ẋ, θ̇)."""
-    s, c = sincos(theta)
-    return x, c, s, xd, thetad
-
-
-def outcome(x, theta, xd, thetad, k) -> tuple:
-    """(reward, terminated) with k = (balance, max_speed, cos fall_angle, x_limit).
-
-    Swing-up: reward (1 − cos θ) / 2; balance: 1, and the episode also ends when |θ − π| (wrapped to [−π, π])
-    exceeds fall_angle, i.e. when cos(θ − π) = −cos θ < cos(fall_angle) (no angle wrapping, so no branch).
-    Both end when the cart leaves the rail (|x| > x_limit) or the pole spins faster than max_speed.
-    """
-    cos_theta, balance = sincos(theta)[1], k[0] > 0.0
-    ended = (np.abs(thetad) > k[1]) | (np.abs(x) > k[3])
-    return select(balance, 1.0, 0.5 * (1.0 - cos_theta)), ended | (balance & (-cos_theta < k[2]))
-
-
-for function in (observe, outcome):
-    register_jitable(function)
-
-
-compiled_batch, compiled_step, compiled_advance = fused_kernels(cartpole_vdot, observe, outcome)
-
-
-class CartPoleTask(Task):
-    """The cart-pole (`underact.plants.analytic.cartpole_vdot`), q = (x, θ), θ = 0 hanging; the cart must stay
-    within ±x_limit."""
+class CartPoleTask(SystemTask):
+    """The cart-pole (`underact.systems.cartpole`), q = (x, θ), θ = 0 hanging; the cart must stay within ±x_limit,
+    and a camera may follow it (`follow`)."""
 
     name = "cartpole"
-    compiled_batch = staticmethod(compiled_batch)
-    compiled_step = staticmethod(compiled_step)
-    compiled_advance = staticmethod(compiled_advance)
-    dt = 0.02
-    substeps = 1
-    obs_dim = 5
-    n_position_obs = 3
-    trig_obs = np.array([False, True, True, False, False])
-    upright = np.array([0.0, np.pi])
-    q_rest = np.zeros(2)
-    angular_mask = np.array([False, True])
 
     def __init__(
         self,
@@ -70,18 +35,8 @@ class CartPoleTask(Task):
             raise ValueError(f"follow must be None or a positive view width in metres; got {follow!r}")
         self.x_limit = float(x_limit)
         self.follow = None if follow is None else float(follow)
-        super().__init__(params, task, fall_angle, reset_noise, max_speed)
-
-    def make_scene(self):
         # The rail's ticks show the cart's motion even when a following camera keeps the cart centred.
-        return CartPoleScene(self.params.l, self.x_limit)
-
-    def task_constants(self):
-        return float(self.goal == "balance"), self.max_speed, np.cos(min(self.fall_angle, np.pi)), self.x_limit
-
-    def components(self, x):
-        q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
-        return observe(q1, q2, v1, v2), outcome(q1, q2, v1, v2, self.task_constants())
+        super().__init__(params, task, fall_angle, reset_noise, max_speed, x_limit=self.x_limit)
 
     def segments(self, x, fixed_camera=False):
         segments = self.scene.segments(x)

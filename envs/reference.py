@@ -6,8 +6,8 @@ A task is only as good as the controller that solves it. Each environment has on
 - balance: a sampled-data LQR (`underact.control.DiscreteLQRController`: exact zero-order hold at the environment's
   dt, discrete Riccati gain) about upright;
 - swing-up: the system's energy-shaping swing-up (Spong's for the acrobot, the cart-pole's pole energy with a cart
-  term), handing over to that LQR where the continuous LQR's cost-to-go x̃ᵀSx̃ is below the threshold tuned for
-  it (`underact.control.switching.THRESHOLDS`).
+  term, Åström & Furuta's for the Furuta pendulum: each system record's `swing_up`), handing over to that LQR where
+  the continuous LQR's cost-to-go x̃ᵀSx̃ is below the threshold tuned for it (the record's `switch`).
 
 The policy sees only the observation: angles come back from their (cos, sin) pair, velocities are observed.
 """
@@ -18,34 +18,27 @@ from collections.abc import Callable
 
 import numpy as np
 
+from underact import systems
 from underact.control import DiscreteLQRController, LQRController
-from underact.control.swingup import AcrobotSwingUp, CartPoleSwingUp
-from underact.control.switching import THRESHOLDS, SwingUpAndBalance
-from underact.plants.analytic import PLANTS
-
-SWING_UPS = {"acrobot": AcrobotSwingUp, "cartpole": CartPoleSwingUp}
+from underact.control.switching import SwingUpAndBalance
 
 
 class _SampledSwingUpAndBalance(SwingUpAndBalance):
-    """Switches where the continuous LQR's cost-to-go is below the threshold tuned for it (`switching.THRESHOLDS`),
+    """Switches where the continuous LQR's cost-to-go is below the threshold tuned for it (the record's `switch`),
     then balances with the sampled-data gain."""
 
     def __init__(self, swing_up, lqr: DiscreteLQRController, threshold: float):
         super().__init__(swing_up, lqr, threshold)
-        self.switch = LQRController(lqr.plant, u_limit=lqr.u_limit)
+        self.switch = LQRController(lqr.plant, Q=lqr.Q, R=lqr.R, u_limit=lqr.u_limit)
 
     def balancing(self, q: np.ndarray, v: np.ndarray) -> np.ndarray:
         return self.switch.cost(q, v) < self.threshold
 
 
 def state_from_observation(system: str, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(q, v) from an observation: acrobot (cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2), cart-pole (x, cos θ, sin θ,
-    ẋ, θ̇)."""
-    obs = np.asarray(obs, dtype=np.float64)
-    if system == "acrobot":
-        q = np.array([np.arctan2(obs[1], obs[0]), np.arctan2(obs[3], obs[2])])
-        return q, obs[4:6]
-    return np.array([obs[0], np.arctan2(obs[2], obs[1])]), obs[3:5]
+    """(q, v) from an observation of `system`'s environments: the inverse of its observation (its record's
+    `task.unobserve`)."""
+    return systems.get(system).task.unobserve(obs)
 
 
 def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]:
@@ -54,15 +47,16 @@ def reference_controller(env, design=None) -> Callable[[np.ndarray], np.ndarray]
     `design`: the parameters the controller is designed for (`underact.plants.analytic` params); by default the
     environment's own. Pass the nominal ones to see how the controller copes with a body it was not designed for."""
     task = getattr(env.unwrapped, "task", None)
-    if task is None or getattr(task, "name", None) not in SWING_UPS:
-        raise ValueError(f"reference controllers exist for the underact/… acrobot and cart-pole ids; got {env.spec.id}")
-    plant = PLANTS[task.name](task.params if design is None else design)
-    lqr = DiscreteLQRController(plant, task.dt, u_limit=plant.u_limit)
+    record = getattr(task, "record", None)
+    if record is None or record.swing_up is None:
+        raise ValueError(f"reference controllers exist for the underact/… ids of the built-in systems; got "
+                         f"{env.spec.id}")
+    plant = record.plant(task.params if design is None else design)
+    lqr = DiscreteLQRController(plant, task.dt, u_limit=plant.u_limit, **record.lqr)
     if task.goal == "balance":
         controller = lqr
     else:
-        swing_up = SWING_UPS[task.name](plant, u_limit=plant.u_limit)
-        controller = _SampledSwingUpAndBalance(swing_up, lqr, THRESHOLDS[task.name])
+        controller = _SampledSwingUpAndBalance(record.swing_up(plant, plant.u_limit), lqr, record.switch)
 
     def policy(obs: np.ndarray) -> np.ndarray:
         q, v = state_from_observation(task.name, obs)

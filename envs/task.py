@@ -11,13 +11,14 @@ are forces (N,) already scaled by the actuator gain.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, prange
 from numba.extending import register_jitable
 
+from underact import systems
 from underact.plants.trig import select
 from underact.render import Scene, View, draw_capsules
 from underact.simulate.rk4 import (
@@ -25,6 +26,7 @@ from underact.simulate.rk4 import (
     Kernel,
     held_force,
     parallel_threads,
+    prepare,
     rk4_components,
     row,
     table,
@@ -189,6 +191,14 @@ def fused_kernels(vdot, observe, outcome):
         return obs, reward, terminated, bounded
 
     return batch, one, advance
+
+
+@cache
+def system_kernels(system) -> tuple:
+    """(batch, one, advance) of `fused_kernels` for a system's record (`underact.systems.base.System`), built once
+    per record from its closed form and its task's `observe` and `outcome`."""
+    prepare(system)
+    return fused_kernels(system.vdot, system.task.observe, system.task.outcome)
 
 
 class Task(ABC):
@@ -412,6 +422,47 @@ class Task(ABC):
         """Frames (N, height, width, 3) uint8 (`fixed_camera`: the whole scene even if the camera follows)."""
         radii = self.radii * min(width, height) / 64.0
         return draw_capsules(self.view(width, height, fixed_camera), self.segments(x, fixed_camera), radii, self.colors)
+
+
+class SystemTask(Task):
+    """A task on a two-DoF system, everything read from its record (`underact.systems`: closed form, observation,
+    outcome, scene, steps). `system` names it where the class does not (`AcrobotTask.name`); `options` are the
+    system's own task arguments (a rail's `x_limit`), handed to its scene and outcome."""
+
+    def __init__(self, params, task: str, fall_angle: float, reset_noise: float, max_speed: float,
+                 system: str | None = None, **options):
+        record = systems.get(system or self.name)
+        if record.task is None:
+            raise ValueError(f"{record.name} has no environments")
+        defaults = record.task
+        self.record, self.name, self.options = record, record.name, options
+        self.dt, self.substeps = defaults.dt, defaults.substeps
+        self.trig_obs = np.array(defaults.trig_obs)
+        self.obs_dim, self.n_position_obs = len(defaults.trig_obs), defaults.n_position_obs
+        plant = _default_plant(record)
+        self.upright, self.q_rest, self.angular_mask = plant.upright, plant.q_rest, plant.angle_mask
+        self.compiled_batch, self.compiled_step, self.compiled_advance = system_kernels(record)
+        self._observe, self._outcome = defaults.observe, defaults.outcome
+        super().__init__(params, task, fall_angle, reset_noise, max_speed)
+
+    def make_scene(self) -> Scene:
+        return self.record.scene(self.params, **self.options)
+
+    def task_constants(self) -> tuple:
+        return self.record.task.outcome_constants(self)
+
+    def components(self, x: np.ndarray) -> tuple:
+        q1, q2, v1, v2 = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+        return self._observe(q1, q2, v1, v2), self._outcome(q1, q2, v1, v2, self.task_constants())
+
+    def observe(self, x: np.ndarray) -> np.ndarray:
+        """Observations (N, obs_dim) float32 (the observation alone: a reset needs no outcome)."""
+        return np.stack(self._observe(x[:, 0], x[:, 1], x[:, 2], x[:, 3]), axis=1).astype(np.float32)
+
+
+@cache
+def _default_plant(record):
+    return record.plant(record.params())
 
 
 def _copies(system: str, params) -> int | None:

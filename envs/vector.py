@@ -29,7 +29,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from underact.envs.acrobot import AcrobotTask
-from underact.envs.base import action_box, observation_box
+from underact.envs.base import action_box, observation_box, system_task
 from underact.envs.cartpole import CartPoleTask
 from underact.envs.task import BAD_ACTION, FLAGS, MAX_SPEED, STEPS, Task, next_step, real_array
 from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
@@ -290,4 +290,15 @@ class CartPoleVectorEnv(UnderactVectorEnv):
             x_limit,
             follow,
         )
+        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+
+
+class SystemVectorEnv(UnderactVectorEnv):
+    """N copies of any system with tasks, made from its record alone; arguments and semantics as
+    `underact.envs.base.SystemEnv` (analytic backend), each physical parameter (but u_limit) also one per copy."""
+
+    def __init__(self, system: str, num_envs: int = 1, task: str = "swingup", max_episode_steps: int | None = 500,
+                 backend: str = "analytic", render_mode: str | None = None, actuator_gain: float = 1.0,
+                 width: int = 64, height: int = 64, **options: float):
+        env_task = system_task(system, task, options)[0]
         super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)

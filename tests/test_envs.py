@@ -54,6 +54,20 @@ def cartpole_xdot(x, u, mc=10.0, mp=1.0, l=0.5):
     return np.array([xd, thd, xdd, thdd])
 
 
+def furuta_xdot(x, u, m1=0.095, L1=0.085, l1=0.0425, m2=0.024, l2=0.0645, J1zz=0.095 * 0.085**2 / 12,
+                J2xx=0.024 * 0.129**2 / 12, J2yy=0.024 * 0.129**2 / 12, J2zz=0.5 * 0.024 * 0.0045**2):
+    """Cazzolato & Prime (2011), eqs. 33-35 with the pendulum hanging at θ2 = 0, written from the Lagrangian
+    T = ½ (J1zz + m1 l1²) θ̇1² + ½ m2 |v_c2|² + ½ (J2xx θ̇2² + J2yy (θ̇1 sin θ2)² + J2zz (θ̇1 cos θ2)²)."""
+    _, t2, d1, d2 = x
+    s, c = math.sin(t2), math.cos(t2)
+    M = np.array([[J1zz + m1 * l1**2 + m2 * (L1**2 + l2**2 * s * s) + J2yy * s * s + J2zz * c * c, m2 * L1 * l2 * c],
+                  [m2 * L1 * l2 * c, J2xx + m2 * l2**2]])
+    k = (m2 * l2**2 + J2yy - J2zz) * s * c  # ½ ∂M11/∂θ2
+    Cv = np.array([2 * k * d1 * d2 - m2 * L1 * l2 * s * d2**2, -k * d1**2])
+    acc = np.linalg.solve(M, np.array([u, -m2 * G * l2 * s]) - Cv)
+    return np.array([d1, d2, acc[0], acc[1]])
+
+
 def rk4(f, x, u, dt, n):
     h = dt / n
     for _ in range(n):
@@ -65,7 +79,7 @@ def rk4(f, x, u, dt, n):
     return x
 
 
-REFERENCE = {"acrobot": (acrobot_xdot, 0.05, 2), "cartpole": (cartpole_xdot, 0.02, 1)}
+REFERENCE = {"acrobot": (acrobot_xdot, 0.05, 2), "cartpole": (cartpole_xdot, 0.02, 1), "furuta": (furuta_xdot, 0.01, 2)}
 
 
 def _system(env_id):
@@ -174,7 +188,8 @@ def test_start_states_follow_the_task():
         system, task = underact.envs.ENV_IDS[env_id]
         env = gym.make(env_id)
         env.reset(seed=0)
-        goal = {"acrobot": [math.pi, 0.0], "cartpole": [0.0, math.pi]}[system] if task == "balance" else [0, 0]
+        upright = {"acrobot": [math.pi, 0.0], "cartpole": [0.0, math.pi], "furuta": [0.0, math.pi]}[system]
+        goal = upright if task == "balance" else [0, 0]
         x = env.unwrapped.state
         assert np.all(np.abs(x - np.r_[goal, 0.0, 0.0]) <= 0.05)
 

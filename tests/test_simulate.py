@@ -177,7 +177,7 @@ def test_cli_pinv_reports_the_residual(capsys):
         (["simulate", "acrobot", "--x0", "nan,0,0,0"], "must be finite"),
         (["simulate", "acrobot", "--duration", "-1"], "--duration"),
         (["simulate", "acrobot", "--seed", "x"], "--seed"),
-        (["simulate", "pendulum", "--controller", "swingup"], "acrobot and cartpole"),
+        (["simulate", "pendulum", "--controller", "swingup"], "swingup exists for acrobot, cartpole, furuta"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(argv, message, capsys):

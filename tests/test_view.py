@@ -200,7 +200,7 @@ def test_camera_frames_every_pose_the_links_can_reach(model, q, pivot_link, reac
     ("args", "message"),
     [
         (["view", "acrobot", "--out", "robot.png"], "--out robot.png: the page's name must end in .html"),
-        (["view", "nosuch"], "'nosuch' is neither a built-in model (acrobot, cartpole, pendulum) nor an existing"),
+        (["view", "nosuch"], "neither a built-in model (acrobot, cartpole, pendulum, furuta) nor an existing"),
         (["view", "acrobot", "--q", "1,x"], "--q must be comma-separated numbers"),
         (["view", "acrobot", "--q", "1,2,3"], "--q needs 2 finite values for acrobot"),
         (["view", "acrobot", "--base", "floating"], "acrobot is bolted to the world; --base applies to description"),

@@ -6,9 +6,9 @@ signed distance to the capsule's edge clipped to [0, 1] (a one-pixel ramp), and 
 so later ones are drawn on top. No GPU, no display, no pygame: a numba-compiled loop (compiled on first use, cached
 next to this file) visits only each capsule's bounding box.
 
-The scenes of the built-in systems (acrobot links, cart-pole rail, ticks, cart and pole, pendulum) are `Scene`s
-built from their physical parameters with the forward kinematics of `underact.plants.analytic`; `write_gif`
-writes frames at a given frame rate, atomically (`underact.files.replacing`).
+The planar scenes (acrobot links, cart-pole rail, ticks, cart and pole, pendulum) are `Scene`s built from
+physical parameters with the systems' forward kinematics; each system's record (`underact.systems`) says which it
+draws; `write_gif` writes frames at a given frame rate, atomically (`underact.files.replacing`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from numba import njit
 
 import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
 from underact.files import replacing
-from underact.plants.analytic import acrobot_points, pole_tip
+from underact.systems.acrobot import acrobot_points
+from underact.systems.cartpole import pole_tip
 
 BACKGROUND = np.array([255, 255, 255], dtype=np.float32)
 #: The cart-pole rail's ticks: metres between them, metres above and below the rail, colour.
@@ -209,15 +210,11 @@ class PendulumScene(Scene):
 
 
 def builtin_scene(name: str, params, x_limit: float = 2.4) -> Scene:
-    """The scene of built-in `name` ("acrobot", "cartpole", "pendulum") with physical parameters `params`
-    (`underact.plants.analytic.PARAMS[name]()` or per-copy ones); `x_limit` is the cart-pole rail's half length."""
-    if name == "acrobot":
-        return AcrobotScene(params.l1, params.l2)
-    if name == "cartpole":
-        return CartPoleScene(params.l, x_limit)
-    if name == "pendulum":
-        return PendulumScene(params.l)
-    raise ValueError(f"no scene for {name!r}; built-ins are acrobot, cartpole and pendulum")
+    """The scene of system `name` (`underact.systems`) with physical parameters `params` (its params class or
+    per-copy ones); `x_limit` is a rail's half length, for systems that have one."""
+    from underact.systems import get
+
+    return get(name).scene(params, x_limit=x_limit)
 
 
 def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float) -> None:

@@ -2,9 +2,10 @@
 
 - `reference/cli.md` from `underact.cli.build_parser()`: every subcommand's `--help`, verbatim, at a fixed width
   (`HELP_COLUMNS`, the width `tests/test_docs.py` asks `underact CMD --help` for);
-- `environments/acrobot.md`, `environments/cartpole.md`, `environments/ant.md` from the environment classes'
-  docstrings, as Gymnasium does (the docstring is the manual; the ids and spaces come from the registry and a
-  constructed environment);
+- `environments/acrobot.md`, `environments/cartpole.md`, `environments/furuta.md`, `environments/ant.md` from the
+  environment classes' docstrings (the Furuta pendulum's: its system module's, `underact.systems.furuta`), as
+  Gymnasium does (the docstring is the manual; the ids and spaces come from the registry and a constructed
+  environment);
 - `benchmarks/index.md` and one page per `docs/benchmarks/*.json` (machine, command, date, tables, figures);
   the Benchmarks section of the navigation lists them;
 - `figures/*`: the figures under `scripts/figures/`, copied into the site for the benchmark pages.
@@ -120,15 +121,19 @@ def cli_markdown() -> str:
 
 
 def environment_markdown(system: str) -> str:
-    """A Gymnasium-style page for the acrobot, the cart-pole or the damaged ant, from its class docstring."""
+    """A Gymnasium-style page for a system's environments (its class docstring, or its system module's where its
+    environments are `SystemEnv`) or the damaged ant."""
     import gymnasium
 
     import underact.envs as envs
+    from underact import systems
     from underact.envs import ant
 
-    cls = {"acrobot": envs.AcrobotEnv, "cartpole": envs.CartPoleEnv, "ant": ant.AntDamagedEnv}[system]
-    vector = {"acrobot": envs.AcrobotVectorEnv, "cartpole": envs.CartPoleVectorEnv, "ant": ant.AntVectorEnv}[system]
-    summary, _, body = inspect.cleandoc(cls.__doc__).partition("\n\n")
+    classes = {"acrobot": (envs.AcrobotEnv, envs.AcrobotVectorEnv),
+               "cartpole": (envs.CartPoleEnv, envs.CartPoleVectorEnv), "ant": (ant.AntDamagedEnv, ant.AntVectorEnv)}
+    cls, vector = classes.get(system, (envs.SystemEnv, envs.SystemVectorEnv))
+    doc = cls.__doc__ if system in classes else systems.get(system).doc
+    summary, _, body = inspect.cleandoc(doc).partition("\n\n")
     ids = [env_id for env_id, (s, _) in envs.ENV_IDS.items() if s == system] or ["underact/AntDamaged-v0"]
     env = gymnasium.make(ids[0])
     rows = [
@@ -141,10 +146,12 @@ def environment_markdown(system: str) -> str:
         ("Vector class", f'`{vector.__module__}.{vector.__name__}` (`vectorization_mode="vector_entry_point"`)'),
     ]
     env.close()
-    title = {"acrobot": "Acrobot", "cartpole": "Cart-pole", "ant": "Ant with a damaged leg"}[system]
+    title = {"acrobot": "Acrobot", "cartpole": "Cart-pole", "furuta": "Furuta pendulum",
+             "ant": "Ant with a damaged leg"}[system]
     lines = [f"# {title}", "", summary, "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
-    lines += ["", body, "", f"*Generated from the docstring of `{cls.__name__}`.*", ""]
+    source = cls.__name__ if system in classes else f"underact.systems.{system}"
+    lines += ["", body, "", f"*Generated from the docstring of `{source}`.*", ""]
     return "\n".join(lines)
 
 
@@ -204,7 +211,10 @@ def benchmarks_index(records: dict[str, dict]) -> str:
 
 # ------------------------------------------------------------------------------------------------ MkDocs hooks
 
-ENVIRONMENTS = ("acrobot", "cartpole", "ant")
+ENVIRONMENTS = ("acrobot", "cartpole", "furuta", "ant")
+#: The repository file each environment page is generated from.
+ENVIRONMENT_SOURCES = {system: f"envs/{system}.py" for system in ENVIRONMENTS}
+ENVIRONMENT_SOURCES["furuta"] = "underact/systems/furuta.py"
 #: A Markdown link's target (the part before any `#anchor`), as in `[text](target#anchor)` or `![alt](target)`.
 LINK_TARGET = re.compile(r"(?<=\]\()[^)\s#]+")
 
@@ -212,7 +222,7 @@ LINK_TARGET = re.compile(r"(?<=\]\()[^)\s#]+")
 def site_pages() -> dict[str, str]:
     """Repository path → the site path the build makes of it: the generated pages and the copied figures."""
     pages = {"underact/cli/__init__.py": "reference/cli.md", "docs/benchmarks": "benchmarks/index.md"}
-    pages.update({f"envs/{system}.py": f"environments/{system}.md" for system in ENVIRONMENTS})
+    pages.update({ENVIRONMENT_SOURCES[system]: f"environments/{system}.md" for system in ENVIRONMENTS})
     pages.update({f"docs/benchmarks/{name}.json": f"benchmarks/{name}.md" for name in benchmark_records()})
     pages.update({f"scripts/figures/{f.name}": f"figures/{f.name}" for f in FIGURES.glob("*")
                   if f.suffix in (".png", ".gif")})

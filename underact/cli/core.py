@@ -19,8 +19,8 @@ from underact.plants import BACKENDS, BUILTINS, load
 
 #: Upper bound of `analyze --samples` and `crosscheck --states` (about 2 s of Drake at the bound).
 MAX_STATES = 100_000
-#: The engines `crosscheck --engines` compares, and their names in its report.
-ENGINE_NAMES = {"drake": "Drake", "mujoco": "MuJoCo", "pinocchio": "Pinocchio"}
+#: The engines `crosscheck --engines` compares, and their names in its report (the closed form: built-ins only).
+ENGINE_NAMES = {"drake": "Drake", "mujoco": "MuJoCo", "pinocchio": "Pinocchio", "analytic": "closed form"}
 ENGINES = tuple(ENGINE_NAMES)
 
 
@@ -165,7 +165,8 @@ def register(subparsers) -> None:
     )
     _model_arg(p)
     p.add_argument("--engines", default="drake,mujoco",
-                   help=f"two or more of {','.join(ENGINES)}, comma-separated (default drake,mujoco)")
+                   help=f"two or more of {','.join(ENGINES)}, comma-separated (default drake,mujoco; analytic, the "
+                   "closed form, for the built-in systems)")
     p.add_argument("--C", dest="with_C", action="store_true", help="compare the Coriolis matrices C too")
     p.add_argument("--states", type=int, default=200, help=f"random states (default 200, at most {MAX_STATES})")
     p.add_argument("--seed", type=int, default=0)

@@ -22,6 +22,7 @@ import numpy as np
 from underact.errors import UnderactError
 from underact.files import replacing
 from underact.plants import BACKENDS, BUILTINS
+from underact.systems import get
 
 SYSTEMS = BUILTINS
 CONTROLLERS = ("swingup", "lqr", "pinv", "none")
@@ -75,8 +76,9 @@ def _check_args(args) -> tuple[float, int]:
         raise UnderactError(f"unknown controller {args.controller!r}; choose one of {', '.join(CONTROLLERS)}")
     if args.backend not in BACKENDS:
         raise UnderactError(f"unknown backend {args.backend!r}; choose one of {', '.join(BACKENDS)}")
-    if args.controller == "swingup" and args.system == "pendulum":
-        raise UnderactError("--controller swingup exists for acrobot and cartpole; use lqr, pinv or none")
+    if args.controller == "swingup" and get(args.system).swing_up is None:
+        with_swing_up = [n for n in SYSTEMS if get(n).swing_up is not None]
+        raise UnderactError(f"--controller swingup exists for {', '.join(with_swing_up)}; use lqr, pinv or none")
     duration = _number(args.duration, "--duration")
     if not 0 < duration <= 600:
         raise UnderactError(f"--duration must be in (0, 600] seconds; got {args.duration}")

@@ -37,21 +37,17 @@ class SwingUpAndBalance:
         return u[0] if np.ndim(q) == 1 else u
 
 
-#: Cost-to-go below which the LQR takes over, per built-in system (tuned on the closed-form model: with these,
-#: seeds 0..49 of the hanging start all reach upright within 12 s).
-THRESHOLDS = {"acrobot": 200.0, "cartpole": 100.0}
-
-
 def swing_up_and_balance(plant: Plant, threshold: float | None = None) -> SwingUpAndBalance:
-    """The built-in system's swing-up (Spong's for the acrobot, pole energy shaping for the cart-pole) + LQR."""
-    from underact.control.swingup import AcrobotSwingUp, CartPoleSwingUp
+    """The system's swing-up and its switch to LQR, both from its record (`underact.systems`: `swing_up`, and
+    `switch`, the cost-to-go tuned for it)."""
+    from underact import systems
 
-    swing_ups = {"acrobot": AcrobotSwingUp, "cartpole": CartPoleSwingUp}
-    if plant.name not in swing_ups:
-        raise ValueError(f"no swing-up controller for {plant.name!r}; expected one of {', '.join(swing_ups)}")
-    limit = plant.u_limit
+    with_swing_up = [n for n in systems.names() if systems.get(n).swing_up is not None]
+    if plant.name not in with_swing_up:
+        raise ValueError(f"no swing-up controller for {plant.name!r}; expected one of {', '.join(with_swing_up)}")
+    system, limit = systems.get(plant.name), plant.u_limit
     return SwingUpAndBalance(
-        swing_ups[plant.name](plant, u_limit=limit),
-        LQRController(plant, u_limit=limit),
-        THRESHOLDS[plant.name] if threshold is None else threshold,
+        system.swing_up(plant, limit),
+        LQRController(plant, u_limit=limit, **system.lqr),
+        system.switch if threshold is None else threshold,
     )

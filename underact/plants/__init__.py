@@ -1,7 +1,7 @@
 """Plants: one protocol (`Plant.terms(q, v)`), three sources (closed form, Drake, MuJoCo).
 
-`load(model, backend)` is the one way in. Built-in names (`acrobot`, `cartpole`, `pendulum`) exist on all three
-backends with identical physics; files (.urdf, .sdf, .xml/.mjcf) load on Drake or MuJoCo. Engines are imported
+`load(model, backend)` is the one way in. Built-in names (`underact.systems.names()`) exist on every backend
+with identical physics; files (.urdf, .sdf, .xml/.mjcf) load on Drake or MuJoCo. Engines are imported
 only when a plant of theirs is asked for.
 """
 
@@ -15,8 +15,10 @@ import numpy as np
 
 from underact.errors import UnderactError
 from underact.plants.base import Plant
+from underact.systems import get, names
 
-BUILTINS = ("acrobot", "cartpole", "pendulum")
+#: The built-in systems (`underact.systems`; `underact.systems.register` adds more).
+BUILTINS = names()
 BACKENDS = ("analytic", "drake", "mujoco", "pinocchio")
 FILE_SUFFIXES = {".urdf": "urdf", ".sdf": "sdf", ".xml": "mjcf", ".mjcf": "mjcf"}
 
@@ -36,8 +38,9 @@ def load(
     use one convention on every backend (`underact.plants.base`). `actuation`: a file's actuators by the one
     actuation model (`underact.description.actuation`: "auto", "declared" or "assumed"), the same on both engines.
     `strict` refuses an invalid inertia instead of repairing it (the same way for both engines). `params` override
-    the built-in systems' physical parameters (see `underact.plants.analytic`) on the analytic and MuJoCo backends,
-    e.g. `load("cartpole", "mujoco", l=1.0)`.
+    a built-in system's physical parameters (its params class in `underact.systems`) on the analytic, MuJoCo and
+    Pinocchio backends, and on Drake where its record builds Drake's model from them (a cart-pole's pole length:
+    `l=1.0`).
 
     What loading changed or assumed is in `plant.warnings` (one line each); the engine's own parser messages are
     in `plant.parser_messages`.
@@ -53,7 +56,7 @@ def load(
     except ValueError:
         raise UnderactError(f"actuation must be one of auto, declared, assumed; got {actuation!r}") from None
     name = str(model)
-    if name in BUILTINS:
+    if name in names():
         if base != "auto":
             raise UnderactError(f"{name} is bolted to the world; --base applies to description files")
         if actuation != "auto":
@@ -61,7 +64,7 @@ def load(
         return _load_builtin(name, backend, params)
     path = Path(name)
     if not path.exists():
-        raise UnderactError(f"{name!r} is neither a built-in model ({', '.join(BUILTINS)}) nor an existing file")
+        raise UnderactError(f"{name!r} is neither a built-in model ({', '.join(names())}) nor an existing file")
     if path.is_dir():
         raise UnderactError(f"{path}: is a directory; give a .urdf, .sdf or MJCF .xml file")
     kind = FILE_SUFFIXES.get(path.suffix.lower())
@@ -108,35 +111,35 @@ def _engine_messages(messages: list[str]):
 
 
 def _load_builtin(name: str, backend: str, params: dict) -> Plant:
-    from underact.plants.analytic import PARAMS, PLANTS, make_params
+    """Built-in `name` on `backend`, every engine's model built from the system's record (`underact.systems`) and
+    given the closed form's upright pose and effort limit."""
+    from underact.systems.base import make_params
 
+    system = get(name)
     try:
-        p = make_params(PARAMS[name], params)
+        p = make_params(system.params, params)
     except ValueError as exc:
         raise UnderactError(str(exc)) from None
+    reference = system.plant(p)
     if backend == "analytic":
-        return PLANTS[name](p)
-    if backend == "pinocchio":  # built from the same parameters as the closed form
-        from underact.plants.pinocchio import PinocchioPlant
-
-        plant = PinocchioPlant.builtin(name, p)
-        plant.upright = PLANTS[name](p).upright.copy()
-        return plant
-    if backend == "mujoco":
-        from underact.plants.builtin_mjcf import SPECS
+        return reference
+    if backend == "pinocchio":
+        if system.pinocchio_plant is None:
+            raise UnderactError(f"{name} has no Pinocchio model; use analytic, drake or mujoco")
+        plant = system.pinocchio_plant(p)
+    elif backend == "mujoco":
         from underact.plants.mujoco import MujocoPlant
 
-        plant = MujocoPlant.from_spec(SPECS[name](p), name)
-        reference = PLANTS[name](p)
-        plant.upright, plant.u_limit = reference.upright.copy(), reference.u_limit.copy()
-        return plant
-    if params:
+        plant = MujocoPlant.from_spec(system.mujoco_spec(p), name)
+        plant.u_limit = reference.u_limit.copy()
+    elif params and not system.drake_takes_params:
         raise UnderactError(
             "Drake's built-ins are the shipped example files; override parameters on analytic or mujoco"
         )
-    from underact.plants.drake import DrakePlant
-
-    return DrakePlant.builtin(name)
+    else:
+        plant = system.drake_plant(p, bool(params))
+    plant.upright = reference.upright.copy()
+    return plant
 
 
 def _load_file(path: Path, kind: str, backend: str, base: str, actuation: str, strict: bool) -> Plant:

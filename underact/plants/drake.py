@@ -26,11 +26,26 @@ def drake_examples_dir() -> Path:
     return Path(pydrake.__file__).parent / "share" / "drake" / "examples"
 
 
-BUILTIN_FILES = {
-    "acrobot": "acrobot/Acrobot.urdf",
-    "cartpole": "multibody/cart_pole/cart_pole.sdf",
-    "pendulum": "pendulum/Pendulum.urdf",
-}
+def __getattr__(name: str):
+    """`BUILTIN_FILES`: the Drake example file of each built-in whose Drake model is a shipped file (each system
+    module's `DRAKE_FILE`, `underact.systems`)."""
+    if name == "BUILTIN_FILES":
+        import importlib
+
+        from underact.systems import BUILTINS
+
+        modules = {n: importlib.import_module(line.module) for n, line in BUILTINS.items()}
+        return {n: m.DRAKE_FILE for n, m in modules.items() if hasattr(m, "DRAKE_FILE")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def shipped_builtin(name: str, file: str, upright, u_limit: float) -> DrakePlant:
+    """A built-in whose Drake model is the example `file` shipped with Drake, with its `upright` pose and the
+    effort limit of its closed form (the shipped files carry none)."""
+    plant = DrakePlant.from_file(drake_examples_dir() / file, name)
+    plant.upright = np.asarray(upright, dtype=np.float64)
+    plant.u_limit = np.array([float(u_limit)])
+    return plant
 
 
 def _coordinate_names(plant: MultibodyPlant) -> tuple[list[str], list[str]]:
@@ -160,19 +175,11 @@ class DrakePlant(Plant):
 
     @classmethod
     def builtin(cls, name: str) -> DrakePlant:
-        plant = cls.from_file(drake_examples_dir() / BUILTIN_FILES[name], name)
-        upright = {"acrobot": [np.pi, 0.0], "cartpole": [0.0, np.pi], "pendulum": [np.pi]}[name]
-        plant.upright = np.asarray(upright)
-        if name == "cartpole":  # cart_pole.sdf says CartSlider, PolePin: the built-ins share the textbook's names
-            plant.position_names = plant.velocity_names = ["x", "theta"]
-            plant.actuator_names = ["x"]
-        if name == "acrobot":  # the URDF carries no effort limit; the textbook's swing-up uses |u| ≤ 20
-            plant.u_limit = np.array([20.0])
-        elif name == "cartpole":
-            plant.u_limit = np.array([200.0])
-        elif name == "pendulum":
-            plant.u_limit = np.array([3.0])
-        return plant
+        """Built-in system `name` with its default parameters (`underact.systems`)."""
+        from underact.systems import get
+
+        system = get(name)
+        return system.drake_plant(system.params(), False)
 
     def add_armature(self, armature: dict[str, float]) -> list[str]:
         """MJCF `armature` of joints without an actuator (Drake's parser keeps it only as an actuator's rotor

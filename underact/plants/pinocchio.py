@@ -312,30 +312,32 @@ class PinocchioPlant(Plant):
 
     @classmethod
     def builtin(cls, name: str, params) -> PinocchioPlant:
-        """A built-in system built from its parameters (`underact.plants.analytic`): planar links turning about
-        −y, hanging along −z at q = 0, as Drake's shipped files."""
+        """Built-in system `name` from its parameters (its record's `pinocchio_plant`, `underact.systems`)."""
+        from underact.systems import get
+
+        return get(name).pinocchio_plant(params)
+
+    @classmethod
+    def planar(cls, name: str, links: list, damping: list, actuated: str, u_limit: float, gravity: float):
+        """A planar chain from its parameters: links (joint name, "revolute" | "prismatic", offset below the parent
+        joint along −z, mass, centre-of-mass distance along −z, inertia about the centre), revolute joints turning
+        about −y and prismatic ones sliding along x, hanging along −z at q = 0 as Drake's shipped files; one
+        actuator on joint `actuated`."""
         model = pin.Model()
         axis = np.array([0.0, -1.0, 0.0])
-
-        def add(parent: int, kind, name: str, offset: np.ndarray, mass: float, com: float, inertia: float) -> int:
-            joint = model.addJoint(parent, kind, pin.SE3(np.eye(3), offset), name)
+        parent = 0
+        for joint_name, kind, offset, mass, com, inertia in links:
+            joint_model = pin.JointModelRevoluteUnaligned(axis) if kind == "revolute" else pin.JointModelPX()
+            placement = pin.SE3(np.eye(3), np.array([0.0, 0.0, -offset]))
+            parent = model.addJoint(parent, joint_model, placement, joint_name)
             body = pin.Inertia(mass, np.array([0.0, 0.0, -com]), inertia * np.eye(3))
-            model.appendBodyToJoint(joint, body, pin.SE3.Identity())
-            return joint
+            model.appendBodyToJoint(parent, body, pin.SE3.Identity())
+        return cls.from_model(model, name, damping, [(actuated, {actuated: 1.0}, u_limit)], gravity)
 
-        p = params
-        if name == "acrobot":
-            shoulder = add(0, pin.JointModelRevoluteUnaligned(axis), "shoulder", np.zeros(3), p.m1, p.lc1, p.Ic1)
-            add(shoulder, pin.JointModelRevoluteUnaligned(axis), "elbow", np.array([0, 0, -p.l1]), p.m2, p.lc2, p.Ic2)
-            damping, actuated = [p.b1, p.b2], [("elbow", {"elbow": 1.0}, p.u_limit)]
-        elif name == "cartpole":
-            cart = add(0, pin.JointModelPX(), "x", np.zeros(3), p.mc, 0.0, 0.0)
-            add(cart, pin.JointModelRevoluteUnaligned(axis), "theta", np.zeros(3), p.mp, p.l, 0.0)
-            damping, actuated = [p.b_x, p.b_theta], [("x", {"x": 1.0}, p.u_limit)]
-        else:
-            add(0, pin.JointModelRevoluteUnaligned(axis), "theta", np.zeros(3), p.m, p.l, 0.0)
-            damping, actuated = [p.b], [("theta", {"theta": 1.0}, p.u_limit)]
-        model.gravity = pin.Motion(np.array([0.0, 0.0, -p.gravity, 0.0, 0.0, 0.0]))
+    @classmethod
+    def from_model(cls, model, name: str, damping: list, actuated: list, gravity: float) -> PinocchioPlant:
+        """A plant of a Pinocchio `model` built in code, with joint damping and gravity along −z."""
+        model.gravity = pin.Motion(np.array([0.0, 0.0, -gravity, 0.0, 0.0, 0.0]))
         model.damping = np.asarray(damping, dtype=np.float64)
         return cls(model, name, actuated)
 

@@ -4,7 +4,7 @@
   number of coordinates). `rk4_rollout`, the Drake stepper and the environments' plain-numpy batched path use it.
 - `rk4_components`: the same Butcher tableau written on the four state components (q1, q2, v1, v2) of a two-DoF
   built-in, registered with numba so compiled kernels inline it around a system's closed form
-  (`underact.plants.analytic`). The environments' kernels (`underact.envs.acrobot.compiled_batch`, ...) run it
+  (`underact.systems`). The environments' kernels (`underact.envs.task.system_kernels`) run it
   over a batch with `prange` (each copy computed alone, so results are bitwise the same for any thread count)
   and for one state. `Kernel.numpy` is their plain-numpy oracle; `tests/test_rk4.py` checks they agree to 1e-12.
 
@@ -22,17 +22,10 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 import underact.compiling  # noqa: F401 - announces the first compilation of the kernels
-from underact.plants.analytic import (
-    acrobot_constants,
-    acrobot_terms,
-    acrobot_vdot,
-    cartpole_constants,
-    cartpole_terms,
-    cartpole_vdot,
-    solve2,
-)
+from underact import systems
 from underact.plants.trig import select
 from underact.simulate.divergence import MAX_STATE
+from underact.systems.base import solve2
 
 #: Batches at least this large run on every numba thread; smaller ones on one (the launch would cost more).
 PARALLEL_MIN = 1024
@@ -101,12 +94,20 @@ def within_bounds(q1, q2, v1, v2):
 # the smaller functions it calls are inlined by LLVM (inlining them in the IR too multiplies compile time).
 for function in (solve2, held_force, within_bounds):
     register_jitable(function)
-for function in (acrobot_terms, acrobot_vdot, cartpole_terms, cartpole_vdot, rk4_components):
-    register_jitable(inline="always")(function)
+register_jitable(inline="always")(rk4_components)
+
+_prepared: set[int] = set()
 
 
-#: Per system: its closed form and the constants it reads.
-_SYSTEMS = {"acrobot": (acrobot_vdot, acrobot_constants), "cartpole": (cartpole_vdot, cartpole_constants)}
+def prepare(system) -> None:
+    """Registers a system's component functions with numba (each once): its record's `jit` as they are, `jit_inline`
+    (its closed form, which the RK4 calls four times per step) inlined in numba's IR."""
+    for inline, functions in ((False, system.jit), (True, system.jit_inline)):
+        for function in functions:
+            if id(function) not in _prepared:  # a function two systems share is registered once
+                register_jitable(inline="always")(function) if inline else register_jitable(function)
+                _prepared.add(id(function))
+
 
 
 def table(constants: tuple) -> np.ndarray:
@@ -140,7 +141,9 @@ class Kernel:
     """
 
     def __init__(self, system: str, params, dt: float, substeps: int):
-        self.vdot, constants = _SYSTEMS[system]
+        record = systems.get(system)
+        prepare(record)
+        self.vdot, constants = record.vdot, record.constants
         self.h, self.substeps = dt / substeps, int(substeps)
         self.constants = constants(params)
         self.table = table(self.constants)

@@ -141,10 +141,11 @@ def reach_balls(plant, inspector, context) -> list[tuple[np.ndarray, float]]:
 
 def model_path(model: str) -> Path:
     """The description file for a built-in name (Drake's shipped example) or a user's file, checked."""
-    if model in BUILTINS:
-        from underact.plants.drake import BUILTIN_FILES, drake_examples_dir
+    if model in BUILTINS:  # the file of its Drake model (its record's `drake_file`, `underact.systems`)
+        from underact.systems import get
 
-        return drake_examples_dir() / BUILTIN_FILES[model]
+        system = get(model)
+        return system.drake_file(system.params())
     path = Path(model)
     if not path.exists():
         raise UnderactError(f"{model!r} is neither a built-in model ({', '.join(BUILTINS)}) nor an existing file")
