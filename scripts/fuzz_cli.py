@@ -245,7 +245,8 @@ def make_case(seed: int, index: int, fx: Fixtures) -> list[str]:
         fixed = {"--states": "5"}
     elif command == "classify":
         positional = [rng.choice(fx.descriptions + WORDS) for _ in range(rng.randint(1, 3))]
-        flags = {"--json": [], "--base": ["auto", "fixed", "floating"], "--actuation": ["auto", "declared", "assumed"], "--verbose": []}
+        flags = {"--json": [], "--base": ["auto", "fixed", "floating"], "--actuation": ["auto", "declared", "assumed"],
+                 "--verbose": []}
     elif command == "simulate":
         positional = [rng.choice(BUILTINS * 4 + WORDS + fx.models[:3])]
         flags = {
