@@ -29,6 +29,18 @@ from underact.agents.hebbian import PlasticBatch, PlasticNet
 # rollouts is built: a run on Gymnasium's CartPole-v1 does not pay for them.
 
 
+@njit(inline="always", cache=True, error_model="numpy")
+def network_step(ws, cos, columns, plastic, acts, p, n_p, t):  # pragma: no cover - compiled
+    """Step t of individual p's networks, every layer (the pending Hebbian update first, from step 1 on): the
+    activations alternate between rows p and P + p of acts; returns (q, r), this step's row and the last step's."""
+    q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)
+    mode = kernels.UPDATE_DOT if plastic and t > 0 else kernels.DOT
+    for layer in range(len(ws)):
+        a, b = acts[layer], acts[layer + 1]
+        kernels.individual_step(ws[layer], cos[layer], a, b, a, b, p, r, q, mode, columns[layer])
+    return q, r
+
+
 @cache
 def rollout_kernel(system: str):
     """The compiled rollout for one system with environments (`underact.systems`), around its environments'
@@ -89,16 +101,12 @@ def _build(advance):
         steps' activations per layer (rows p and P + p, alternating; acts[0] rows p hold the first observations);
         returns, lengths (live steps) and flags (`BAD_ACTION`, `UNBOUNDED`) [P, E] are written."""
         n_p, n_e = returns.shape
-        n_layers, out = len(ws), len(acts) - 1
+        out = len(acts) - 1
         for p in prange(n_p):
             live = np.ones(n_e, dtype=np.bool_)
             t, running = 0, n_e
             while running > 0:
-                q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)  # this step's activations, the last step's
-                mode = kernels.UPDATE_DOT if plastic and t > 0 else kernels.DOT
-                for layer in range(n_layers):
-                    a, b = acts[layer], acts[layer + 1]
-                    kernels.individual_step(ws[layer], cos[layer], a, b, a, b, p, r, q, mode, columns[layer])
+                q, r = network_step(ws, cos, columns, plastic, acts, p, n_p, t)
                 for e in range(n_e):
                     if not live[e]:  # a finished episode's network keeps its last input (its outputs are unused)
                         for m in range(acts[0].shape[2]):
@@ -242,16 +250,12 @@ def _gym_cartpole_rollout(
     Gymnasium) or at `max_steps` steps."""
     gravity, masspole, total_mass, length, polemass_length, force_mag, tau, x_limit, theta_limit = constants
     n_p, n_e = returns.shape
-    n_layers, out = len(ws), len(acts) - 1
+    out = len(acts) - 1
     for p in range(n_p):
         live = np.ones(n_e, dtype=np.bool_)
         t, running = 0, n_e
         while running > 0:
-            q, r = p + n_p * (t & 1), p + n_p * ((t + 1) & 1)  # this step's activations, the last step's
-            mode = kernels.UPDATE_DOT if plastic and t > 0 else kernels.DOT
-            for layer in range(n_layers):
-                a, b = acts[layer], acts[layer + 1]
-                kernels.individual_step(ws[layer], cos[layer], a, b, a, b, p, r, q, mode, columns[layer])
+            q, r = network_step(ws, cos, columns, plastic, acts, p, n_p, t)
             for e in range(n_e):
                 if not live[e]:  # a finished episode's network keeps its last input (its outputs are unused)
                     for m in range(4):
