@@ -28,6 +28,7 @@ from underact.agents.rollout import (
     population_evaluator,
     space_sizes,
 )
+from underact.errors import one_line
 
 EVAL_KEY = 10**9  # stands for "generation" when seeding evaluation episodes, far from training generations
 RAY_CONNECT_TIMEOUT_S = 10.0  # how long to wait for a Ray cluster's address to accept a connection
@@ -179,7 +180,7 @@ class RayBackend:
                     ray.init(address="local", num_cpus=config.workers, include_dashboard=False, log_to_driver=False)
             except Exception as exc:  # Ray raises several types (ConnectionError, RuntimeError, ...)
                 where = f"the cluster at {config.address}" if config.address else "a local Ray instance"
-                raise ValueError(f"could not start or join {where}: {str(exc).splitlines()[0]}"
+                raise ValueError(f"could not start or join {where}: {one_line(exc)}"
                                  + (_auth_hint() if config.address else "")) from None
         self.ray = ray
         worker = ray.remote(num_cpus=1)(_RayWorker)

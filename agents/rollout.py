@@ -32,6 +32,7 @@ from gymnasium.vector.async_vector_env import _async_worker as async_worker
 
 from underact.agents import compiled, kernels
 from underact.agents.hebbian import PlasticBatch, PlasticNet
+from underact.errors import one_line
 
 
 def import_our_envs() -> None:
@@ -76,8 +77,7 @@ def space_sizes(env_id: str, env_kwargs: dict | None = None) -> tuple[int, int]:
     try:
         env = gym.make(env_id, **(env_kwargs or {}))
     except (TypeError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{env_id}: could not make the environment with {env_kwargs or {}}: {first}") from None
+        raise ValueError(f"{env_id}: could not make the environment with {env_kwargs or {}}: {one_line(exc)}") from None
     try:
         return network_sizes(env.observation_space, env.action_space, env_id)
     finally:
@@ -132,8 +132,9 @@ class EnvSpec:
                 raise KeyboardInterrupt
             return env
         except (TypeError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ValueError(f"{self.env_id}: could not make the environment with {self.env_kwargs}: {first}") from None
+            raise ValueError(
+                f"{self.env_id}: could not make the environment with {self.env_kwargs}: {one_line(exc)}"
+            ) from None
 
 
 def _worker_ignoring_ctrl_c(*args) -> None:

@@ -16,7 +16,6 @@ import numpy as np
 
 from underact import load, systems
 from underact.envs.task import SystemTask, Task, check_state, real_array
-from underact.errors import UnderactError
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.systems.base import make_params
 
@@ -43,10 +42,7 @@ def make_stepper(task: Task, backend: str, params: dict[str, float]):
     if backend == "mujoco":
         from underact.simulate.mujoco import MujocoStepper
 
-        try:
-            return MujocoStepper(load(task.name, backend="mujoco", **params), task.dt, task.substeps)
-        except UnderactError as exc:
-            raise ValueError(str(exc)) from None
+        return MujocoStepper(load(task.name, backend="mujoco", **params), task.dt, task.substeps)
     if backend == "drake":
         changed = sorted(set(params) - {"u_limit"})
         if changed and not systems.get(task.name).drake_takes_params:
@@ -198,10 +194,7 @@ TASK_ARGUMENTS = ("fall_angle", "reset_noise", "max_speed")
 def system_task(system: str, task: str, options: dict) -> tuple[SystemTask, dict]:
     """The `SystemTask` of a system's environments and the physical parameters among `options` (the others,
     `TASK_ARGUMENTS`, default to its `TaskDefaults`)."""
-    try:
-        record = systems.get(system)
-    except UnderactError as exc:
-        raise ValueError(str(exc)) from None
+    record = systems.get(system)  # an UnderactError (a ValueError) for an unknown name
     defaults = record.task
     if defaults is None:
         raise ValueError(f"{system} has no environments")

@@ -25,7 +25,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from underact.errors import one_line
+
 SUFFIXES = (".urdf", ".sdf", ".xml", ".mjcf")
+#: The longest reason a table cell holds.
+CELL = 160
 
 
 def offline_corpus() -> list[Path]:
@@ -54,7 +58,6 @@ def offline_corpus() -> list[Path]:
 def description_files(folders: list[Path]) -> list[Path]:
     """Files under the folders whose root element is <robot>, <sdf> or <mujoco> (xacro templates excluded)."""
     from underact.description import safe_parse
-    from underact.errors import UnderactError
 
     found = []
     for folder in folders:
@@ -64,16 +67,11 @@ def description_files(folders: list[Path]) -> list[Path]:
                 continue
             try:
                 tag = safe_parse(path).tag
-            except (UnderactError, ValueError, OSError):
+            except (ValueError, OSError):  # DescriptionError is a ValueError
                 continue
             if tag in ("robot", "sdf", "mujoco"):
                 found.append(path)
     return found
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) < 160 else text[:157] + "..."
 
 
 def check(
@@ -95,7 +93,7 @@ def check(
             plants[backend] = load(path, backend)
             row[backend] = "ok"
         except BaseException as exc:  # noqa: BLE001 - a row per file, whatever the engine raised
-            row[backend] = _one_line(exc) if isinstance(exc, UnderactError) else f"internal: {_internal(exc)}"
+            row[backend] = one_line(exc, CELL) if isinstance(exc, UnderactError) else f"internal: {_internal(exc)}"
     if "drake" in plants and plants["drake"].nv == 0:  # e.g. a xacro stub: nothing moves, nothing to compare
         for backend in engines:
             row[backend] = "empty"
@@ -105,7 +103,7 @@ def check(
         try:
             pairs = crosscheck_engines(plants, states=states, seed=seed, atol=atol, rtol=rtol, with_C=with_C)
         except BaseException as exc:  # noqa: BLE001
-            row["verdict"], row["worst"] = "error", _one_line(exc)
+            row["verdict"], row["worst"] = "error", one_line(exc, CELL)
             return row
         row["pairs"] = {f"{a}-{b}": "agree" if all(d.ok for d in diffs) else "disagree" for a, b, diffs in pairs}
         bad = [(a, b, d) for a, b, diffs in pairs for d in diffs if not d.ok]
@@ -120,7 +118,7 @@ def check(
         try:
             diffs = crosscheck(plants["drake"], plants["mujoco"], states, seed, atol, rtol)
         except BaseException as exc:  # noqa: BLE001
-            row["verdict"], row["worst"] = "error", _one_line(exc)
+            row["verdict"], row["worst"] = "error", one_line(exc, CELL)
             return row
         bad = [d for d in diffs if not d.ok]
         row["verdict"] = "agree" if not bad else "disagree"
@@ -145,13 +143,13 @@ def verdicts(path: str, plants: dict) -> dict[str, str]:
         desc = parse_description(path)
         out["classify"] = f"{desc.cls} {desc.degree}"
     except UnderactError as exc:
-        out["classify"] = f"refused: {_one_line(exc)}"
+        out["classify"] = f"refused: {one_line(exc, CELL)}"
     for backend, plant in plants.items():
         try:
             report = analyze(reduce_dependent(plant, path), samples=3)
             out[backend] = f"{report.cls} {report.degree}"
         except UnderactError as exc:
-            out[backend] = f"refused: {_one_line(exc)}"
+            out[backend] = f"refused: {one_line(exc, CELL)}"
         except Exception as exc:  # noqa: BLE001 - counted as an internal error
             out[backend] = f"internal: {_internal(exc)}"
     return out
@@ -159,7 +157,7 @@ def verdicts(path: str, plants: dict) -> dict[str, str]:
 
 def _internal(exc: BaseException) -> str:
     """An exception that is not a one-line refusal (a defect: the corpus check counts these as tracebacks)."""
-    return f"{type(exc).__name__}: {_one_line(exc)}"
+    return f"{type(exc).__name__}: {one_line(exc, CELL)}"
 
 
 def _run(job):

@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from underact.errors import one_line
+
 ENV_ID = "underact/AntDamaged-v0"
 BODIES = {"intact": None, "front-right damage (seen)": "front_right", "front-left damage (unseen)": "front_left"}
 UNSEEN = "front-left damage (unseen)"
@@ -219,7 +221,7 @@ def play_unseen(args, config, genome: np.ndarray, gif: Path | None, fps_divisor:
         try:
             renderer = mujoco.Renderer(env.unwrapped.model, 240, 320)
         except Exception as exc:  # noqa: BLE001 - MuJoCo raises several types where OpenGL fails
-            print(f"no GIF: MuJoCo cannot draw here ({type(exc).__name__}: {str(exc).splitlines()[0]})", flush=True)
+            print(f"no GIF: MuJoCo cannot draw here ({type(exc).__name__}: {one_line(exc)})", flush=True)
     try:
         terms = net.terms(genome[None, :])
         weights = net.initial_weights(terms, [derived_seed(config.seed, 3)], 1)
@@ -323,7 +325,7 @@ def main() -> None:
         try:
             summary = train(config, out=folder, progress=False)
         except ValueError as exc:
-            sys.exit(f"{Path(sys.argv[0]).name}: error: {str(exc).splitlines()[0]}")
+            sys.exit(f"{Path(sys.argv[0]).name}: error: {one_line(exc)}")
         train_s = time.perf_counter() - t0
         genome = load_genome(folder)
         genomes[(label, seed)] = (config, genome)

@@ -90,12 +90,17 @@ def drake_own_messages(text: str) -> list[str]:
     return caught
 
 
-def test_drake_parser_messages_are_counted_and_shown_with_verbose(tmp_path, capsys):
+def with_friction() -> str:
+    """Two joints with friction, which Drake's plant does not model: its parser says so once for each."""
     text = spinner(0.1, 0.1, 0.1, extra='<dynamics friction="0.2"/>')
-    text = text.replace("</robot>", '<link name="tip"><inertial><mass value="1"/><inertia ixx="0.1" iyy="0.1" '
+    return text.replace("</robot>", '<link name="tip"><inertial><mass value="1"/><inertia ixx="0.1" iyy="0.1" '
                         'izz="0.1" ixy="0" ixz="0" iyz="0"/></inertial></link><joint name="tip" type="revolute">'
                         '<parent link="body"/><child link="tip"/><axis xyz="0 1 0"/><dynamics friction="0.3"/>'
                         '<limit effort="1" lower="-1" upper="1" velocity="1"/></joint></robot>')
+
+
+def test_drake_parser_messages_are_counted_and_shown_with_verbose(tmp_path, capsys):
+    text = with_friction()
     path = tmp_path / "friction.urdf"
     path.write_text(text)
     expected = len(drake_own_messages(text))
@@ -109,6 +114,24 @@ def test_drake_parser_messages_are_counted_and_shown_with_verbose(tmp_path, caps
     err = capsys.readouterr().err
     assert len(lines(err, "underact: drake: ")) == expected and len(lines(err, "friction")) == expected
 
+
+
+def test_view_reports_the_warnings_analyze_reports(tmp_path, capsys):
+    """`view` reads the file as the plants do (one Drake loading path): the same parser messages, the same repair,
+    one `underact: warning:` line each, word for word."""
+    path = tmp_path / "friction.urdf"
+    path.write_text(with_friction().replace('ixx="0.1" iyy="0.1" izz="0.1"', 'ixx="1" iyy="1" izz="3"', 1))
+    expected = drake_own_messages(with_friction())  # the friction notes; the invalid inertia is repaired first
+    for verbose in ([], ["--verbose"]):
+        assert main(["analyze", str(path), "--samples", "3", *verbose]) == 0
+        analyzed = capsys.readouterr().err.splitlines()
+        assert main(["view", str(path), "--out", str(tmp_path / "friction.html"), *verbose]) == 0
+        viewed = capsys.readouterr().err.splitlines()
+        drake = [line for line in analyzed if "drake" in line or "repaired" in line]
+        assert len(drake) == (1 + len(expected) if verbose else 2), analyzed  # repair, then count or each
+        assert [line for line in viewed if line in drake] == drake, viewed  # each once, in the same order
+        assert all(line.startswith("underact: ") for line in viewed) and "WARNING:drake" not in "".join(viewed)
+    assert [line.removeprefix("underact: drake: ") for line in drake[1:]] == expected
 
 MJCF = """<mujoco model="geared"><compiler settotalmass="{total}"/><worldbody><body name="a">
 <joint name="j1" type="hinge" axis="0 1 0"/><inertial pos="0 0 -0.5" mass="1" diaginertia="0.1 0.1 0.1"/>

@@ -246,15 +246,12 @@ def crosscheck_engines(
 def description_actuators(model: str, base: str = "auto", actuation: str = "auto") -> list | None:
     """The actuators of a description file under the one actuation model (`underact.description.actuators`),
     as `underact.load` reads them; None for a built-in name."""
-    from underact.description import DescriptionError, parse_description
+    from underact.description import parse_description
     from underact.plants import BUILTINS
 
     if str(model) in BUILTINS:
         return None
-    try:
-        desc = parse_description(model, base="fixed" if base == "fixed" else "auto", actuation=actuation)
-    except DescriptionError as exc:
-        raise UnderactError(str(exc)) from None
+    desc = parse_description(model, base="fixed" if base == "fixed" else "auto", actuation=actuation)
     return list(desc.actuators)
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-from underact.errors import UnderactError
+from underact.errors import UnderactError, one_line
 
 #: Flags whose value is a comma-separated vector: `--q -0.3,0.2` is a value, not a flag (argparse's default).
 VECTOR_FLAGS = ("--q", "--v", "--x0", "--equilibrium")
@@ -68,11 +68,6 @@ def join_vector_values(argv: list[str]) -> list[str]:
     return out
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 def _is_opengl_failure(exc: BaseException) -> bool:
     """PyOpenGL / MuJoCo's GL context failing to load its library (e.g. MUJOCO_GL=osmesa without libOSMesa)."""
     frames = []
@@ -105,18 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:  # a full disk, a read-only folder: the file and the reason
         where = f" {exc.filename}" if exc.filename else ""
-        sys.stderr.write(f"underact: error: cannot access{where}: {exc.strerror or _one_line(exc)}\n")
+        sys.stderr.write(f"underact: error: cannot access{where}: {exc.strerror or one_line(exc)}\n")
         return 2
     except Exception as exc:  # a defect of ours: still one line, and exit 1 (not a user error)
         if _is_opengl_failure(exc):
             backend = os.environ.get("MUJOCO_GL", "the default")
             sys.stderr.write(
-                f"underact: error: MuJoCo's OpenGL backend ({backend}) could not start: {_one_line(exc)}; install "
+                f"underact: error: MuJoCo's OpenGL backend ({backend}) could not start: {one_line(exc)}; install "
                 "its library (Debian: libosmesa6 for MUJOCO_GL=osmesa) or unset MUJOCO_GL\n"
             )
             return 2
         sys.stderr.write(
-            f"underact: internal error: {type(exc).__name__}: {_one_line(exc)} (please report this, with the command)\n"
+            f"underact: internal error: {type(exc).__name__}: {one_line(exc)} (please report this, with the command)\n"
         )
         return 1
 

@@ -6,7 +6,6 @@ underact view robot.urdf --base fixed --q 0.3,-0.2 --out robot.html
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
 from underact.cli.core import model_flags, say_load_warnings
@@ -47,13 +46,15 @@ def run(args) -> int:
         q = [_number(x) for x in args.q.split(",")]
     record = write_view_html(args.model, args.out, q=q, base=args.base, backend=args.backend,
                              actuation=args.actuation, strict=args.strict)
-    for warning in record["warnings"]:
-        sys.stderr.write(f"underact: warning: {warning}\n")
-    if "engine" in record:
+    say_load_warnings([SimpleNamespace(backend="drake", warnings=record["warnings"],
+                                       parser_messages=record["parser_messages"])], args.verbose)
+    if "engine" in record:  # what the page's own loading (Drake's, the same as `underact.load`'s) did not say
         engine = record["engine"]
-        say_load_warnings([SimpleNamespace(backend=engine["backend"], parser_messages=engine["parser_messages"],
-                                           warnings=[w for w in engine["warnings"] if w not in record["warnings"]])],
-                          args.verbose)
+        say_load_warnings([SimpleNamespace(
+            backend=engine["backend"],
+            warnings=[w for w in engine["warnings"] if w not in record["warnings"]],
+            parser_messages=[m for m in engine["parser_messages"] if m not in record["parser_messages"]],
+        )], args.verbose)
     degree = f", degree {record['degree']}" if record["degree"] else ""
     print(f"wrote {args.out}: {record['name']} ({record['class']}{degree}; {record['geometries']} link geometries)")
     return 0

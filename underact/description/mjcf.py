@@ -28,6 +28,7 @@ from underact.description.actuation import Actuator
 from underact.description.model import BASE, Description, Joint, assemble, sparse_rank
 from underact.description.references import mjcf_include_candidates, vet_parsed
 from underact.description.xml import DescriptionError, IncludeBudget
+from underact.errors import one_line
 from underact.plants.base import FLOATING_VELOCITY_ORDER
 
 #: MuJoCo's free-joint velocity k (linear first) is the floating base's coordinate `_FREE_TO_FLOATING[k]`.
@@ -60,8 +61,7 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     try:
         found = _from_engine(path, warnings)
     except Exception as exc:  # any engine failure (ValueError, mujoco.FatalError, ...) falls back to the XML
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        warnings.append(f"MuJoCo refused the file ({reason}); actuation read from the XML alone")
+        warnings.append(f"MuJoCo refused the file ({one_line(exc)}); actuation read from the XML alone")
         found = _from_xml(root, path, warnings)
     if found.contact_only:
         shown = ", ".join(found.contact_only[:3]) + (", ..." if len(found.contact_only) > 3 else "")

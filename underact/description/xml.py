@@ -105,6 +105,8 @@ def parse_bytes(data: bytes, label: str) -> ET.Element:
         raise DescriptionError(
             f"{label}: not well-formed XML at line {line + offset}, column {column + 1} ({reason})"
         ) from None
+    except DescriptionError:  # too deep (`_LineRecorder`): already one line, and a ValueError
+        raise
     except defusedxml.DefusedXmlException:  # DTDForbidden comes first: entities can only live in a DTD
         raise DescriptionError(
             f"{label}: has a <!DOCTYPE> declaration; DTDs and entities are refused (entity expansion and "

@@ -75,39 +75,26 @@ def load(
     if backend == "analytic":
         raise UnderactError(f"{path}: the analytic backend has built-in models only; use drake or mujoco")
     messages: list[str] = []
-    with _engine_messages(messages):
+    with _mujoco_messages(messages):
         plant = _load_file(path, kind, backend, base, actuation, strict)
-    plant.parser_messages = messages
+    plant.parser_messages = [*getattr(plant, "parser_messages", ()), *messages]  # Drake's: `load_models`
     return plant
 
 
 @contextmanager
-def _engine_messages(messages: list[str]):
-    """Collects what the engines say while loading: Drake's parser (Python logging, logger `drake`) and
-    MuJoCo's warnings (`RuntimeWarning`s "MuJoCo: ..."), instead of letting them reach stderr."""
-    import logging
+def _mujoco_messages(messages: list[str]):
+    """Collects MuJoCo's warnings while loading (`RuntimeWarning`s "MuJoCo: ...") instead of letting them reach
+    stderr. Drake's parser messages are collected where Drake reads a model (`underact.plants.drake.load_models`)."""
     import warnings
 
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(" ".join(record.getMessage().split()))
-
-    logger = logging.getLogger("drake")
-    handler, propagate = Collect(logging.WARNING), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-        for w in caught:  # MuJoCo's own (its compiler's, and its log turned into RuntimeWarnings); others go on
-            if str(w.message).startswith("MuJoCo:") or "mujoco" in Path(w.filename).as_posix():
-                messages.append(" ".join(str(w.message).split()))
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:  # MuJoCo's own (its compiler's, and its log turned into RuntimeWarnings); others go on
+        if str(w.message).startswith("MuJoCo:") or "mujoco" in Path(w.filename).as_posix():
+            messages.append(" ".join(str(w.message).split()))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _load_builtin(name: str, backend: str, params: dict) -> Plant:
@@ -146,14 +133,11 @@ def _load_file(path: Path, kind: str, backend: str, base: str, actuation: str, s
     """Every file is vetted as untrusted XML (size cap, no entities or DTDs, referenced files regular and bounded)
     before an engine reads it; see `underact.plants.files` for what each engine is given. Both engines get the
     actuation model's actuators (`underact.description.actuation`)."""
-    from underact.description import DescriptionError, parse_description
+    from underact.description import parse_description
     from underact.plants.files import actuation_lines, read_vetted
 
     text = read_vetted(path)
-    try:
-        desc = parse_description(path, base="fixed" if base == "fixed" else "auto", actuation=actuation)
-    except DescriptionError as exc:
-        raise UnderactError(str(exc)) from None
+    desc = parse_description(path, base="fixed" if base == "fixed" else "auto", actuation=actuation)
     if backend == "pinocchio":
         if kind != "urdf":
             raise UnderactError(f"{path}: the pinocchio backend reads URDF files; use --backend drake")
@@ -183,26 +167,13 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
     and tendons) as columns of B from the description, said in one warning."""
     import xml.etree.ElementTree as ET
 
-    from underact.plants.drake import DrakePlant
-    from underact.plants.files import (
-        MIN_MASS,
-        massless_with_inertia,
-        mjcf_gears,
-        mjcf_joint_armature,
-        repair_inertias,
-        strip_transmissions,
-        urdf_with_base,
-    )
+    from underact.plants.drake import DrakePlant, drake_urdf
+    from underact.plants.files import mjcf_gears, mjcf_joint_armature
 
     if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file
         from underact.description.sanitize import engine_urdf
 
-        root = ET.fromstring(engine_urdf(path))
-        if base == "floating":
-            root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
-        warnings = massless_with_inertia(root, MIN_MASS)
-        warnings += repair_inertias(root, path.name, strict)
-        strip_transmissions(root)
+        root, warnings = drake_urdf(ET.fromstring(engine_urdf(path)), path.name, base, strict)
         dof = {j.name: j.dof for j in desc.joints}
         native = [a for a in desc.actuators if a.simple and dof.get(a.joints[0]) == 1]  # Drake: one-DoF joints only
         plant = DrakePlant.from_string(

@@ -3,10 +3,18 @@
 Cv = `CalcBiasTerm`, τg = `CalcGravityGeneralizedForces`, B = `MakeActuationMatrix`; joint damping is read from
 the joints (`default_damping_vector`) and returned by `damping(v)`, never folded into Cv. pydrake is imported
 here only, and lazily by `underact.load`.
+
+This module also owns how Drake reads a model, for the plants and for `underact view` alike: `load_models` parses
+into a given `MultibodyPlant` (the base mode applied, finalized, every failure one line) and returns what Drake's
+parser said (its Python logger `drake`, collected by `drake_messages`); `drake_urdf` is the URDF Drake is given.
 """
 
 from __future__ import annotations
 
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +22,7 @@ from pydrake.multibody.parsing import Parser
 from pydrake.multibody.plant import MultibodyPlant
 from pydrake.multibody.tree import BodyIndex, JointActuatorIndex, JointIndex
 
-from underact.errors import UnderactError
+from underact.errors import UnderactError, one_line
 from underact.plants.base import Plant
 from underact.terms import ManipulatorTerms
 
@@ -60,29 +68,86 @@ def _coordinate_names(plant: MultibodyPlant) -> tuple[list[str], list[str]]:
     return positions, velocities
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+@contextmanager
+def drake_messages(messages: list[str]) -> Iterator[None]:
+    """What Drake logs at WARNING and above while the block runs (Python logging, logger `drake`), appended to
+    `messages` one line each instead of reaching stderr."""
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(" ".join(record.getMessage().split()))
+
+    logger = logging.getLogger("drake")
+    handler, propagate = Collect(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
-def _build(add_models, label: str, base: str = "auto", prepare=None) -> MultibodyPlant:
-    """Parses (`add_models(parser)`), applies the base mode, calls `prepare(plant)` (e.g. to add actuators),
-    finalizes; every Drake failure is one line.
+@contextmanager
+def drake_log_level(level: int) -> Iterator[None]:
+    """Drake's log messages below `level` dropped while the block runs (Meshcat's INFO notes, say)."""
+    logger = logging.getLogger("drake")
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def load_models(plant: MultibodyPlant, add_models, label: str, base: str = "auto", prepare=None) -> list[str]:
+    """Parses into `plant` (`add_models(parser)`), applies the base mode, calls `prepare(plant)` (e.g. to add
+    actuators), finalizes; returns what Drake's parser said (`drake_messages`). Every Drake failure is one line
+    naming `label`.
 
     pydrake raises `SystemExit` for failed internal checks; it is caught here so it cannot end a caller."""
-    plant = MultibodyPlant(time_step=0.0)
+    messages: list[str] = []
     try:
-        add_models(Parser(plant))
-        if base == "fixed":
-            for body in _free_bodies(plant):
-                plant.WeldFrames(plant.world_frame(), body.body_frame())
-        if prepare is not None:
-            prepare(plant)
-        plant.Finalize()
+        with drake_messages(messages):
+            add_models(Parser(plant))
+            if base == "fixed":
+                for body in _free_bodies(plant):
+                    plant.WeldFrames(plant.world_frame(), body.body_frame())
+            if prepare is not None:
+                prepare(plant)
+            plant.Finalize()
     except (Exception, SystemExit) as exc:  # Drake raises RuntimeError/ValueError/SystemExit, multi-line
-        raise UnderactError(f"{label}: Drake could not load the model: {_first_line(exc)}") from None
+        raise UnderactError(f"{label}: Drake could not load the model: {one_line(exc)}") from None
+    return messages
+
+
+def drake_urdf(root: ET.Element, label: str, base: str, strict: bool) -> tuple[ET.Element, list[str]]:
+    """The URDF Drake is given, from `engine_urdf`'s tree `root`: the base mode ("floating" frees a root bolted to
+    the world), a massless link that moves given a tiny mass, an invalid inertia repaired (`strict` refuses it),
+    transmissions removed (the actuation model makes the actuators); returns it and a warning for each change."""
+    from underact.plants.files import (
+        MIN_MASS,
+        massless_with_inertia,
+        repair_inertias,
+        strip_transmissions,
+        urdf_with_base,
+    )
+
+    if base == "floating":
+        root = urdf_with_base(ET.tostring(root, encoding="unicode"), label, base)[0]
+    warnings = massless_with_inertia(root, MIN_MASS)
+    warnings += repair_inertias(root, label, strict)
+    strip_transmissions(root)
+    return root, warnings
+
+
+def _build(add_models, label: str, base: str = "auto", prepare=None) -> tuple[MultibodyPlant, list[str]]:
+    """A new continuous-time plant from `load_models`, and what Drake's parser said; a massless floating base is
+    refused."""
+    plant = MultibodyPlant(time_step=0.0)
+    messages = load_models(plant, add_models, label, base, prepare)
     _refuse_massless_bases(plant, label)
-    return plant
+    return plant, messages
 
 
 def _free_bodies(plant: MultibodyPlant) -> list:
@@ -121,6 +186,7 @@ class DrakePlant(Plant):
         self.context = plant.CreateDefaultContext()
         self.name = name
         self.warnings = []
+        self.parser_messages: list[str] = []  # what Drake's parser said (`load_models`)
         self.nq, self.nv, self.nu = plant.num_positions(), plant.num_velocities(), plant.num_actuators()
         self.position_names, self.velocity_names = _coordinate_names(plant)
         self.quaternion_starts = tuple(
@@ -152,15 +218,17 @@ class DrakePlant(Plant):
     @classmethod
     def from_file(cls, path: str | Path, name: str | None = None, base: str = "auto") -> DrakePlant:
         path = Path(path)
-        plant = _build(lambda parser: parser.AddModels(str(path)), str(path), base)
+        plant, messages = _build(lambda parser: parser.AddModels(str(path)), str(path), base)
         out = cls(plant, name or path.stem)
+        out.parser_messages = messages
         out._source = ("from_file", (str(path.absolute()), name or path.stem, base))
         return out
 
     @classmethod
     def from_string(cls, text: str, file_type: str, name: str, base: str = "auto", prepare=None) -> DrakePlant:
-        plant = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base, prepare)
+        plant, messages = _build(lambda parser: parser.AddModelsFromString(text, file_type), name, base, prepare)
         out = cls(plant, name)
+        out.parser_messages = messages
         out._source = ("from_string", (text, file_type, name, base, prepare))
         return out
 
@@ -224,7 +292,7 @@ class DrakePlant(Plant):
                 tau_g[i] = gravity(context)
             except (Exception, SystemExit) as exc:  # pydrake's failed checks raise SystemExit
                 raise UnderactError(f"{self.name} (drake): cannot evaluate the terms at q = {q[i].tolist()}, "
-                                    f"v = {v[i].tolist()}: {_first_line(exc)}") from None
+                                    f"v = {v[i].tolist()}: {one_line(exc)}") from None
         if self._armature.any():
             M += np.diag(self._armature)
         return ManipulatorTerms(M, Cv, tau_g, np.broadcast_to(self._B, (n, self.nv, self.nu)).copy())
@@ -246,7 +314,7 @@ class DrakePlant(Plant):
                 dCv[i] = ExtractGradient(plant.CalcBiasTerm(context))
             except (Exception, SystemExit) as exc:
                 raise UnderactError(f"{self.name} (drake): cannot evaluate C at q = {q[i].tolist()}: "
-                                    f"{_first_line(exc)}") from None
+                                    f"{one_line(exc)}") from None
         M = self._terms(q, v).M if free else None
         return coriolis_from_bias_derivative(dCv, M, v, free)
 

@@ -25,7 +25,7 @@ import mujoco
 import numpy as np
 
 from underact.description.mjcf import authority
-from underact.errors import UnderactError
+from underact.errors import UnderactError, one_line
 from underact.plants.base import FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER, Plant, quat_to_rot
 from underact.terms import ManipulatorTerms
 
@@ -79,7 +79,7 @@ class MujocoPlant(Plant):
         try:
             model = mujoco.MjModel.from_xml_string(text, assets or {})
         except ValueError as exc:
-            raise UnderactError(f"{name}: MuJoCo could not load the model: {_one_line(exc)}") from None
+            raise UnderactError(f"{name}: MuJoCo could not load the model: {engine_message(exc)}") from None
         return cls(model, name)
 
     @classmethod
@@ -92,7 +92,7 @@ class MujocoPlant(Plant):
         try:
             spec = mujoco.MjSpec.from_file(str(path))
         except ValueError as exc:
-            raise UnderactError(f"{path}: MuJoCo could not load the model: {_one_line(exc)}") from None
+            raise UnderactError(f"{path}: MuJoCo could not load the model: {engine_message(exc)}") from None
         for body in spec.worldbody.bodies:
             joints = body.joints
             if base == "fixed":
@@ -115,7 +115,7 @@ class MujocoPlant(Plant):
         try:
             model = spec.compile()
         except ValueError as exc:
-            raise UnderactError(f"{name}: MuJoCo could not compile the model: {_one_line(exc)}") from None
+            raise UnderactError(f"{name}: MuJoCo could not compile the model: {engine_message(exc)}") from None
         return cls(model, name)
 
     def _moment(self) -> np.ndarray:
@@ -310,6 +310,6 @@ def _coordinate_names(m: mujoco.MjModel) -> tuple[list[str], list[str]]:
     return positions, velocities
 
 
-def _one_line(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
-    return text.removeprefix("Error: ")
+def engine_message(exc: Exception) -> str:
+    """MuJoCo's message in one line, without the "Error: " its compiler puts first."""
+    return one_line(exc).removeprefix("Error: ")

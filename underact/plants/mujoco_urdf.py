@@ -32,7 +32,7 @@ from underact.plants.files import (
     strip_transmissions,
     urdf_with_base,
 )
-from underact.plants.mujoco import MujocoPlant, _one_line, add_actuators
+from underact.plants.mujoco import MujocoPlant, add_actuators, engine_message
 
 
 def urdf_spec(
@@ -55,7 +55,7 @@ def urdf_spec(
     try:
         spec = mujoco.MjSpec.from_string(ET.tostring(root, encoding="unicode"))
     except ValueError as exc:
-        raise UnderactError(f"{path}: MuJoCo could not read the URDF: {_one_line(exc)}") from None
+        raise UnderactError(f"{path}: MuJoCo could not read the URDF: {engine_message(exc)}") from None
     if floating_root is not None:
         body = spec.body(floating_root)
         _refuse_massless(body, path.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from underact.errors import one_line
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence, first_unbounded
 from underact.simulate.rk4 import rk4_step
@@ -50,7 +51,7 @@ def _stage(plant: Plant, qs: np.ndarray, vs: np.ndarray, u: np.ndarray, k: int, 
     try:
         a = plant.vdot(qs, vs, u)
     except SystemExit as exc:  # pydrake's failed asserts raise SystemExit
-        raise _diverged(plant, k, dt, q, v, 0, f"Drake: {str(exc).strip().splitlines()[0]}") from None
+        raise _diverged(plant, k, dt, q, v, 0, f"Drake: {one_line(exc)}") from None
     if not bounded(a):
         raise _diverged(plant, k, dt, q, v, first_unbounded(a), OUT_OF_BOUNDS)
     return a

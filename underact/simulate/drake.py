@@ -16,7 +16,7 @@ from pydrake.systems.analysis import ResetIntegratorFromFlags, Simulator
 from pydrake.systems.framework import BasicVector, Context, DiagramBuilder, LeafSystem
 from pydrake.systems.primitives import LogVectorOutput
 
-from underact.errors import SingularMassMatrixError, UnderactError
+from underact.errors import SingularMassMatrixError, UnderactError, one_line
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.simulate.rk4 import rk4_step
@@ -89,7 +89,7 @@ def simulate_drake(
     except _Diverged as exc:
         raise _error(plant, integrator, last, exc.why) from None
     except (RuntimeError, SystemExit) as exc:  # Drake gave up; its failed asserts raise SystemExit
-        raise _error(plant, integrator, last, f"Drake: {_first_line(exc)}") from None
+        raise _error(plant, integrator, last, f"Drake: {one_line(exc)}") from None
     states = state_log.FindLog(context)
     inputs = input_log.FindLog(context)
     x = states.data().T
@@ -109,11 +109,6 @@ class _Diverged(Exception):
 def _error(plant: Plant, integrator, last: list, why: str):
     t, x = last
     return divergence("drake", plant.name, t, integrator.get_num_steps_taken(), x[: plant.nq], x[plant.nq :], why)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class DrakeStepper:
@@ -136,5 +131,5 @@ class DrakeStepper:
         except SingularMassMatrixError:
             raise
         except (UnderactError, SystemExit) as exc:  # a stage left the finite numbers; Drake's asserts: SystemExit
-            return np.full(len(x), np.nan), f"an RK4 stage failed: {_first_line(exc)}"
+            return np.full(len(x), np.nan), f"an RK4 stage failed: {one_line(exc)}"
         return np.concatenate([q, v]), None

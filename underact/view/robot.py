@@ -90,7 +90,7 @@ def write_view_html(
     if model in BUILTINS and actuation != "auto":
         raise UnderactError(f"{model} has its own actuators; --actuation applies to description files")
     target = check_html_path(path, "--out")
-    scene = build_scene(model, base, actuation=actuation)
+    scene = build_scene(model, base, actuation=actuation, strict=strict)
     plant = scene.plant
     context = scene.diagram.CreateDefaultContext()
     if q is not None:
@@ -130,6 +130,7 @@ def write_view_html(
         "links": scene.link_status,
         "geometries": scene.geometry_count,
         "warnings": scene.warnings,
+        "parser_messages": scene.parser_messages,
     }
     if engine_plant is not None:
         record["engine"] = {"backend": backend, "warnings": list(engine_plant.warnings),

@@ -14,8 +14,6 @@ import logging
 import math
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +49,7 @@ class RobotScene:
     link_status: dict[str, str] = field(default_factory=dict)  # body name -> "actuated" | "passive" | "fixed"
     warnings: list[str] = field(default_factory=list)
     meshes: tempfile.TemporaryDirectory | None = None  # converted mesh files; kept until the scene is dropped
+    parser_messages: list[str] = field(default_factory=list)  # what Drake's parser said, as a plant's
 
     @property
     def geometry_count(self) -> int:
@@ -157,16 +156,18 @@ def model_path(model: str) -> Path:
 
 
 def build_scene(
-    model: str, base: str = "auto", publish_period: float | None = None, actuation: str = "auto"
+    model: str, base: str = "auto", publish_period: float | None = None, actuation: str = "auto", strict: bool = False
 ) -> RobotScene:
     """The robot `model` (built-in name or file) in a Drake diagram drawn by a new `Meshcat` (no browser needed);
-    `actuation` picks the file's actuators (`underact.description.actuation`).
+    `actuation` picks the file's actuators (`underact.description.actuation`); `strict` refuses an invalid inertia
+    instead of repairing it, as `underact.load` does.
 
     `publish_period`: the visualizer's period, which sets a recording's frame rate (default: Drake's, 1/64 s)."""
     from pydrake.geometry import Meshcat, MeshcatVisualizer, MeshcatVisualizerParams, Role
     from pydrake.multibody.plant import AddMultibodyPlantSceneGraph
     from pydrake.systems.framework import DiagramBuilder
 
+    from underact.plants.drake import drake_log_level
     from underact.plants.files import check_base
 
     check_base(base)
@@ -178,8 +179,9 @@ def build_scene(
     builder = DiagramBuilder()
     plant, scene_graph = AddMultibodyPlantSceneGraph(builder, 0.0)
     meshes = tempfile.TemporaryDirectory(prefix="underact-view-")  # OBJ copies of STL meshes, read at publish
-    warnings += _add_model(plant, path, FILE_SUFFIXES[path.suffix.lower()], base, Path(meshes.name))
-    with _drake_log(logging.ERROR):  # Drake warns that recolouring needs a visualizer reset; none exists yet
+    added, messages = _add_model(plant, path, FILE_SUFFIXES[path.suffix.lower()], base, Path(meshes.name), strict)
+    warnings += added
+    with drake_log_level(logging.ERROR):  # Drake warns that recolouring needs a visualizer reset; none exists yet
         link_status = _colour_links(plant, scene_graph, description)
     meshcat = shared_meshcat(Meshcat)
     params = MeshcatVisualizerParams()
@@ -189,7 +191,8 @@ def build_scene(
         params.publish_period = publish_period
     visualizer = MeshcatVisualizer.AddToBuilder(builder, scene_graph, meshcat, params)
     name = model if model in BUILTINS else description.name or path.stem
-    return RobotScene(name, description, builder.Build(), plant, meshcat, visualizer, link_status, warnings, meshes)
+    return RobotScene(name, description, builder.Build(), plant, meshcat, visualizer, link_status, warnings, meshes,
+                      messages)
 
 
 _MESHCAT: list = []  # the process's one Meshcat (see `shared_meshcat`)
@@ -201,8 +204,10 @@ def shared_meshcat(meshcat_class) -> object:
     Drake's Meshcat must be destroyed on the thread that made it: a page's diagram dropped later by a garbage
     collection in another thread (a thread pool's, Ray's) aborted the whole process. One instance, kept until the
     interpreter exits on its main thread, also keeps a single (unused) server port."""
+    from underact.plants.drake import drake_log_level
+
     if not _MESHCAT:
-        with _drake_log(logging.WARNING):  # Meshcat announces its (unused) port at INFO
+        with drake_log_level(logging.WARNING):  # Meshcat announces its (unused) port at INFO
             _MESHCAT.append(meshcat_class())
     meshcat = _MESHCAT[0]
     meshcat.Delete()
@@ -211,48 +216,24 @@ def shared_meshcat(meshcat_class) -> object:
     return meshcat
 
 
-@contextmanager
-def _drake_log(level: int) -> Iterator[None]:
-    """Drake's log messages below `level` dropped while the block runs."""
-    logger = logging.getLogger("drake")
-    previous = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
-
-
-def _add_model(plant, path: Path, kind: str, base: str, obj_dir: Path) -> list[str]:
-    """Parses the vetted file into `plant` with the base mode applied and finalizes; returns mesh warnings.
-    A URDF's STL meshes are converted to OBJ files in `obj_dir`."""
-    from pydrake.multibody.parsing import Parser
-
-    from underact.plants.drake import _first_line, _free_bodies
-    from underact.plants.files import MIN_MASS, massless_with_inertia, read_vetted, urdf_with_base
+def _add_model(plant, path: Path, kind: str, base: str, obj_dir: Path, strict: bool) -> tuple[list[str], list[str]]:
+    """Parses the vetted file into `plant` as `underact.load` gives it to Drake (`underact.plants.drake`), with
+    the base mode applied, and finalizes; returns the warnings (stand-ins for meshes, what was repaired) and
+    Drake's parser messages. A URDF's STL meshes are converted to OBJ files in `obj_dir`."""
+    from underact.plants.drake import drake_urdf, load_models
+    from underact.plants.files import read_vetted
 
     read_vetted(path)
-    warnings: list[str] = []
-    try:
-        if kind == "urdf":
-            root, warnings = _urdf_with_stand_ins(path, obj_dir)
-            if base == "floating":
-                root = urdf_with_base(ET.tostring(root, encoding="unicode"), path.name, base)[0]
-            massless_with_inertia(root, MIN_MASS)
-            Parser(plant).AddModelsFromString(ET.tostring(root, encoding="unicode"), "urdf")
-        else:
-            if base == "floating":
-                raise UnderactError(f"{path}: --base floating is supported for URDF files; use auto or fixed")
-            Parser(plant).AddModels(str(path))
-        if base == "fixed":
-            for body in _free_bodies(plant):
-                plant.WeldFrames(plant.world_frame(), body.body_frame())
-        plant.Finalize()
-    except UnderactError:
-        raise
-    except (Exception, SystemExit) as exc:  # pydrake raises RuntimeError/ValueError/SystemExit, multi-line
-        raise UnderactError(f"{path}: Drake could not load the model: {_first_line(exc)}") from None
-    return warnings
+    if kind != "urdf":
+        if base == "floating":
+            raise UnderactError(f"{path}: --base floating is supported for URDF files; use auto or fixed")
+        return [], load_models(plant, lambda parser: parser.AddModels(str(path)), str(path), base)
+    root, warnings = _urdf_with_stand_ins(path, obj_dir)
+    root, changed = drake_urdf(root, path.name, base, strict)
+    text = ET.tostring(root, encoding="unicode")
+    messages = load_models(plant, lambda parser: parser.AddModelsFromString(text, "urdf"), str(path),
+                           "fixed" if base == "fixed" else "auto")
+    return warnings + changed, messages
 
 
 def _urdf_with_stand_ins(path: Path, obj_dir: Path) -> tuple[ET.Element, list[str]]:
