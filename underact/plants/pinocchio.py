@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from underact.errors import UnderactError
+from underact.errors import UnderactError, one_line
 from underact.plants.base import FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER, Plant, quat_to_rot
 from underact.terms import ManipulatorTerms, cross_matrix
 
@@ -294,8 +294,8 @@ class PinocchioPlant(Plant):
                 else:
                     model = pin.buildModelFromXML(text, pin.JointModelFreeFlyer())
         except (Exception, SystemExit) as exc:  # Pinocchio raises ValueError/RuntimeError, multi-line
-            first = " ".join(str(exc).split()) or type(exc).__name__
-            why = next((line.removeprefix("Error:").strip() for line in said if line.startswith("Error:")), first)
+            why = next((line.removeprefix("Error:").strip() for line in said if line.startswith("Error:")),
+                       one_line(exc))
             raise UnderactError(f"{path}: Pinocchio could not load the model: {why[:200]}") from None
         if floating_root is not None and not sum(model.inertias[j].mass for j in range(1, 2)) > 0.0:
             raise UnderactError(
