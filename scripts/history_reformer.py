@@ -26,11 +26,12 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from compare_encoders import compare  # scripts/compare_encoders.py, beside this script
 from tqdm import tqdm
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES
-from underact.agents.perception.encoded import EncodedEnvSpec, compare
+from underact.agents.perception.encoded import EncodedEnvSpec
 from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory

@@ -28,12 +28,13 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from compare_encoders import compare  # scripts/compare_encoders.py, beside this script
 from sklearn.linear_model import LogisticRegression
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES
 from underact.agents.perception import SupConEncoder
-from underact.agents.perception.encoded import EncodedEnvSpec, compare
+from underact.agents.perception.encoded import EncodedEnvSpec
 from underact.agents.perception.pipeline import grey_stack, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorObservationHistory, VectorPixelObservation
