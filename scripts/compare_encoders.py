@@ -60,17 +60,29 @@ def compare(
     return curves, scores
 
 
+def add_budget_flags(parser: argparse.ArgumentParser, generations: int) -> None:
+    """The flags of `compare`'s budget (`budget` reads them back): --hidden, --generations, --population,
+    --episodes, --eval-episodes, --seed."""
+    parser.add_argument("--hidden", type=int, default=16)
+    parser.add_argument("--generations", type=int, default=generations)
+    parser.add_argument("--population", type=int, default=64)
+    parser.add_argument("--episodes", type=int, default=2)
+    parser.add_argument("--eval-episodes", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def budget(args: argparse.Namespace) -> dict[str, int]:
+    """`compare`'s keyword arguments from the flags of `add_budget_flags`."""
+    return {name: getattr(args, name) for name in ("hidden", "generations", "population", "episodes",
+                                                   "eval_episodes", "seed")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", action="append", default=[], metavar="KIND:PATH",
                         help="an encoder file, supcon:PATH or reformer:PATH (repeat for several)")
     parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
-    parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=40)
-    parser.add_argument("--population", type=int, default=64)
-    parser.add_argument("--episodes", type=int, default=2)
-    parser.add_argument("--eval-episodes", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
+    add_budget_flags(parser, generations=40)
     args = parser.parse_args()
     if min(args.hidden, args.generations, args.population, args.episodes, args.eval_episodes) < 1:
         parser.error("sizes and counts must be positive")
@@ -88,16 +100,7 @@ def main() -> int:
         spec = EncodedEnvSpec(ENV_ID, encoder.env_kwargs, wrap=encoder.wrap)
         kind, _, path = text.partition(":")
         agents[f"{kind} {Path(path).stem}"] = (spec, encoded_sizes(spec)[0])
-    compare(
-        agents,
-        hidden=args.hidden,
-        rule=args.rule,
-        generations=args.generations,
-        population=args.population,
-        episodes=args.episodes,
-        eval_episodes=args.eval_episodes,
-        seed=args.seed,
-    )
+    compare(agents, rule=args.rule, **budget(args))
     return 0
 
 
