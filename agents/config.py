@@ -84,7 +84,7 @@ class TrainConfig:
     def validate(self) -> None:
         """ValueError naming the first bad setting: types, names, finite numbers in range. Only the values are
         checked; whether the environment can be made, the encoder loaded and the sizes fit in memory is checked
-        where a run starts (`underact.agents.backends.check_resources`)."""
+        where a run starts (`underact.agents.build.check_resources`)."""
         check_types(self)
         if self.rule not in RULES:
             raise ValueError(f"unknown rule {self.rule!r}; expected one of {', '.join(RULES)}")
@@ -125,17 +125,6 @@ class TrainConfig:
             self.to_json()
         except ValueError:
             raise ValueError("the settings cannot be written as strict JSON (a NaN or infinity?)") from None
-
-    def target(self) -> float | None:
-        """The center return at which training stops early, or None."""
-        if self.target_return == "auto":
-            from underact.agents.rollout import check_env_id
-
-            threshold = check_env_id(self.env).reward_threshold
-            return None if threshold is None else float(threshold)
-        if self.target_return == "none":
-            return None
-        return float(self.target_return)
 
     def es_config(self) -> ESConfig:
         names = {f.name for f in fields(ESConfig)}

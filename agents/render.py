@@ -18,7 +18,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.classic_control import AcrobotEnv, CartPoleEnv, PendulumEnv
 
-from underact.agents.backends import EVAL_KEY, make_env_spec, make_net
+from underact.agents.backends import EVAL_KEY
+from underact.agents.build import make_env_spec, make_net
 from underact.agents.config import TrainConfig
 from underact.agents.rollout import derived_seed, to_actions
 from underact.envs.task import Task

@@ -7,7 +7,9 @@ A run folder holds
 - `latest.safetensors`  the ES state after the last finished generation (arrays `center`, `adam_m`, `adam_v`;
   metadata: ES settings, σ, step size, Adam step count, numpy bit-generator state, progress; kind "es-state")
   and the **manifest**: the SHA-256 of `config.json`, of `metrics.csv`'s rows up to the checkpoint's
-  generation, and the checksum of `best.safetensors`;
+  generation, the checksum of `best.safetensors`, and the genome length (the network's parameter count, so a
+  reader checks a genome's size without building the environment; runs written before it was recorded have it
+  computed from the config);
 - `curve.png`  the learning curve;
 - `lock`  an advisory `flock` held by the `underact train` that writes the folder, for its whole lifetime
   (the file holds that process's id).
@@ -48,6 +50,7 @@ CONFIG, METRICS, LATEST, BEST, CURVE, LOCK = (
     "curve.png",
     "lock",
 )
+GENOME_LENGTH = "genome_length"  # the manifest's record of the network's parameter count
 WRITTEN = (CONFIG, METRICS, LATEST, BEST, CURVE)  # files replaced atomically, each possibly leaving a temp file
 METRICS_COLUMNS = (
     "generation",
@@ -171,7 +174,7 @@ def commit(
     rows: list[dict[str, str]],
     es_state: tuple[dict[str, np.ndarray], dict[str, str]],
     progress: dict,
-    manifest: dict[str, str],
+    manifest: dict,
 ) -> None:
     """Writes metrics.csv, then latest.safetensors (the commit point: the ES state `es_state` of
     `OpenAIES.state_dict()`, the `progress`, and `manifest` naming the config, these metrics and the best genome)."""
@@ -191,7 +194,7 @@ def is_run(folder: Path) -> bool:
     return (Path(folder) / CONFIG).is_file() and (Path(folder) / LATEST).is_file()
 
 
-def read_latest(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str], dict[str, str]]:
+def read_latest(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str], dict]:
     """(arrays, metadata, manifest) of the latest checkpoint, verified; ValueError if `folder` is not a run."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -208,6 +211,9 @@ def read_latest(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, str], di
         for key in ("config_sha256", "metrics_sha256", "best_sha256"):
             if not isinstance(manifest[key], str):
                 raise TypeError(key)
+        length = manifest.get(GENOME_LENGTH, 1)  # absent in runs written before it was recorded
+        if type(length) is not int or length < 1:
+            raise TypeError(GENOME_LENGTH)
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"{folder / LATEST}: the manifest is missing or malformed") from None
     return arrays, meta, manifest
@@ -260,15 +266,22 @@ def load_genome(folder: Path, which: str = "best") -> np.ndarray:
         genome, name = best[0], BEST
     else:
         raise ValueError(f"checkpoint must be 'best' or 'latest', got {which!r}")
-    check_genome(genome, config, folder / name)
+    check_genome(genome, genome_length(manifest, config), folder / name)
     return genome
 
 
-def check_genome(genome: np.ndarray, config: TrainConfig, where: Path) -> None:
-    """ValueError unless `genome` is a finite vector of the size `config`'s network needs."""
-    from underact.agents.backends import make_net
+def genome_length(manifest: dict, config: TrainConfig) -> int:
+    """The parameter count of the run's network, as the manifest records it; for a run written before it was
+    recorded, computed from `config` (which builds its environment, and loads its encoder if it has one)."""
+    if GENOME_LENGTH in manifest:
+        return manifest[GENOME_LENGTH]
+    from underact.agents.build import make_net  # only for such older runs
 
-    size = make_net(config).num_params
+    return make_net(config).num_params
+
+
+def check_genome(genome: np.ndarray, size: int, where: Path) -> None:
+    """ValueError unless `genome` is a finite vector of `size` parameters (the run's network's)."""
     if genome.ndim != 1 or genome.size != size:
         raise ValueError(f"{where}: holds {genome.shape} parameters, the run's network needs ({size},)")
     if not np.all(np.isfinite(genome)):

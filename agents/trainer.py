@@ -35,15 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from underact.agents.backends import (
-    EVAL_KEY,
-    LocalBackend,
-    RayBackend,
-    check_resources,
-    evaluate_genome,
-    make_backend,
-    make_net,
-)
+from underact.agents.backends import EVAL_KEY, LocalBackend, RayBackend, evaluate_genome, make_backend
+from underact.agents.build import check_resources, make_net, target_return
 from underact.agents.config import TrainConfig
 from underact.agents.es import ESConfig, OpenAIES
 from underact.agents.hebbian import PlasticNet
@@ -51,11 +44,13 @@ from underact.agents.rollout import EnvSpec
 from underact.agents.runfolder import (
     CONFIG,
     CURVE,
+    GENOME_LENGTH,
     LATEST,
     best_checkpoint,
     check_genome,
     commit,
     config_bytes,
+    genome_length,
     load_genome,
     locked,
     new_run_problem,
@@ -193,9 +188,10 @@ def train(
                         f"note: {folder} holds a run killed before its first checkpoint; starting it again",
                         file=sys.stderr,
                     )
-                es = OpenAIES(make_net(config).num_params, config.es_config())
+                size = make_net(config).num_params
+                es = OpenAIES(size, config.es_config())
                 prog, rows = _Progress(), []
-                manifest = {"config_sha256": sha256(config_bytes(config)), "best_sha256": ""}
+                manifest = {"config_sha256": sha256(config_bytes(config)), "best_sha256": "", GENOME_LENGTH: size}
             return _run(folder, config, es, prog, rows, manifest, fresh=resume is None, progress=progress)
         except BaseException:
             if created and not (folder / LATEST).exists():  # the folder this call made, without a checkpoint
@@ -222,7 +218,8 @@ def _resumed(
     config.validate()
     check_resources(config, config.population + CENTER_COPIES)
     try:
-        check_genome(arrays["center"], config, folder / LATEST)
+        manifest[GENOME_LENGTH] = genome_length(manifest, config)  # recorded from now on in an older run
+        check_genome(arrays["center"], manifest[GENOME_LENGTH], folder / LATEST)
         for name in ("adam_m", "adam_v"):
             if arrays[name].shape != arrays["center"].shape or not np.all(np.isfinite(arrays[name])):
                 raise ValueError(f"{folder / LATEST}: {name} is not a finite vector of the center's size")
@@ -269,7 +266,7 @@ def _run(
     progress: bool,
 ) -> dict:
     """The generations of `train`, run while the folder's lock is held; returns the summary."""
-    target = config.target()
+    target = target_return(config)
     title = f"{config.env}  rule {config.rule}  hidden {config.hidden}  seed {config.seed}"
     backend = make_backend(config, config.population + CENTER_COPIES)  # the population, then copies of the center
     last_plot = time.monotonic()

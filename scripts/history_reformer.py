@@ -26,11 +26,12 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from compare_encoders import add_budget_flags, budget, compare  # scripts/compare_encoders.py, beside this script
 from tqdm import tqdm
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES
-from underact.agents.perception.encoded import EncodedEnvSpec, compare
+from underact.agents.perception.encoded import EncodedEnvSpec
 from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorHiddenVelocity, VectorObservationHistory
@@ -97,14 +98,9 @@ def main() -> int:
     parser.add_argument("--dim", type=int, default=16)
     parser.add_argument("--train-steps", type=int, default=600)
     parser.add_argument("--rules", nargs="+", choices=RULES, default=["static", "ABCD_lr"])
-    parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=60)
-    parser.add_argument("--population", type=int, default=64)
-    parser.add_argument("--episodes", type=int, default=2)
-    parser.add_argument("--eval-episodes", type=int, default=30)
+    add_budget_flags(parser, generations=60)
     parser.add_argument("--agents", nargs="+", choices=AGENTS, default=list(AGENTS))
     parser.add_argument("--reset-noise", type=float, default=0.15, help="start-state noise (env default 0.05)")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "history_reformer.png")
     parser.add_argument("--encoder-out", type=Path, help="keep the estimator file here (default: next to --out)")
     parser.add_argument("--encoder", type=Path, help="reuse an estimator file of this script instead of training")
@@ -139,16 +135,7 @@ def main() -> int:
     results = {}
     for rule in args.rules:
         print(f"rule {rule}:")
-        results[rule] = compare(
-            {name: agents[name] for name in args.agents},
-            hidden=args.hidden,
-            rule=rule,
-            generations=args.generations,
-            population=args.population,
-            episodes=args.episodes,
-            eval_episodes=args.eval_episodes,
-            seed=args.seed,
-        )
+        results[rule] = compare({name: agents[name] for name in args.agents}, rule=rule, **budget(args))
     print(f"{'rule':>8} {'agent':>11} {'return':>15} {'balanced 500':>13} {'first 500 gen':>14}")
     for rule, (curves, scores) in results.items():
         for name, score in scores.items():

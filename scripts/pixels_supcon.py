@@ -28,12 +28,13 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from compare_encoders import add_budget_flags, budget, compare  # scripts/compare_encoders.py, beside this script
 from sklearn.linear_model import LogisticRegression
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents.hebbian import RULES
 from underact.agents.perception import SupConEncoder
-from underact.agents.perception.encoded import EncodedEnvSpec, compare
+from underact.agents.perception.encoded import EncodedEnvSpec
 from underact.agents.perception.pipeline import grey_stack, load_encoder, save_encoder
 from underact.agents.rollout import EnvSpec
 from underact.envs.wrappers import VectorObservationHistory, VectorPixelObservation
@@ -113,12 +114,7 @@ def main() -> int:
     parser.add_argument("--features", type=int, default=16, help="encoder feature width")
     parser.add_argument("--width", type=int, default=8, help="channels of the encoder's first conv layer")
     parser.add_argument("--rule", choices=RULES, default="ABCD_lr")
-    parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=40)
-    parser.add_argument("--population", type=int, default=64)
-    parser.add_argument("--episodes", type=int, default=2)
-    parser.add_argument("--eval-episodes", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
+    add_budget_flags(parser, generations=40)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures" / "pixels_supcon.png")
     parser.add_argument("--encoder-out", type=Path, help="also keep the encoder file here (default: next to --out)")
     parser.add_argument("--encoder", type=Path, help="reuse an encoder file of this script")
@@ -161,16 +157,7 @@ def main() -> int:
         "pixels (SupCon)": (EncodedEnvSpec(ENV_ID, loaded.env_kwargs, wrap=loaded.wrap), loaded.feature_dim),
         "true state": (EnvSpec(ENV_ID, {}), 5),
     }
-    curves, scores = compare(
-        agents,
-        hidden=args.hidden,
-        rule=args.rule,
-        generations=args.generations,
-        population=args.population,
-        episodes=args.episodes,
-        eval_episodes=args.eval_episodes,
-        seed=args.seed,
-    )
+    curves, scores = compare(agents, rule=args.rule, **budget(args))
     scores["zero force"] = zero_force_returns(args.eval_episodes, args.seed + 1)
     print(f"{'zero force':>16}: return {scores['zero force'].mean():6.1f} +- {scores['zero force'].std():5.1f}")
 

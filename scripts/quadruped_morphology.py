@@ -208,7 +208,8 @@ def play_unseen(args, config, genome: np.ndarray, gif: Path | None, fps_divisor:
     None."""
     import gymnasium as gym
 
-    from underact.agents.backends import EVAL_KEY, make_net
+    from underact.agents.backends import EVAL_KEY
+    from underact.agents.build import make_net
     from underact.agents.rollout import derived_seed, to_actions
 
     kwargs = {**test_kwargs(args, config), "damage": "front_left"}

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import underact.envs  # noqa: F401 - registers the ids
-from underact.agents.backends import make_backend, make_net
+from underact.agents.backends import make_backend
+from underact.agents.build import make_net
 from underact.agents.config import TrainConfig
 from underact.agents.paper import PAPER_STUMP
 from underact.agents.rollout import EnvSpec, PopulationEvaluator

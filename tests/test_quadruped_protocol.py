@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import underact.envs  # noqa: F401 - registers the ids
-from underact.agents.backends import make_net
+from underact.agents.build import make_net
 from underact.agents.es import OpenAIES, centered_ranks
 from underact.agents.paper import AntidiagonalNet, paper_config, protocol_kwargs
 from underact.envs.ant import ENV_ID, FRAME_SKIP, LEGS, AntVectorEnv

@@ -9,15 +9,17 @@ import shutil
 import time
 from pathlib import Path
 
+import gymnasium
 import numpy as np
 import pytest
 import torch
 
-from underact.agents import load_checkpoint, read_metrics, save_checkpoint, train
+from underact.agents import load_checkpoint, load_genome, read_config, read_metrics, save_checkpoint, train
+from underact.agents.build import make_net
 from underact.agents.config import TrainConfig
 from underact.agents.perception import SupConEncoder
 from underact.agents.perception.pipeline import save_encoder
-from underact.agents.runfolder import locked
+from underact.agents.runfolder import locked, read_latest
 from underact.cli import main
 
 TINY = ["--hidden", "4", "--population", "4", "--episodes", "1", "--eval-episodes", "2", "--quiet"]
@@ -199,3 +201,39 @@ def test_encoder_files_with_bad_metadata_are_one_line(tmp_path, capsys):
     for path, message in cases.items():
         argv = ["train", *TINY, "--env", "underact/CartPoleBalance-v0", "--encoder", f"supcon:{path}"]
         _refused(capsys, [*argv, "--out", str(tmp_path / "never")], message)
+
+
+def _rewrite_manifest(run: Path, **changes) -> None:
+    """latest.safetensors again, with valid checksums, its manifest changed (a value of None drops the key)."""
+    latest = run / "latest.safetensors"
+    arrays, meta = load_checkpoint(latest)
+    manifest = {k: v for k, v in {**json.loads(meta["manifest"]), **changes}.items() if v is not None}
+    kept = {k: v for k, v in meta.items() if k not in ("format", "sha256")}
+    save_checkpoint(latest, arrays, {**kept, "manifest": json.dumps(manifest)})
+
+
+def test_the_genome_length_is_recorded_and_read_without_an_environment(run, monkeypatch, capsys):
+    manifest = read_latest(run)[2]
+    size = make_net(read_config(run)).num_params
+    assert manifest["genome_length"] == size == load_genome(run).size
+
+    def no_environment(*args, **kwargs):
+        raise AssertionError("reading a run folder built an environment")
+
+    monkeypatch.setattr(gymnasium, "make", no_environment)
+    monkeypatch.setattr(gymnasium, "make_vec", no_environment)
+    assert load_genome(run, "latest").size == size
+    _rewrite_manifest(run, genome_length=size + 1)  # the recorded value is the one checked against
+    with pytest.raises(ValueError, match=rf"holds \({size},\) parameters, the run's network needs \({size + 1},\)"):
+        load_genome(run)
+    monkeypatch.undo()
+    _rewrite_manifest(run, genome_length="many")
+    _refused(capsys, ["evaluate", str(run)], "latest.safetensors: the manifest is missing or malformed")
+
+
+def test_a_run_written_before_the_genome_length_was_recorded_still_loads_and_resumes(run):
+    _rewrite_manifest(run, genome_length=None)
+    size = make_net(read_config(run)).num_params
+    assert "genome_length" not in read_latest(run)[2] and load_genome(run).size == size  # computed from the config
+    train(resume=run, generations=3, progress=False)
+    assert read_latest(run)[2]["genome_length"] == size  # recorded from the resumed run's first commit on

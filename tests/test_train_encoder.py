@@ -15,7 +15,7 @@ import torch
 
 import underact.envs  # noqa: F401  (registers underact/... ids)
 from underact.agents import read_config, read_metrics
-from underact.agents.backends import make_env_spec, make_net
+from underact.agents.build import make_env_spec, make_net
 from underact.agents.config import TrainConfig
 from underact.agents.perception import SupConEncoder
 from underact.agents.perception.pipeline import VelocityEstimator, load_encoder, save_encoder

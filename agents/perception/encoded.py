@@ -7,12 +7,11 @@ observations:
     spec = EncodedEnvSpec("underact/CartPoleBalance-v0", {"render_mode": "rgb_array"},
                           wrap=lambda env: VectorEncodedObservation(VectorPixelObservation(env), encode, 16))
 
-`compare` runs that loop behind several observation choices with the same budget (the perception scripts).
+`scripts/compare_encoders.py` runs that loop behind several observation choices with the same budget.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,8 +20,6 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorObservationWrapper
 from gymnasium.vector.utils import batch_space
 
-from underact.agents.es import ESConfig
-from underact.agents.hebbian import PlasticNet
 from underact.agents.rollout import EnvSpec
 
 
@@ -53,36 +50,3 @@ class EncodedEnvSpec(EnvSpec):
 
     def make(self, num_envs: int) -> VectorEnv:
         return self.wrap(super().make(num_envs))
-
-
-def compare(
-    agents: dict[str, tuple[EnvSpec, int]],
-    *,
-    hidden: int,
-    rule: str,
-    generations: int,
-    population: int,
-    episodes: int,
-    eval_episodes: int,
-    seed: int,
-    sigma: float = 0.1,
-    lr: float = 0.05,
-) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
-    """Evolves the same plastic network (inputs, hidden, 1) behind each named (spec, inputs) with the same ES
-    budget (`underact.agents.trainer.evolve`, the trainer's ES loop) and scores its center on `eval_episodes`
-    fresh episodes: (learning curves, scores), printed as it goes."""
-    from underact.agents.backends import evaluate_in
-    from underact.agents.trainer import evolve
-
-    curves, scores = {}, {}
-    for name, (spec, n_in) in agents.items():
-        net = PlasticNet((n_in, hidden, 1), rule)
-        t0 = time.perf_counter()
-        es_config = ESConfig(population=population, sigma=sigma, lr=lr, seed=seed)
-        center, curves[name] = evolve(spec, net, es_config, generations, episodes)
-        scores[name] = evaluate_in(spec, net, center, eval_episodes, seed + 1)
-        print(
-            f"{name:>16}: center return {scores[name].mean():6.1f} +- {scores[name].std():5.1f} over "
-            f"{eval_episodes} fresh episodes (max 500; {time.perf_counter() - t0:.0f} s)"
-        )
-    return curves, scores
