@@ -42,41 +42,73 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run (saved as the run folder's config.json)."""
+    """Everything that defines a training run (saved as the run folder's config.json).
 
-    env: str = "CartPole-v1"
-    rule: str = "ABCD_lr"
-    hidden: tuple[int, ...] = (16,)  # solved CartPole-v1 fastest among sizes with a hidden layer (README)
-    norm: bool = False
-    init_scale: float = 0.1
-    population: int = 64
-    generations: int = 100
-    episodes: int = 4
-    sigma: float = 0.1
-    lr: float = 0.05
-    sigma_decay: float = 0.999
-    sigma_min: float = 0.01
-    lr_decay: float = 0.999
-    lr_min: float = 0.001
-    l2: float = 0.0
-    optimizer: str = "adam"  # "adam", "sgd" (momentum 0.9) or "plain" (no momentum)
-    antithetic: bool = True
-    init_std: float = 0.0  # the ES center starts at N(0, init_std²) (Najarro & Risi: 1)
-    rank_std: bool = False  # centered ranks divided by their std (Najarro & Risi)
-    penalty: float = 0.0  # fitness − penalty · mean(genome²) (Najarro & Risi: 0.01)
-    rule_sharing: str = "none"  # "antidiagonal": synapses [j, i] with equal i + j share a rule (pre-fix code)
-    seed: int = 0
-    target_return: float | str = "auto"  # stop once the center reaches it; "auto": the env's reward_threshold
-    target_margin: float = 0.01  # the verification on fresh episodes must beat target by this fraction of |target|
-    eval_episodes: int = 100
-    backend: str = "local"  # "local" or "ray"
-    address: str | None = None
-    workers: int = 2
-    vectorization: str = "auto"
-    env_kwargs: dict = field(default_factory=dict)
+    Each field's `metadata` declares its `underact train` flag: "help" (where "{default}" stands for the default),
+    and where needed "flag" (a spelling other than --field-name), "type" (the name of a type in
+    `underact.cli.argtypes`), "choices", "metavar". "cli": False marks a field that is no flag. A bool field's flag
+    is a switch that sets the opposite of its default."""
+
+    env: str = field(default="CartPole-v1", metadata={
+        "help": "Gymnasium id (default {default}); underact/... ids included"})
+    rule: str = field(default="ABCD_lr", metadata={"help": f"one of {', '.join(RULES)} (default {{default}})"})
+    # (16,) solved CartPole-v1 fastest among sizes with a hidden layer (README)
+    hidden: tuple[int, ...] = field(default=(16,), metadata={
+        "help": "hidden layer sizes, e.g. 128,64, or none for no hidden layer (default {default})",
+        "type": "layer_sizes"})
+    norm: bool = field(default=False, metadata={"help": "normalise each layer's weights by their max |w| every step"})
+    init_scale: float = field(default=0.1, metadata={"cli": False})
+    population: int = field(default=64, metadata={"help": "default {default}"})
+    generations: int = field(default=100, metadata={"help": "default {default}"})
+    episodes: int = field(default=4, metadata={"help": "episodes per individual (default {default})"})
+    sigma: float = field(default=0.1, metadata={"help": "ES noise std (default {default})"})
+    lr: float = field(default=0.05, metadata={"help": "ES step size (default {default})"})
+    sigma_decay: float = field(default=0.999, metadata={"help": "default {default}"})
+    sigma_min: float = field(default=0.01, metadata={"cli": False})
+    lr_decay: float = field(default=0.999, metadata={"help": "default {default}"})
+    lr_min: float = field(default=0.001, metadata={"cli": False})
+    l2: float = field(default=0.0, metadata={"help": "L2 penalty on the center (default {default})"})
+    # "adam", "sgd" (momentum 0.9) or "plain" (no momentum, not offered on the command line)
+    optimizer: str = field(default="adam", metadata={"help": "default {default}", "choices": ("adam", "sgd")})
+    antithetic: bool = field(default=True, metadata={
+        "help": "plain Gaussian sampling instead of mirrored", "flag": "--no-antithetic"})
+    # the ES center starts at N(0, init_std²) (Najarro & Risi: 1)
+    init_std: float = field(default=0.0, metadata={"cli": False})
+    # centered ranks divided by their std (Najarro & Risi)
+    rank_std: bool = field(default=False, metadata={"cli": False})
+    # fitness − penalty · mean(genome²) (Najarro & Risi: 0.01)
+    penalty: float = field(default=0.0, metadata={"cli": False})
+    # "antidiagonal": synapses [j, i] with equal i + j share a rule (pre-fix code)
+    rule_sharing: str = field(default="none", metadata={"cli": False})
+    seed: int = field(default=0, metadata={"help": "default {default}"})
+    # stop once the center reaches it; "auto": the env's reward_threshold
+    target_return: float | str = field(default="auto", metadata={
+        "help": "stop once the ES center's mean return reaches this: a number, 'none', or 'auto' (the environment's "
+        "reward_threshold, e.g. 475 for CartPole-v1; the default)",
+        "type": "target_return"})
+    # the verification on fresh episodes must beat target by this fraction of |target|
+    target_margin: float = field(default=0.01, metadata={"cli": False})
+    eval_episodes: int = field(default=100, metadata={
+        "help": "fresh-weight episodes for the final evaluation (default {default})"})
+    backend: str = field(default="local", metadata={"help": "default {default}", "choices": ("local", "ray")})
+    address: str | None = field(default=None, metadata={"help": "Ray cluster address (ray.init(address=...))"})
+    workers: int = field(default=2, metadata={"help": "Ray workers (default {default})"})
+    vectorization: str = field(default="auto", metadata={
+        "help": "vector environment: native vector_entry_point (auto when available), sync or async",
+        "choices": ("auto", "native", "sync", "async")})
+    env_kwargs: dict = field(default_factory=dict, metadata={
+        "help": "JSON object of make() keyword arguments (default {})", "type": "json_object"})
     # bodies: make() kwargs over env_kwargs; each individual's fitness is its mean return over all of them
-    morphologies: list = field(default_factory=list)
-    encoder: str | None = None  # "supcon:PATH" or "reformer:PATH": a frozen encoder and its observation wrappers
+    morphologies: list = field(default_factory=list, metadata={
+        "help": "JSON list of bodies, each a JSON object of make() keyword arguments over --env-kwargs, e.g. "
+        "'[{\"damage\": null}, {\"damage\": \"front_right\"}]'; fitness is the mean return over them",
+        "type": "json_objects"})
+    # "supcon:PATH" or "reformer:PATH": a frozen encoder and its observation wrappers
+    encoder: str | None = field(default=None, metadata={
+        "help": "a frozen encoder file in front of the agent; it carries its observation wrappers (supcon: rendered "
+        "frames, grey, the last k stacked; reformer: hidden velocities, the last k positions) "
+        "(see underact.agents.perception.pipeline)",
+        "type": "encoder", "metavar": "supcon:PATH|reformer:PATH"})
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)

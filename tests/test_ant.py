@@ -132,7 +132,7 @@ def test_bad_damage_arguments_are_one_line_errors(kwargs, message):
     ("bodies", "message"),
     [
         ('[{"damage": "left"}]', "could not make the environment with {'damage': 'left'}: damage must be None"),
-        ('{"damage": null}', "--morphologies must be a JSON list of objects"),
+        ('{"damage": null}', "argument --morphologies: must be a JSON list of objects"),
     ],
 )
 def test_cli_refuses_bad_morphologies_in_one_line(tmp_path, bodies, message):

@@ -35,7 +35,7 @@ def test_late_inputs_are_one_line(tmp_path):
     """Inputs added late in this change: an empty or non-finite --morphologies, a huge view --q."""
     cases = [
         (["train", "--env", "underact/AntDamaged-v0", "--morphologies", "[]", "--out", str(tmp_path / "a")],
-         "--morphologies must be a JSON list of objects, at least one"),
+         "argument --morphologies: must be a JSON list of objects, at least one"),
         (["train", "--env", "underact/AntDamaged-v0", "--morphologies", '[{"damage": NaN}]', "--out",
           str(tmp_path / "b")], "morphologies must hold finite numbers only"),
         (["view", "acrobot", "--q", "1e308,0", "--out", str(tmp_path / "c.html")], "within ±10000"),

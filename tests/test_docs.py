@@ -149,6 +149,9 @@ def test_shell_commands_are_real(path, tmp_path, monkeypatch, capsys):
             named = [os.path.expandvars(a) for a in argv if a.startswith("$")]
             assert all(glob.glob(a) for a in named), f"{path.name}: underact {shlex.join(argv)} names no file"
             argv = join_vector_values([os.path.expandvars(a) for a in argv])
+            for arg in argv:  # output files are checked as they are parsed: their folders exist where docs run
+                if "/" in arg and not arg.startswith(("-", "/")):
+                    Path(arg).parent.mkdir(parents=True, exist_ok=True)
             try:
                 args = parser.parse_args(argv)
             except SystemExit as exc:  # --help exits 0; anything else is a flag the parser does not know

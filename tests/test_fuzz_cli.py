@@ -29,7 +29,7 @@ def test_cases_depend_on_seed_and_index_only(fuzz):
 
 
 def test_failure_kinds(fuzz):
-    assert fuzz.failure_kind(2, "underact: error: --seed must be a non-negative integer; got -1\n") is None
+    assert fuzz.failure_kind(2, "underact: error: argument --seed: must be a non-negative integer; got '-1'\n") is None
     assert fuzz.failure_kind(1, 'Traceback (most recent call last):\n  File "x"\nValueError\n') == "traceback"
     assert fuzz.failure_kind(1, "underact: internal error: ValueError: x (please report this)\n") == "internal"
     assert fuzz.failure_kind(1, "underact: error: the engines disagree\n") is None

@@ -148,8 +148,8 @@ def test_cli_crosscheck_engines_and_equation_and_analyze():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("crosscheck", "acrobot", "--engines", "drake,ode"), "--engines: unknown engine 'ode'"),
-        (("crosscheck", "acrobot", "--engines", "pinocchio"), "--engines needs two or more different engines"),
+        (("crosscheck", "acrobot", "--engines", "drake,ode"), "argument --engines: unknown engine 'ode'"),
+        (("crosscheck", "acrobot", "--engines", "pinocchio"), "argument --engines: needs 2 or more different engines"),
         (("equation", str(drake_examples_dir() / "multibody/cart_pole/cart_pole.sdf"), "--backend", "pinocchio"),
          "the pinocchio backend reads URDF files"),
     ],

@@ -42,7 +42,11 @@ def run(finished, tmp_path) -> Path:
 
 def _refused(capsys, argv: list[str], message: str) -> None:
     capsys.readouterr()
-    assert main(argv) == 2, argv
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors, a bad argument type's included
+        code = exc.code
+    assert code == 2, argv
     err = capsys.readouterr().err
     assert err.startswith("underact: error:") and err.count("\n") == 1 and message in err, err
 

@@ -130,8 +130,10 @@ def test_train_with_encoder_writes_resumes_and_evaluates(tmp_path, supcon_file, 
     assert main(["train", "--resume", str(out), "--generations", "3", "--quiet"]) == 0
     assert [int(r["generation"]) for r in read_metrics(out)] == [0, 1, 2]
     capsys.readouterr()
-    for bad, message in ((tmp_path / "ep.png", "expects a .gif"), (tmp_path / "no" / "ep.gif", "does not exist")):
-        assert main(["evaluate", str(out), "--render", str(bad)]) == 2
+    for bad, message in ((tmp_path / "ep.png", "must end in .gif"), (tmp_path / "no" / "ep.gif", "does not exist")):
+        with pytest.raises(SystemExit) as info:  # argparse refuses the file name (`underact.cli.argtypes`)
+            main(["evaluate", str(out), "--render", str(bad)])
+        assert info.value.code == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("underact: error:") and message in err and "\n" not in err, err
         assert not bad.exists()

@@ -199,9 +199,9 @@ def test_camera_frames_every_pose_the_links_can_reach(model, q, pivot_link, reac
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["view", "acrobot", "--out", "robot.png"], "--out robot.png: the page's name must end in .html"),
+        (["view", "acrobot", "--out", "robot.png"], "argument --out: robot.png: the file name must end in .html"),
         (["view", "nosuch"], "neither a built-in model (acrobot, cartpole, pendulum, furuta) nor an existing"),
-        (["view", "acrobot", "--q", "1,x"], "--q must be comma-separated numbers"),
+        (["view", "acrobot", "--q", "1,x"], "argument --q: must be comma-separated numbers"),
         (["view", "acrobot", "--q", "1,2,3"], "--q needs 2 finite values for acrobot"),
         (["view", "acrobot", "--base", "floating"], "acrobot is bolted to the world; --base applies to description"),
         (["view", "acrobot", "--out", "no/such/folder/a.html"], "the folder no/such/folder does not exist"),

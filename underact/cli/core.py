@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from underact.cli import argtypes
 from underact.description import ACTUATION_MODES, BASE_MODES
 from underact.errors import UnderactError
 from underact.plants import BACKENDS, BUILTINS, load
@@ -24,16 +25,11 @@ ENGINE_NAMES = {"drake": "Drake", "mujoco": "MuJoCo", "pinocchio": "Pinocchio", 
 ENGINES = tuple(ENGINE_NAMES)
 
 
-def parse_vector(text: str, n: int, flag: str) -> np.ndarray:
-    """'0.3,-0.2' → array; one-line errors for non-numbers, non-finite values and the wrong length."""
-    try:
-        values = [float(x) for x in text.split(",")] if text.strip() else []
-    except ValueError:
-        raise UnderactError(f"{flag} must be comma-separated numbers, e.g. {flag} 0.3,-0.2; got {text!r}") from None
+def sized(values: tuple[float, ...], n: int, flag: str) -> np.ndarray:
+    """A vector flag's values (`underact.cli.argtypes.vector`) as an array, or a one-line error when this model
+    needs another number of them."""
     if len(values) != n:
         raise UnderactError(f"{flag} needs {n} comma-separated values for this model; got {len(values)}")
-    if not all(math.isfinite(x) for x in values):
-        raise UnderactError(f"{flag} values must be finite; got {text!r}")
     return np.array(values)
 
 
@@ -90,21 +86,6 @@ def say_load_warnings(plants: list, verbose: bool = False) -> None:
                              "loading the model (--verbose shows them)\n")
 
 
-def _check_seed(seed: int) -> None:
-    if seed < 0:
-        raise UnderactError(f"--seed must be a non-negative integer; got {seed}")
-
-
-def _check_count(value: int, flag: str) -> None:
-    if not 1 <= value <= MAX_STATES:
-        raise UnderactError(f"{flag} must be between 1 and {MAX_STATES}; got {value}")
-
-
-def _check_tolerance(value: float, flag: str) -> None:
-    if not (math.isfinite(value) and value >= 0):
-        raise UnderactError(f"{flag} must be a finite number >= 0; got {value}")
-
-
 def _print_json(obj: dict) -> None:
     """One JSON line; NaN and Infinity are refused (they are not JSON), never printed."""
     try:
@@ -122,8 +103,8 @@ def register(subparsers) -> None:
     )
     _model_arg(p)
     p.add_argument("--backend", choices=BACKENDS, default="drake")
-    p.add_argument("--q", default=None, help="positions, comma-separated (default: zeros)")
-    p.add_argument("--v", default=None, help="velocities, comma-separated (default: zeros)")
+    p.add_argument("--q", type=argtypes.vector, default=None, help="positions, comma-separated (default: zeros)")
+    p.add_argument("--v", type=argtypes.vector, default=None, help="velocities, comma-separated (default: zeros)")
     p.add_argument("--C", dest="with_C", action="store_true",
                    help="also print the Coriolis matrix C (C v = Cv, Ṁ − 2C skew-symmetric)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -138,17 +119,18 @@ def register(subparsers) -> None:
     )
     _model_arg(p)
     p.add_argument("--backend", choices=BACKENDS, default="drake")
-    p.add_argument("--equilibrium", default=None, help="q of the equilibrium, comma-separated")
+    p.add_argument("--equilibrium", type=argtypes.vector, default=None, help="q of the equilibrium, comma-separated")
     p.add_argument(
         "--samples",
-        type=int,
+        type=argtypes.count(MAX_STATES),
         default=100,
         help=f"random configurations to sample (default 100, at most {MAX_STATES}; a progress bar from 10000)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=argtypes.seed, default=0)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
         "--mat",
+        type=argtypes.output_file(".mat"),
         default=None,
         metavar="FILE",
         help="write M, B, A_lin, B_lin at the equilibrium to exactly FILE, which must end in .mat "
@@ -164,14 +146,17 @@ def register(subparsers) -> None:
         "any pair disagrees beyond tolerance.",
     )
     _model_arg(p)
-    p.add_argument("--engines", default="drake,mujoco",
+    p.add_argument("--engines", type=argtypes.names(ENGINES, "engine", 2), default="drake,mujoco",
                    help=f"two or more of {','.join(ENGINES)}, comma-separated (default drake,mujoco; analytic, the "
                    "closed form, for the built-in systems)")
     p.add_argument("--C", dest="with_C", action="store_true", help="compare the Coriolis matrices C too")
-    p.add_argument("--states", type=int, default=200, help=f"random states (default 200, at most {MAX_STATES})")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--atol", type=float, default=1e-8, help="absolute tolerance, finite and >= 0 (default 1e-8)")
-    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance, finite and >= 0 (default 1e-6)")
+    p.add_argument("--states", type=argtypes.count(MAX_STATES), default=200,
+                   help=f"random states (default 200, at most {MAX_STATES})")
+    p.add_argument("--seed", type=argtypes.seed, default=0)
+    p.add_argument("--atol", type=argtypes.tolerance,
+                   default=1e-8, help="absolute tolerance, finite and >= 0 (default 1e-8)")
+    p.add_argument("--rtol", type=argtypes.tolerance,
+                   default=1e-6, help="relative tolerance, finite and >= 0 (default 1e-6)")
     p.add_argument("--json", action="store_true", help="print JSON; a difference that is not a number is null")
     p.set_defaults(func=run_crosscheck)
 
@@ -179,8 +164,8 @@ def register(subparsers) -> None:
 def run_equation(args) -> int:
     plant = load(args.model, args.backend, base=args.base, actuation=args.actuation, strict=args.strict)
     say_load_warnings([plant], args.verbose)
-    q = parse_vector(args.q, plant.nq, "--q") if args.q is not None else plant.q_rest.copy()
-    v = parse_vector(args.v, plant.nv, "--v") if args.v is not None else np.zeros(plant.nv)
+    q = sized(args.q, plant.nq, "--q") if args.q is not None else plant.q_rest.copy()
+    v = sized(args.v, plant.nv, "--v") if args.v is not None else np.zeros(plant.nv)
     with np.errstate(all="ignore"):  # overflow is refused below, in one line, not warned about
         t = plant.terms(q, v)
         damping = plant.damping(v)
@@ -203,19 +188,14 @@ def run_equation(args) -> int:
 
 
 def run_analyze(args) -> int:
-    from underact.analysis import analyze, check_mat_path
-
-    _check_count(args.samples, "--samples")
-    _check_seed(args.seed)
-    if args.mat is not None:
-        check_mat_path(args.mat)
+    from underact.analysis import analyze
     from underact.plants.dependent import reduce_dependent
 
     plant = load(args.model, args.backend, base=args.base, actuation=args.actuation, strict=args.strict)
     plant = reduce_dependent(plant, args.model, args.base, args.actuation)
     say_load_warnings([plant], args.verbose)
     refuse_motionless(plant)
-    eq = parse_vector(args.equilibrium, plant.nq, "--equilibrium") if args.equilibrium is not None else None
+    eq = sized(args.equilibrium, plant.nq, "--equilibrium") if args.equilibrium is not None else None
     report = analyze(plant, eq, samples=args.samples, seed=args.seed, progress=True)
     if args.mat is not None:
         try:
@@ -234,11 +214,7 @@ def run_analyze(args) -> int:
 def run_crosscheck(args) -> int:
     from underact.crosscheck import crosscheck_engines, description_actuators
 
-    _check_count(args.states, "--states")
-    _check_seed(args.seed)
-    _check_tolerance(args.atol, "--atol")
-    _check_tolerance(args.rtol, "--rtol")
-    engines = _engines(args.engines)
+    engines = args.engines
     plants = {engine: load(args.model, engine, base=args.base, actuation=args.actuation, strict=args.strict)
               for engine in engines}
     say_load_warnings(list(plants.values()), args.verbose)
@@ -268,17 +244,6 @@ def run_crosscheck(args) -> int:
                 print(f"  {d.term:<6} {d.max_abs:11.3e} {d.max_rel:11.3e}  {verdict:<8}  {state}")
         print("verdict: " + ("the engines agree" if ok else "the engines DISAGREE; see the terms above"))
     return 0 if ok else 1
-
-
-def _engines(text: str) -> list[str]:
-    """'drake,mujoco,pinocchio' → the list; one-line errors for unknown, repeated or fewer than two engines."""
-    engines = [e.strip() for e in text.split(",") if e.strip()]
-    unknown = [e for e in engines if e not in ENGINES]
-    if unknown:
-        raise UnderactError(f"--engines: unknown engine {unknown[0]!r}; choose two or more of {', '.join(ENGINES)}")
-    if len(set(engines)) != len(engines) or len(engines) < 2:
-        raise UnderactError(f"--engines needs two or more different engines, e.g. drake,mujoco,pinocchio; got {text!r}")
-    return engines
 
 
 def _finite_or_none(x):

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from underact.cli import argtypes
 from underact.plants import load
 
 #: The agreement check's largest sample; the demo is meant to take under a minute.
 MAX_STATES = 10_000
-
-
-def _states(text: str) -> int:
-    """--states: an integer in [1, MAX_STATES] (argparse reports anything else as one line, exit 2)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= MAX_STATES:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_STATES}; got {text!r}")
-    return n
 
 
 def register(subparsers) -> None:
@@ -32,7 +21,7 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--states",
-        type=_states,
+        type=argtypes.count(MAX_STATES),
         default=50,
         help=f"random states for the agreement check, 1 to {MAX_STATES} (default 50)",
     )

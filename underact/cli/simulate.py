@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from underact.cli import argtypes
 from underact.errors import UnderactError
 from underact.files import replacing
 from underact.plants import BACKENDS, BUILTINS
@@ -36,59 +37,39 @@ def register(subparsers) -> None:
         help="simulate a built-in system in closed loop (swing-up, LQR, pinv tracking, passive)",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("system", metavar="SYSTEM", help=f"one of {', '.join(SYSTEMS)}")
-    p.add_argument("--controller", default="swingup", help=f"one of {', '.join(CONTROLLERS)} (default swingup)")
-    p.add_argument("--backend", default="drake", help=f"one of {', '.join(BACKENDS)} (default drake)")
-    p.add_argument("--duration", default="12", help="simulated seconds (default 12)")
-    p.add_argument("--seed", default="0", help="seed of the initial perturbation (default 0)")
-    p.add_argument("--x0", default=None, help="initial state q then v, comma-separated (overrides --seed)")
+    p.add_argument("system", metavar="SYSTEM", choices=SYSTEMS, help=f"one of {', '.join(SYSTEMS)}")
+    p.add_argument("--controller", choices=CONTROLLERS, default="swingup", metavar="CONTROLLER",
+                   help=f"one of {', '.join(CONTROLLERS)} (default swingup)")
+    p.add_argument("--backend", choices=BACKENDS, default="drake", metavar="BACKEND",
+                   help=f"one of {', '.join(BACKENDS)} (default drake)")
+    p.add_argument("--duration", type=argtypes.seconds(600), default=12.0, help="simulated seconds (default 12)")
+    p.add_argument("--seed", type=argtypes.seed, default=0, help="seed of the initial perturbation (default 0)")
+    p.add_argument("--x0", type=argtypes.vector, default=None,
+                   help="initial state q then v, comma-separated (overrides --seed)")
     p.add_argument("--out", default=None, help="folder for trajectory.npz, plot.png and animation.gif")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON line (the last line)")
     p.add_argument(
-        "--html", default=None, metavar="FILE.html", help="also write an offline 3-D Meshcat replay (play/pause/scrub)"
+        "--html",
+        type=argtypes.output_file(".html", ".htm"),
+        default=None,
+        metavar="FILE.html",
+        help="also write an offline 3-D Meshcat replay (play/pause/scrub)",
     )
     p.set_defaults(func=run)
 
 
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UnderactError(f"{what} must be a number; got {text!r}") from None
-    if not math.isfinite(value):
-        raise UnderactError(f"{what} must be finite; got {text!r}")
-    return value
-
-
-def parse_x0(text: str, nq: int, nv: int, system: str) -> tuple[np.ndarray, np.ndarray]:
-    """'a,b,c,d' → (q, v); the length must be nq + nv."""
-    parts = [s.strip() for s in text.split(",")]
-    if len(parts) != nq + nv:
-        raise UnderactError(f"--x0 for {system} needs {nq + nv} comma-separated numbers (q then v); got {len(parts)}")
-    x = np.array([_number(s, "--x0 entry") for s in parts])
+def split_x0(x0: tuple[float, ...], nq: int, nv: int, system: str) -> tuple[np.ndarray, np.ndarray]:
+    """--x0's values (`underact.cli.argtypes.vector`) → (q, v); the length must be nq + nv."""
+    if len(x0) != nq + nv:
+        raise UnderactError(f"--x0 for {system} needs {nq + nv} comma-separated numbers (q then v); got {len(x0)}")
+    x = np.array(x0)
     return x[:nq], x[nq:]
 
 
-def _check_args(args) -> tuple[float, int]:
-    if args.system not in SYSTEMS:
-        raise UnderactError(f"unknown system {args.system!r}; choose one of {', '.join(SYSTEMS)}")
-    if args.controller not in CONTROLLERS:
-        raise UnderactError(f"unknown controller {args.controller!r}; choose one of {', '.join(CONTROLLERS)}")
-    if args.backend not in BACKENDS:
-        raise UnderactError(f"unknown backend {args.backend!r}; choose one of {', '.join(BACKENDS)}")
+def _check_controller(args) -> None:
     if args.controller == "swingup" and get(args.system).swing_up is None:
         with_swing_up = [n for n in SYSTEMS if get(n).swing_up is not None]
         raise UnderactError(f"--controller swingup exists for {', '.join(with_swing_up)}; use lqr, pinv or none")
-    duration = _number(args.duration, "--duration")
-    if not 0 < duration <= 600:
-        raise UnderactError(f"--duration must be in (0, 600] seconds; got {args.duration}")
-    try:
-        seed = int(args.seed)
-    except ValueError:
-        raise UnderactError(f"--seed must be a non-negative integer; got {args.seed!r}") from None
-    if seed < 0:
-        raise UnderactError(f"--seed must be a non-negative integer; got {args.seed!r}")
-    return duration, seed
 
 
 class _Progress:
@@ -181,38 +162,33 @@ def json_line(result: dict) -> str:
 
 
 def run(args) -> int:
-    duration, seed = _check_args(args)
+    _check_controller(args)
     out = Path(args.out) if args.out else None
     created = prepare_out(out) if out is not None else None
     try:
-        return _run(args, duration, seed, out)
+        return _run(args, out)
     except BaseException:
         if created is not None:  # a failed run (a full disk, Ctrl-C) leaves no folder of its own behind
             shutil.rmtree(created, ignore_errors=True)
         raise
 
 
-def _run(args, duration: float, seed: int, out: Path | None) -> int:
+def _run(args, out: Path | None) -> int:
     import underact
     from underact.simulate import initial_state, simulate, summary
     from underact.simulate.animation import write_animation
     from underact.simulate.plot import plot_trajectory
 
-    if args.html is not None:
-        from underact.view.page import check_html_path
-
-        check_html_path(args.html, "--html")
-
     plant = underact.load(args.system, args.backend)
     if args.x0 is not None:
-        q0, v0 = parse_x0(args.x0, plant.nq, plant.nv, args.system)
+        q0, v0 = split_x0(args.x0, plant.nq, plant.nv, args.system)
     else:
-        q0, v0 = initial_state(plant, seed)
+        q0, v0 = initial_state(plant, args.seed)
     controller = build_controller(plant, args.controller, q0)
     label = f"{args.system} {args.controller} on {args.backend}"
-    progress = _Progress(controller, duration, label)
+    progress = _Progress(controller, args.duration, label)
     try:
-        traj = simulate(plant, progress, q0, v0, duration)
+        traj = simulate(plant, progress, q0, v0, args.duration)
     finally:
         progress.bar.close()
     result = summary(plant, traj, args.controller)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from underact.cli import argtypes
 from underact.cli.core import model_flags, say_load_warnings
 from underact.description import BASE_MODES
 from underact.plants import BACKENDS, BUILTINS
@@ -23,9 +24,11 @@ def register(subparsers) -> None:
         "classify`). Meshes that cannot be loaded are drawn as spheres and rods, with a warning.",
     )
     p.add_argument("model", help=f"built-in name ({', '.join(BUILTINS)}) or a .urdf / .sdf / MJCF .xml file")
-    p.add_argument("--out", default="robot.html", help="the page to write (default robot.html)")
-    p.add_argument("--q", default=None, help="positions in Drake's order, comma-separated (default: the model's "
-                   "default positions; a floating base starts with its quaternion w,x,y,z then x,y,z)")
+    p.add_argument("--out", type=argtypes.output_file(".html", ".htm"), default="robot.html",
+                   help="the page to write (default robot.html)")
+    p.add_argument("--q", type=argtypes.vector, default=None,
+                   help="positions in Drake's order, comma-separated (default: the model's default positions; "
+                   "a floating base starts with its quaternion w,x,y,z then x,y,z)")
     p.add_argument(
         "--base",
         choices=BASE_MODES,
@@ -41,9 +44,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from underact.view.robot import write_view_html
 
-    q = None
-    if args.q is not None:
-        q = [_number(x) for x in args.q.split(",")]
+    q = None if args.q is None else list(args.q)
     record = write_view_html(args.model, args.out, q=q, base=args.base, backend=args.backend,
                              actuation=args.actuation, strict=args.strict)
     say_load_warnings([SimpleNamespace(backend="drake", warnings=record["warnings"],
@@ -59,11 +60,3 @@ def run(args) -> int:
     print(f"wrote {args.out}: {record['name']} ({record['class']}{degree}; {record['geometries']} link geometries)")
     return 0
 
-
-def _number(text: str) -> float:
-    from underact.errors import UnderactError
-
-    try:
-        return float(text)
-    except ValueError:
-        raise UnderactError(f"--q must be comma-separated numbers, e.g. --q 0.3,-0.2; got {text!r}") from None
