@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import types
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import get_args, get_origin, get_type_hints
 
 from underact.agents.es import ESConfig
@@ -184,6 +184,16 @@ class TrainConfig:
             setattr(config, f.name, data.get(f.name, default))
         check_types(config)
         return config
+
+
+def flag_name(f: Field) -> str:
+    """The `underact train` flag of a `TrainConfig` field: its metadata's "flag", or --field-name."""
+    return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+
+
+def flag_of(name: str) -> str:
+    """The flag of the `TrainConfig` field called `name`."""
+    return flag_name(next(f for f in fields(TrainConfig) if f.name == name))
 
 
 def _type_ok(value: object, hint: object) -> bool:

@@ -37,7 +37,7 @@ import numpy as np
 
 from underact.agents.backends import EVAL_KEY, LocalBackend, RayBackend, evaluate_genome, make_backend
 from underact.agents.build import check_resources, make_net, target_return
-from underact.agents.config import TrainConfig
+from underact.agents.config import TrainConfig, flag_of
 from underact.agents.es import ESConfig, OpenAIES
 from underact.agents.hebbian import PlasticNet
 from underact.agents.rollout import EnvSpec
@@ -249,7 +249,7 @@ def _contradiction(config: TrainConfig, settings: dict) -> str | None:
     for name, value in settings.items():
         ours = getattr(config, name)
         if json.dumps(value, default=list) != json.dumps(ours, default=list):
-            flag = "--" + ("no-antithetic" if name == "antithetic" else name.replace("_", "-"))
+            flag = flag_of(name)
             shown = "" if isinstance(value, bool) else f" {json.dumps(value, default=list)}"
             return f"{flag}{shown} contradicts the run's {name} {json.dumps(ours, default=list)}"
     return None

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from underact.agents.config import TrainConfig
+from underact.agents.config import TrainConfig, flag_name
 from underact.cli import argtypes, build_parser, main
-from underact.cli.train import flag_name, setting_fields
+from underact.cli.train import setting_fields
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,8 @@ def register(subparsers) -> None:
         help="evolve Hebbian (or static) agents with OpenAI-ES",
         description="Evolve Hebbian-plasticity (or static-weight) agents with OpenAI-ES.",
     )
+    from underact.agents.config import flag_name
+
     for f in setting_fields():
         p.add_argument(flag_name(f), **_flag_options(f))
     p.add_argument("--out", type=Path, help="new run folder")
@@ -62,11 +64,6 @@ def setting_fields() -> list[Field]:
     from underact.agents.config import TrainConfig
 
     return [f for f in fields(TrainConfig) if f.metadata.get("cli", True)]
-
-
-def flag_name(f: Field) -> str:
-    """The flag of a `TrainConfig` field: its metadata's "flag", or --field-name."""
-    return f.metadata.get("flag", "--" + f.name.replace("_", "-"))
 
 
 def _flag_options(f: Field) -> dict:
