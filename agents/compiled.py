@@ -3,7 +3,7 @@
 For `underact/CartPole*` and `underact/Acrobot*` (their native vector environments, analytic backend), one
 numba-compiled kernel runs each individual's E episodes from start to end with no Python per step: the network's
 fused layer kernels (`underact.agents.kernels`, called as functions) and the environment's own per-copy step
-(`advance` of `underact.envs.task.fused_kernels`: the closed form's RK4, observation, reward, termination and
+(`advance` of `underact.envs.packed.fused_kernels`: the closed form's RK4, observation, reward, termination and
 divergence rule) alternate inside it. Individuals run in parallel (`prange`), each on its own data: an
 individual's weights and coefficients (≈ 280 kB at (128, 64)) stay in its core's L2 cache for its whole episodes,
 where the step-synchronous rollout must stream the whole population's ≈ 18 MB from L3 every step.
@@ -46,7 +46,7 @@ def rollout_kernel(system: str):
     """The compiled rollout for one system with environments (`underact.systems`), around its environments'
     per-copy step."""
     from underact import systems
-    from underact.envs.task import system_kernels
+    from underact.envs.packed import system_kernels
     from underact.errors import UnderactError
 
     try:
@@ -55,11 +55,11 @@ def rollout_kernel(system: str):
         record = None
     if record is None or record.task is None:
         raise ValueError(f"no compiled rollout for system {system!r}")
-    return _build(system_kernels(record)[2])
+    return _build(system_kernels(record).advance)
 
 
 def _build(advance):
-    from underact.envs.task import BAD_ACTION, UNBOUNDED
+    from underact.envs.packed import BAD_ACTION, UNBOUNDED
     from underact.simulate.rk4 import held_force, row
 
     @njit(cache=True, error_model="numpy")
@@ -208,7 +208,7 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
 
 def _refuse(env, flags: np.ndarray, x: np.ndarray, lengths: np.ndarray, first: int, episodes: int):
     """The vector environment's one-line error for the first flagged copy."""
-    from underact.envs.task import BAD_ACTION
+    from underact.envs.packed import BAD_ACTION
     from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
     p, e = np.argwhere(flags)[0]
