@@ -87,9 +87,9 @@ def _build(advance):
         high,
         gain,
         limit,
-        c,
-        k,
-        h,
+        vdot_constants,
+        outcome_constants,
+        step_size,
         substeps,
         max_steps,
         returns,
@@ -115,7 +115,15 @@ def _build(advance):
                     j, i = p * n_e + e, first + p * n_e + e
                     force, finite = force_of(acts[out][q, e, 0], low, high, row(gain, i), limit)
                     q1, q2, v1, v2, values, reward, terminated, inside = advance(
-                        x[0, j], x[1, j], x[2, j], x[3, j], force, row(c, i), row(k, i), h, substeps
+                        x[0, j],
+                        x[1, j],
+                        x[2, j],
+                        x[3, j],
+                        force,
+                        row(vdot_constants, i),
+                        row(outcome_constants, i),
+                        step_size,
+                        substeps,
                     )
                     if not (finite and inside):  # refused after the kernel; x keeps the state before this step
                         flags[p, e] = (BAD_ACTION if not finite else 0) | (UNBOUNDED if not inside else 0)
@@ -168,6 +176,8 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     inner = env.unwrapped
     if type(inner).__module__ == "gymnasium.envs.classic_control.cartpole":
         return _evaluate_gym_cartpole(net, weights, coefficients, inner, obs, first, episodes)
+    from underact.envs.packed import batch_constants
+
     task = inner.task
     nets = PlasticBatch(net, weights, coefficients)
     p = len(nets.w[0])
@@ -175,9 +185,8 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     acts[0][:p] = np.asarray(obs[first : first + p * episodes], np.float32).reshape(p, episodes, -1)
     x = np.ascontiguousarray(inner.state[first : first + p * episodes].T)
     space = inner.single_action_space
-    (c, k), kernel = task.tables, task.kernel
-    gain = inner.actuator_gain
     limit = -1 if inner.max_episode_steps is None else int(inner.max_episode_steps)
+    constants = batch_constants(task, inner.actuator_gain, limit, 0)
     returns, lengths = np.zeros((p, episodes)), np.zeros((p, episodes), np.int64)
     flags = np.zeros((p, episodes), np.uint8)
     rollout_kernel(task.name)(
@@ -190,12 +199,12 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
         first,
         float(space.low[0]),
         float(space.high[0]),
-        gain,
-        task.u_limit,
-        c,
-        k,
-        kernel.h,
-        kernel.substeps,
+        constants.gain,
+        constants.limit,
+        constants.vdot_constants,
+        constants.outcome_constants,
+        constants.step_size,
+        constants.substeps,
         limit,
         returns,
         lengths,
