@@ -31,7 +31,7 @@ from gymnasium.vector.utils import batch_space
 from underact.envs.acrobot import AcrobotSettings
 from underact.envs.base import action_box, observation_box, system_record
 from underact.envs.cartpole import CartPoleSettings
-from underact.envs.packed import BAD_ACTION, FLAGS, STEPS, PackedStep
+from underact.envs.packed import BAD_ACTION, FLAGS, STEPS, PackedStep, next_step
 from underact.envs.settings import EnvSettings, system_settings
 from underact.envs.task import real_array
 from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
@@ -63,6 +63,16 @@ def check_time_limit(max_episode_steps) -> int | None:
     ):
         raise ValueError(f"max_episode_steps must be None or an integer in 1 … 2**62; got {value!r}")
     return int(value)
+
+
+def next_step_flags(steps, done, reward, terminated, max_episode_steps):
+    """Gymnasium's next-step autoreset bookkeeping for N copies (`underact.envs.packed.next_step`, the compiled
+    environments' rule) in numpy: a copy done last step was reset by this step, so its reward is 0 and neither flag
+    is set (`reward`, `terminated` are changed in place). Returns the step counts, the truncation flags and which
+    copies are done now."""
+    limit = -1 if max_episode_steps is None else max_episode_steps
+    steps, reward[:], terminated[:], truncated = next_step(done, steps, limit, reward, terminated)
+    return steps, truncated, terminated | truncated
 
 
 class UnderactVectorEnv(VectorEnv):
