@@ -15,7 +15,7 @@ class AcrobotTask(SystemTask):
 
 
 #: The acrobot environments' arguments (single and vector): `EnvSettings` with the record's task defaults.
-AcrobotSettings = settings_class(SYSTEM, AcrobotTask)
+AcrobotSettings = settings_class(SYSTEM, AcrobotTask, module=__name__)
 
 #: The physical parameters' paragraph of the manual's Arguments.
 PARAMS_DOC = (

@@ -84,7 +84,10 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
     Settings: type[EnvSettings]
 
     def __init__(self, task: str | None = None, **options):
-        settings, params = self.Settings.of(task, options)
+        self._setup(self.Settings, task, options)
+
+    def _setup(self, settings_class: type[EnvSettings], task: str | None, options: dict):
+        settings, params = settings_class.of(task, options)
         env_task = settings.make_task(params)
         render_mode, actuator_gain = settings.render_mode, settings.actuator_gain
         width, height = settings.width, settings.height
@@ -99,7 +102,6 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
                 "parameters with one value per copy need the vector environment: "
                 "gymnasium.make_vec(..., vectorization_mode='vector_entry_point')"
             )
-        self.settings = settings
         self.task = env_task
         self.backend = settings.backend
         self._stepper = make_stepper(env_task, settings.backend, params)
@@ -171,8 +173,7 @@ class SystemEnv(UnderactEnv):
     """
 
     def __init__(self, system: str, task: str | None = None, **options):
-        self.Settings = system_settings(system_record(system))
-        super().__init__(task, **options)
+        self._setup(system_settings(system_record(system)), task, options)
 
 
 def system_record(system: str):

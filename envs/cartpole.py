@@ -66,6 +66,7 @@ CartPoleSettings = settings_class(
             ),
         ),
     ),
+    module=__name__,
 )
 
 #: The physical parameters' paragraph of the manual's Arguments.

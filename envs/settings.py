@@ -81,17 +81,17 @@ _COMMON = frozenset(f.name for f in fields(EnvSettings))
 TASK_ARGUMENTS = ("fall_angle", "reset_noise", "max_speed")
 
 
-def settings_class(record, task_class: type, own: tuple = (), name: str | None = None) -> type[EnvSettings]:
+def settings_class(record, task_class: type, own: tuple = (), module: str = __name__) -> type[EnvSettings]:
     """A system's settings: `EnvSettings` with the record's task defaults, then `own` fields of the system's own
-    arguments ((name, type, `setting(...)`) each)."""
+    arguments ((name, type, `setting(...)`) each); `module` is where it is defined (for pickling)."""
     defaults = record.task
     replaced = [
         (f.name, f.type, setting(getattr(defaults, f.name), f.metadata["doc"]))
         for f in fields(EnvSettings)
         if f.name in TASK_ARGUMENTS
     ]
-    title = name or f"{defaults.title or record.name.title()}Settings"
-    namespace = {"record": record, "task_class": task_class, "__module__": __name__}
+    title = f"{defaults.title or record.name.title()}Settings"
+    namespace = {"record": record, "task_class": task_class, "__module__": module}
     return make_dataclass(title, [*replaced, *own], bases=(EnvSettings,), frozen=True, namespace=namespace)
 
 

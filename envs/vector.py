@@ -87,7 +87,10 @@ class UnderactVectorEnv(VectorEnv):
     Settings: type[EnvSettings]
 
     def __init__(self, num_envs: int = 1, task: str | None = None, max_episode_steps: int | None = 500, **options):
-        settings, params = self.Settings.of(task, options)
+        self._setup(self.Settings, num_envs, task, max_episode_steps, options)
+
+    def _setup(self, settings_class: type[EnvSettings], num_envs, task: str | None, max_episode_steps, options: dict):
+        settings, params = settings_class.of(task, options)
         task = settings.make_task(params)
         backend, render_mode, width, height = settings.backend, settings.render_mode, settings.width, settings.height
         if backend != "analytic":
@@ -102,7 +105,6 @@ class UnderactVectorEnv(VectorEnv):
             raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {task.copies}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
-        self.settings = settings
         self._packed = PackedStep(task)
         self.task = task
         self.num_envs = num_envs
@@ -252,5 +254,4 @@ class SystemVectorEnv(UnderactVectorEnv):
 
     def __init__(self, system: str, num_envs: int = 1, task: str | None = None,
                  max_episode_steps: int | None = 500, **options):
-        self.Settings = system_settings(system_record(system))
-        super().__init__(num_envs, task, max_episode_steps, **options)
+        self._setup(system_settings(system_record(system)), num_envs, task, max_episode_steps, options)
