@@ -3,7 +3,7 @@
 For `underact/CartPole*` and `underact/Acrobot*` (their native vector environments, analytic backend), one
 numba-compiled kernel runs each individual's E episodes from start to end with no Python per step: the network's
 fused layer kernels (`underact.agents.kernels`, called as functions) and the environment's own per-copy step
-(`advance` of `underact.envs.task.fused_kernels`: the closed form's RK4, observation, reward, termination and
+(`advance` of `underact.envs.packed.fused_kernels`: the closed form's RK4, observation, reward, termination and
 divergence rule) alternate inside it. Individuals run in parallel (`prange`), each on its own data: an
 individual's weights and coefficients (≈ 280 kB at (128, 64)) stay in its core's L2 cache for its whole episodes,
 where the step-synchronous rollout must stream the whole population's ≈ 18 MB from L3 every step.
@@ -46,7 +46,7 @@ def rollout_kernel(system: str):
     """The compiled rollout for one system with environments (`underact.systems`), around its environments'
     per-copy step."""
     from underact import systems
-    from underact.envs.task import system_kernels
+    from underact.envs.packed import system_kernels
     from underact.errors import UnderactError
 
     try:
@@ -55,11 +55,11 @@ def rollout_kernel(system: str):
         record = None
     if record is None or record.task is None:
         raise ValueError(f"no compiled rollout for system {system!r}")
-    return _build(system_kernels(record)[2])
+    return _build(system_kernels(record).advance)
 
 
 def _build(advance):
-    from underact.envs.task import BAD_ACTION, UNBOUNDED
+    from underact.envs.packed import BAD_ACTION, UNBOUNDED
     from underact.simulate.rk4 import held_force, row
 
     @njit(cache=True, error_model="numpy")
@@ -87,9 +87,9 @@ def _build(advance):
         high,
         gain,
         limit,
-        c,
-        k,
-        h,
+        vdot_constants,
+        outcome_constants,
+        step_size,
         substeps,
         max_steps,
         returns,
@@ -115,7 +115,15 @@ def _build(advance):
                     j, i = p * n_e + e, first + p * n_e + e
                     force, finite = force_of(acts[out][q, e, 0], low, high, row(gain, i), limit)
                     q1, q2, v1, v2, values, reward, terminated, inside = advance(
-                        x[0, j], x[1, j], x[2, j], x[3, j], force, row(c, i), row(k, i), h, substeps
+                        x[0, j],
+                        x[1, j],
+                        x[2, j],
+                        x[3, j],
+                        force,
+                        row(vdot_constants, i),
+                        row(outcome_constants, i),
+                        step_size,
+                        substeps,
                     )
                     if not (finite and inside):  # refused after the kernel; x keeps the state before this step
                         flags[p, e] = (BAD_ACTION if not finite else 0) | (UNBOUNDED if not inside else 0)
@@ -168,6 +176,8 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     inner = env.unwrapped
     if type(inner).__module__ == "gymnasium.envs.classic_control.cartpole":
         return _evaluate_gym_cartpole(net, weights, coefficients, inner, obs, first, episodes)
+    from underact.envs.packed import batch_constants
+
     task = inner.task
     nets = PlasticBatch(net, weights, coefficients)
     p = len(nets.w[0])
@@ -175,9 +185,8 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
     acts[0][:p] = np.asarray(obs[first : first + p * episodes], np.float32).reshape(p, episodes, -1)
     x = np.ascontiguousarray(inner.state[first : first + p * episodes].T)
     space = inner.single_action_space
-    (c, k), kernel = task.tables, task.kernel
-    gain = inner.actuator_gain
     limit = -1 if inner.max_episode_steps is None else int(inner.max_episode_steps)
+    constants = batch_constants(task, inner.actuator_gain, limit, 0)
     returns, lengths = np.zeros((p, episodes)), np.zeros((p, episodes), np.int64)
     flags = np.zeros((p, episodes), np.uint8)
     rollout_kernel(task.name)(
@@ -190,12 +199,12 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
         first,
         float(space.low[0]),
         float(space.high[0]),
-        gain,
-        task.u_limit,
-        c,
-        k,
-        kernel.h,
-        kernel.substeps,
+        constants.gain,
+        constants.limit,
+        constants.vdot_constants,
+        constants.outcome_constants,
+        constants.step_size,
+        constants.substeps,
         limit,
         returns,
         lengths,
@@ -208,7 +217,7 @@ def evaluate(net: PlasticNet, weights: list, coefficients: list | None, env, obs
 
 def _refuse(env, flags: np.ndarray, x: np.ndarray, lengths: np.ndarray, first: int, episodes: int):
     """The vector environment's one-line error for the first flagged copy."""
-    from underact.envs.task import BAD_ACTION
+    from underact.envs.packed import BAD_ACTION
     from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
     p, e = np.argwhere(flags)[0]

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, SystemTask, system_kernels
+from underact.envs.settings import arguments_doc, settings_class
+from underact.envs.task import SystemTask
 from underact.systems.acrobot import SYSTEM, AcrobotParams, observe, outcome  # noqa: F401 - re-exported
-from underact.systems.base import make_params
-
-compiled_batch, compiled_step, compiled_advance = system_kernels(SYSTEM)
 
 
 class AcrobotTask(SystemTask):
     """Spong's acrobot (`underact.systems.acrobot`), q = (θ1, θ2), θ2 relative: its task reads the record."""
 
     name = "acrobot"
+
+
+#: The acrobot environments' arguments (single and vector): `EnvSettings` with the record's task defaults.
+AcrobotSettings = settings_class(SYSTEM, AcrobotTask, module=__name__)
+
+#: The physical parameters' paragraph of the manual's Arguments.
+PARAMS_DOC = (
+    "physical parameters (`underact.plants.analytic.AcrobotParams`): m1, m2 (kg), l1, l2, lc1, lc2 (m), Ic1, Ic2 "
+    "(kg·m², about the centres of mass), b1, b2 (N·m·s), gravity (m/s²), u_limit (N·m). They are independent: to "
+    "stretch a link, scale its l, lc and Ic together. In the vector environment each (but u_limit) may also be a "
+    "sequence with one value per copy. Masses, lengths, Ic and u_limit must lie in [1e-6, 1e6], the rest in "
+    "[0, 1e6] (`underact.plants.analytic.make_params`); anything else is a ValueError. Frames show the shoulder "
+    "at the centre."
+)
 
 
 class AcrobotEnv(UnderactEnv):
@@ -66,37 +78,12 @@ class AcrobotEnv(UnderactEnv):
     that LQR: 438.0 ± 86.6 (a few episodes spin past `max_speed` while pumping). Registered `reward_threshold`:
     475 (balance), 400 (swing-up).
 
-    ## Arguments
-    `gymnasium.make("underact/AcrobotSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    fall_angle=1.0, reset_noise=0.05, max_speed=8π, width=64, height=64, **params)`
-
-    - `backend`: "analytic" (closed form + RK4, default, fastest), "drake" (RK4 on the Drake plant's terms;
-      Drake's shipped model, so only `u_limit` may change) or "mujoco" (`mj_step`, RK4 integrator).
-    - `params`: physical parameters (`underact.plants.analytic.AcrobotParams`): m1, m2 (kg), l1, l2, lc1, lc2
-      (m), Ic1, Ic2 (kg·m², about the centres of mass), b1, b2 (N·m·s), gravity (m/s²), u_limit (N·m). They are
-      independent: to stretch a link, scale its l, lc and Ic together. In the vector environment each (but
-      u_limit) may also be a sequence with one value per copy. Masses, lengths, Ic and u_limit must lie in
-      [1e-6, 1e6], the rest in [0, 1e6] (`underact.plants.analytic.make_params`); anything else is a ValueError.
-    - `actuator_gain`: the fraction of the commanded torque the motor delivers (1 healthy, 0.5 damaged).
-    - `width`, `height`: frame size in pixels for `render_mode="rgb_array"` (shoulder at the centre).
+    The arguments below are `AcrobotSettings`'s, shared with `AcrobotVectorEnv`, and written there once.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 20}
 
-    def __init__(
-        self,
-        task: str = "swingup",
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        fall_angle: float = 1.0,
-        reset_noise: float = 0.05,
-        max_speed: float = MAX_SPEED,
-        width: int = 64,
-        height: int = 64,
-        **params: float,
-    ):
-        env_task = AcrobotTask(
-            make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
-        )
-        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
+    Settings = AcrobotSettings
+
+
+AcrobotEnv.__doc__ += arguments_doc(AcrobotSettings, "underact/AcrobotSwingUp-v0", PARAMS_DOC)

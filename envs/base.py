@@ -15,9 +15,10 @@ import gymnasium as gym
 import numpy as np
 
 from underact import load, systems
-from underact.envs.task import SystemTask, Task, check_state, real_array
+from underact.envs import packed
+from underact.envs.settings import EnvSettings, system_settings
+from underact.envs.task import Task, check_state, real_array
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
-from underact.systems.base import make_params
 
 
 def check_action(action, u_limit: float) -> float:
@@ -38,7 +39,7 @@ def make_stepper(task: Task, backend: str, params: dict[str, float]):
     """The engine's stepper for `backend` (`step(x, force) -> (x, why)`), None for the analytic closed form; Drake's
     built-ins are the shipped example files, so only u_limit may change there."""
     if backend == "analytic":
-        return None  # the task's compiled step (`Task.step_one`), observation and outcome included
+        return None  # the task's compiled step (`underact.envs.packed`), observation and outcome included
     if backend == "mujoco":
         from underact.simulate.mujoco import MujocoStepper
 
@@ -72,53 +73,49 @@ def observation_box(task: Task) -> gym.spaces.Box:
 
 class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
     """A single environment: a `Task` (on the plant's parameters) composed with a backend stepper (see the
-    subclasses' docstrings)."""
+    subclasses' docstrings). Its keyword arguments are its system's settings (`Settings`, an
+    `underact.envs.settings.EnvSettings`) and the physical parameters; `task` may also come first."""
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
+    Settings: type[EnvSettings]
 
-    def __init__(
-        self,
-        task: Task,
-        backend: str,
-        params: dict[str, float],
-        render_mode: str | None,
-        actuator_gain: float,
-        width: int,
-        height: int,
-    ):
+    def __init__(self, task: str | None = None, **options):
+        self._setup(self.Settings, task, options)
+
+    def _setup(self, settings_class: type[EnvSettings], task: str | None, options: dict):
+        settings, params = settings_class.of(task, options)
+        env_task = settings.make_task(params)
+        render_mode, actuator_gain = settings.render_mode, settings.actuator_gain
+        width, height = settings.width, settings.height
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         if np.ndim(actuator_gain) != 0 or not (np.isfinite(actuator_gain) and actuator_gain >= 0):
             raise ValueError(f"actuator_gain must be a finite number >= 0; got {actuator_gain!r}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
-        if task.copies is not None:
+        if env_task.copies is not None:
             raise ValueError(
                 "parameters with one value per copy need the vector environment: "
                 "gymnasium.make_vec(..., vectorization_mode='vector_entry_point')"
             )
-        self.task = task
-        self.backend = backend
-        self._stepper = make_stepper(task, backend, params)
+        self.task = env_task
+        self.backend = settings.backend
+        self._stepper = make_stepper(env_task, settings.backend, params)
         self.render_mode = render_mode
         self.actuator_gain = float(actuator_gain)
         self.width, self.height = int(width), int(height)
-        self.dt = task.dt
-        self.action_space = action_box(task.u_limit)
-        self.observation_space = observation_box(task)
-        self._x = task.start(np.random.default_rng(0), 1)[0]
+        self.dt = env_task.dt
+        self.metadata = {**self.metadata, "render_fps": round(1 / env_task.dt)}
+        self.action_space = action_box(env_task.u_limit)
+        self.observation_space = observation_box(env_task)
+        self._x = env_task.start(np.random.default_rng(0), 1)[0]
         self._steps = 0  # since the last reset, for divergence messages
-        self._step_one, self._step_constants = task.compiled_step, task.one_constants
+        self._step_one, self._step_constants = packed.kernels(env_task).one, packed.one_constants(env_task)
 
     @property
     def state(self) -> np.ndarray:
         """The state (4,) float64: q then v."""
         return self._x.copy()
-
-    @property
-    def system(self) -> Task:
-        """The task, under its former name (`env.unwrapped.system` keeps working)."""
-        return self.task
 
     def _obs(self) -> np.ndarray:
         return self.task.observe(self._x[None])[0]
@@ -166,39 +163,18 @@ class SystemEnv(UnderactEnv):
     """The environment of any system with tasks, made from its record alone (`underact.systems`): its module's
     docstring is the manual, its `TaskDefaults` give dt, observation, outcome and the arguments' defaults.
 
-    `gymnasium.make("underact/FurutaSwingUp-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    width=64, height=64, fall_angle=..., reset_noise=..., max_speed=..., **params)`: the task's arguments default to
-    the system's (`TaskDefaults`); `params` are its params class's fields (each checked by `make_params`).
+    `gymnasium.make("underact/FurutaSwingUp-v0", **options)`: `system` names it (the registered ids do), the other
+    arguments are its settings (`underact.envs.settings.system_settings`: those of `EnvSettings`, the task's
+    defaulting to the system's `TaskDefaults`) and its params class's fields (each checked by `make_params`).
     """
 
-    def __init__(
-        self,
-        system: str,
-        task: str = "swingup",
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        width: int = 64,
-        height: int = 64,
-        **options: float,
-    ):
-        env_task, params = system_task(system, task, options)
-        self.metadata = {**self.metadata, "render_fps": round(1 / env_task.dt)}
-        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
+    def __init__(self, system: str, task: str | None = None, **options):
+        self._setup(system_settings(system_record(system)), task, options)
 
 
-#: The task arguments every system's environments take, besides its physical parameters.
-TASK_ARGUMENTS = ("fall_angle", "reset_noise", "max_speed")
-
-
-def system_task(system: str, task: str, options: dict) -> tuple[SystemTask, dict]:
-    """The `SystemTask` of a system's environments and the physical parameters among `options` (the others,
-    `TASK_ARGUMENTS`, default to its `TaskDefaults`)."""
+def system_record(system: str):
+    """The record of a system with environments; ValueError for any other name."""
     record = systems.get(system)  # an UnderactError (a ValueError) for an unknown name
-    defaults = record.task
-    if defaults is None:
+    if record.task is None:
         raise ValueError(f"{system} has no environments")
-    params = {k: v for k, v in options.items() if k not in TASK_ARGUMENTS}
-    chosen = {k: options.get(k, getattr(defaults, k)) for k in TASK_ARGUMENTS}
-    env_task = SystemTask(make_params(record.params, params, per_copy=True), task, **chosen, system=system)
-    return env_task, params
+    return record

@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from underact.envs.base import UnderactEnv
-from underact.envs.task import MAX_SPEED, SystemTask, system_kernels
+from underact.envs.settings import arguments_doc, setting, settings_class
+from underact.envs.task import SystemTask
 from underact.render import View
-from underact.systems.base import make_params
 from underact.systems.cartpole import SYSTEM, CartPoleParams, observe, outcome  # noqa: F401 - re-exported
-
-compiled_batch, compiled_step, compiled_advance = system_kernels(SYSTEM)
 
 
 class CartPoleTask(SystemTask):
@@ -48,6 +46,36 @@ class CartPoleTask(SystemTask):
         if self.follow is not None and not fixed_camera:
             return View((0.0, 0.0), width / self.follow, width, height)
         return self.scene.view(width, height)
+
+
+#: The cart-pole environments' arguments (single and vector): `EnvSettings` with the record's task defaults, and
+#: the rail's length and the camera.
+CartPoleSettings = settings_class(
+    SYSTEM,
+    CartPoleTask,
+    (
+        ("x_limit", float, setting(2.4, "metres: the cart leaving ±x_limit ends the episode (both tasks).")),
+        (
+            "follow",
+            float | None,
+            setting(
+                None,
+                "None (the whole rail in view, at mid-height) or a view width in metres for a camera that follows "
+                "the cart: the pin at the image centre, `width / follow` pixels per metre; the rail's ticks (every "
+                "0.3 m) show the cart's motion, its ends where the cart is once they come into view.",
+            ),
+        ),
+    ),
+    module=__name__,
+)
+
+#: The physical parameters' paragraph of the manual's Arguments.
+PARAMS_DOC = (
+    "physical parameters (`underact.plants.analytic.CartPoleParams`): mc, mp (kg), l (m), b_x (N·s/m), b_theta "
+    "(N·m·s), gravity (m/s²), u_limit (N). In the vector environment each (but u_limit) may also be a sequence "
+    "with one value per copy. mc, mp, l and u_limit must lie in [1e-6, 1e6], the rest in [0, 1e6] "
+    "(`underact.plants.analytic.make_params`); anything else is a ValueError."
+)
 
 
 class CartPoleEnv(UnderactEnv):
@@ -97,48 +125,12 @@ class CartPoleEnv(UnderactEnv):
     balance, a sampled-data LQR: 500.0 ± 0.0 (every episode truncates at 500); swing-up, pole energy shaping with a
     cart term, then that LQR: 443.6 ± 5.2. Registered `reward_threshold`: 475 (balance), 430 (swing-up).
 
-    ## Arguments
-    `gymnasium.make("underact/CartPoleBalance-v0", backend="analytic", render_mode=None, actuator_gain=1.0,
-    fall_angle=0.2, reset_noise=0.05, max_speed=8π, x_limit=2.4, width=64, height=64, follow=None, **params)`
-
-    - `backend`: "analytic" (closed form + RK4, default, fastest), "drake" (RK4 on the Drake plant's terms;
-      Drake's shipped model, so only `u_limit` may change) or "mujoco" (`mj_step`, RK4 integrator).
-    - `params`: physical parameters (`underact.plants.analytic.CartPoleParams`): mc, mp (kg), l (m), b_x (N·s/m),
-      b_theta (N·m·s), gravity (m/s²), u_limit (N). In the vector environment each (but u_limit) may also be a
-      sequence with one value per copy. mc, mp, l and u_limit must lie in [1e-6, 1e6], the rest in [0, 1e6]
-      (`underact.plants.analytic.make_params`); anything else is a ValueError.
-    - `actuator_gain`: the fraction of the commanded force the motor delivers (1 healthy, 0.5 damaged).
-    - `width`, `height`: frame size in pixels for `render_mode="rgb_array"`; the whole rail is in view, the rail
-      at mid-height.
-    - `follow`: None (default: the whole rail in view) or a view width in metres for a camera that follows the
-      cart: the pin at the image centre, `width / follow` pixels per metre; the rail's ticks (every 0.3 m) show
-      the cart's motion, its ends where the cart is once they come into view.
+    The arguments below are `CartPoleSettings`'s, shared with `CartPoleVectorEnv`, and written there once.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
-    def __init__(
-        self,
-        task: str = "swingup",
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        fall_angle: float = 0.2,
-        reset_noise: float = 0.05,
-        max_speed: float = MAX_SPEED,
-        x_limit: float = 2.4,
-        width: int = 64,
-        height: int = 64,
-        follow: float | None = None,
-        **params: float,
-    ):
-        env_task = CartPoleTask(
-            make_params(CartPoleParams, params, per_copy=True),
-            task,
-            fall_angle,
-            reset_noise,
-            max_speed,
-            x_limit,
-            follow,
-        )
-        super().__init__(env_task, backend, params, render_mode, actuator_gain, width, height)
+    Settings = CartPoleSettings
+
+
+CartPoleEnv.__doc__ += arguments_doc(CartPoleSettings, "underact/CartPoleBalance-v0", PARAMS_DOC)

@@ -28,11 +28,12 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from underact.envs.acrobot import AcrobotTask
-from underact.envs.base import action_box, observation_box, system_task
-from underact.envs.cartpole import CartPoleTask
-from underact.envs.task import BAD_ACTION, FLAGS, MAX_SPEED, STEPS, Task, next_step, real_array
-from underact.plants.analytic import AcrobotParams, CartPoleParams, make_params
+from underact.envs.acrobot import AcrobotSettings
+from underact.envs.base import action_box, observation_box, system_record
+from underact.envs.cartpole import CartPoleSettings
+from underact.envs.packed import BAD_ACTION, FLAGS, STEPS, PackedStep, next_step
+from underact.envs.settings import EnvSettings, system_settings
+from underact.envs.task import real_array
 from underact.simulate.divergence import OUT_OF_BOUNDS, divergence
 
 #: The action types the compiled step takes as they are (`is` first: cheaper than comparing with the types).
@@ -65,7 +66,7 @@ def check_time_limit(max_episode_steps) -> int | None:
 
 
 def next_step_flags(steps, done, reward, terminated, max_episode_steps):
-    """Gymnasium's next-step autoreset bookkeeping for N copies (`underact.envs.task.next_step`, the compiled
+    """Gymnasium's next-step autoreset bookkeeping for N copies (`underact.envs.packed.next_step`, the compiled
     environments' rule) in numpy: a copy done last step was reset by this step, so its reward is 0 and neither flag
     is set (`reward`, `terminated` are changed in place). Returns the step counts, the truncation flags and which
     copies are done now."""
@@ -76,21 +77,22 @@ def next_step_flags(steps, done, reward, terminated, max_episode_steps):
 
 class UnderactVectorEnv(VectorEnv):
     """N copies of one task on one system (analytic backend), bodies shared or per copy; `state` is (N, 4) (kept as
-    columns (4, N) inside, the layout the compiled step vectorises over)."""
+    columns (4, N) inside, the layout the compiled step vectorises over).
+
+    `num_envs` copies, `task`, and `max_episode_steps` (default 500; None: no time limit) may come first; the other
+    keyword arguments are the system's settings (`Settings`, as its single environment takes them) and physical
+    parameters, each (but u_limit) also one value per copy."""
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
+    Settings: type[EnvSettings]
 
-    def __init__(
-        self,
-        task: Task,
-        num_envs: int,
-        max_episode_steps: int | None,
-        render_mode: str | None,
-        actuator_gain: float,
-        width: int,
-        height: int,
-        backend: str,
-    ):
+    def __init__(self, num_envs: int = 1, task: str | None = None, max_episode_steps: int | None = 500, **options):
+        self._setup(self.Settings, num_envs, task, max_episode_steps, options)
+
+    def _setup(self, settings_class: type[EnvSettings], num_envs, task: str | None, max_episode_steps, options: dict):
+        settings, params = settings_class.of(task, options)
+        task = settings.make_task(params)
+        backend, render_mode, width, height = settings.backend, settings.render_mode, settings.width, settings.height
         if backend != "analytic":
             raise ValueError(
                 f"vector_entry_point environments run the analytic backend only; got backend={backend!r} "
@@ -103,13 +105,14 @@ class UnderactVectorEnv(VectorEnv):
             raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {task.copies}")
         if int(width) < 8 or int(height) < 8:
             raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
+        self._packed = PackedStep(task)
         self.task = task
         self.num_envs = num_envs
         # Copies restart inside the compiled step (next-step autoreset), their start noise a function of this key,
         # drawn from the env's generator at every reset, and of each copy's episode count (`counter_uniform`).
         self._key = 0
         self._max_episode_steps = check_time_limit(max_episode_steps)
-        self.actuator_gain = actuator_gain  # checked; makes the compiled step's constants
+        self.actuator_gain = settings.actuator_gain  # checked; makes the compiled step's constants
         self.render_mode = render_mode
         self.width, self.height = int(width), int(height)
         self.dt = task.dt
@@ -119,7 +122,7 @@ class UnderactVectorEnv(VectorEnv):
         self.single_observation_space = observation_box(task)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         # The state lives in one of two preallocated sets, x (4, N) (the compiled step's layout) and counts (4, N)
-        # (step count, episode count, done, flags per copy: `underact.envs.task.STEPS`, ...), and a step writes the
+        # (step count, episode count, done, flags per copy: `underact.envs.packed.STEPS`, ...), and a step writes the
         # new one into the other: no allocation for it per step.
         self._sets = [(np.empty((4, num_envs)), np.zeros((4, num_envs), np.int64)) for _ in range(2)]
         self._x, self._counts = self._sets[0]
@@ -129,11 +132,6 @@ class UnderactVectorEnv(VectorEnv):
     def state(self) -> np.ndarray:
         """States (N, 4) float64: q then v per copy."""
         return np.ascontiguousarray(self._x.T)
-
-    @property
-    def system(self) -> Task:
-        """The task, under its former name (`env.unwrapped.system` keeps working)."""
-        return self.task
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """All copies from the task's start distribution, or from `options["state"]`: (4,) for all or (N, 4)."""
@@ -201,12 +199,12 @@ class UnderactVectorEnv(VectorEnv):
         """Remakes what the compiled step takes besides state, actions and outputs (fixed between resets and
         settings), once, rather than at every step."""
         limit = -1 if self._max_episode_steps is None else self._max_episode_steps
-        self._constants = self.task.batch_constants(self._actuator_gain, limit, self._key)
+        self._constants = self._packed.constants(self._actuator_gain, limit, self._key)
 
     def step(self, actions):
         u = self._actions(actions)
         x, counts = self._sets[self._sets[0][0] is self._x]  # the set that does not hold the current state
-        obs, reward, terminated, truncated, flagged = self.task.run_batch(
+        obs, reward, terminated, truncated, flagged = self._packed.run(
             self._constants, self._x, self._counts, u, x, counts
         )
         if flagged:
@@ -238,67 +236,22 @@ class UnderactVectorEnv(VectorEnv):
 
 
 class AcrobotVectorEnv(UnderactVectorEnv):
-    """N acrobots; arguments and semantics as `underact.envs.AcrobotEnv` (analytic backend)."""
+    """N acrobots; arguments (`AcrobotSettings`) and semantics as `underact.envs.AcrobotEnv` (analytic backend)."""
 
-    def __init__(
-        self,
-        num_envs: int = 1,
-        task: str = "swingup",
-        max_episode_steps: int | None = 500,
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        fall_angle: float = 1.0,
-        reset_noise: float = 0.05,
-        max_speed: float = MAX_SPEED,
-        width: int = 64,
-        height: int = 64,
-        **params: float,
-    ):
-        env_task = AcrobotTask(
-            make_params(AcrobotParams, params, per_copy=True), task, fall_angle, reset_noise, max_speed
-        )
-        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+    Settings = AcrobotSettings
 
 
 class CartPoleVectorEnv(UnderactVectorEnv):
-    """N cart-poles; arguments and semantics as `underact.envs.CartPoleEnv` (analytic backend)."""
+    """N cart-poles; arguments (`CartPoleSettings`) and semantics as `underact.envs.CartPoleEnv` (analytic
+    backend)."""
 
-    def __init__(
-        self,
-        num_envs: int = 1,
-        task: str = "swingup",
-        max_episode_steps: int | None = 500,
-        backend: str = "analytic",
-        render_mode: str | None = None,
-        actuator_gain: float = 1.0,
-        fall_angle: float = 0.2,
-        reset_noise: float = 0.05,
-        max_speed: float = MAX_SPEED,
-        x_limit: float = 2.4,
-        width: int = 64,
-        height: int = 64,
-        follow: float | None = None,
-        **params: float,
-    ):
-        env_task = CartPoleTask(
-            make_params(CartPoleParams, params, per_copy=True),
-            task,
-            fall_angle,
-            reset_noise,
-            max_speed,
-            x_limit,
-            follow,
-        )
-        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+    Settings = CartPoleSettings
 
 
 class SystemVectorEnv(UnderactVectorEnv):
     """N copies of any system with tasks, made from its record alone; arguments and semantics as
     `underact.envs.base.SystemEnv` (analytic backend), each physical parameter (but u_limit) also one per copy."""
 
-    def __init__(self, system: str, num_envs: int = 1, task: str = "swingup", max_episode_steps: int | None = 500,
-                 backend: str = "analytic", render_mode: str | None = None, actuator_gain: float = 1.0,
-                 width: int = 64, height: int = 64, **options: float):
-        env_task = system_task(system, task, options)[0]
-        super().__init__(env_task, num_envs, max_episode_steps, render_mode, actuator_gain, width, height, backend)
+    def __init__(self, system: str, num_envs: int = 1, task: str | None = None,
+                 max_episode_steps: int | None = 500, **options):
+        self._setup(system_settings(system_record(system)), num_envs, task, max_episode_steps, options)

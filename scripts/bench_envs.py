@@ -32,6 +32,7 @@ import numba
 import numpy as np
 
 import underact.envs  # noqa: F401 - registers the ids
+from underact.envs import packed
 from underact.files import atomic_write, output_problem
 
 #: Untimed steps at the start of every timing (see `timed`).
@@ -90,12 +91,25 @@ def single(env_id: str, steps: int, seed: int):
     return timed(step, steps, 1)
 
 
+class NumpyPackedStep(packed.PackedStep):
+    """`PackedStep.run` through the plain-numpy oracle (`underact.envs.packed.numpy_step`): the numpy path."""
+
+    def run(self, constants: packed.BatchConstants, x, counts, u, out, counts_out, threads=None) -> tuple:
+        c, done = constants, counts[packed.DONE] != 0
+        steps, episodes = counts[packed.STEPS], counts[packed.EPISODES]
+        state = packed.numpy_step(self.task, x, u, c.gain, done, steps, c.max_steps, c.key, episodes, c.limit)
+        out[...] = state[0]
+        counts_out[packed.STEPS], counts_out[packed.DONE] = state[5], state[6]
+        counts_out[packed.EPISODES], counts_out[packed.FLAGS] = state[7], state[8]
+        return (*state[1:5], state[9])
+
+
 def vector_env(env_id: str, n: int, numpy_path: bool = False) -> gym.vector.VectorEnv:
     """Our (or Gymnasium's) native vector env; `numpy_path`: ours stepped by the plain-numpy oracle instead."""
     vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point")
     if numpy_path:
-        task = vec.unwrapped.task
-        task.run_batch = task.numpy_run_batch  # what the vector env's step calls
+        env = vec.unwrapped
+        env._packed = NumpyPackedStep(env.task)  # what the vector env's step calls
     return vec
 
 
@@ -109,8 +123,9 @@ def vector(env_id: str, n: int, steps: int, seed: int, numpy_path: bool = False)
 
 
 def kernel(env_id: str, n: int, steps: int, seed: int):
-    """The compiled step alone (`Task.step_packed` on a fixed batch mid-episode, no Python around it): how far the
-    kernel itself scales with cores, apart from the environment's per-step Python."""
+    """The compiled step alone (`underact.envs.packed.PackedStep.run` on a fixed batch mid-episode, its constants
+    made once, no Python around it): how far the kernel itself scales with cores, apart from the environment's
+    per-step Python."""
     vec = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point")
     vec.reset(seed=seed)
     vec.action_space.seed(seed)
@@ -119,8 +134,10 @@ def kernel(env_id: str, n: int, steps: int, seed: int):
         vec.step(actions)
     env = vec.unwrapped
     out, counts_out = np.empty_like(env._x), np.empty_like(env._counts)
-    args = (env._x, env._counts, env._actions(actions), env.actuator_gain, 500, env._key, out, counts_out)
-    return timed(lambda: env.task.step_packed(*args), steps, n)
+    step = packed.PackedStep(env.task)
+    constants = step.constants(env.actuator_gain, 500, env._key)
+    args = (constants, env._x, env._counts, env._actions(actions), out, counts_out)
+    return timed(lambda: step.run(*args), steps, n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 "continuous forces and trigonometric features; Gymnasium's `CartPole-v1` takes one explicit Euler "
                 "step with discrete ±10 N actions.",
                 "The compiled path fuses RK4 on the closed form, the observation and the reward of every copy in one "
-                "numba kernel (`underact.envs.cartpole.compiled_batch`, ...); the plain-numpy path is its test "
+                "numba kernel (`underact.envs.packed.fused_kernels`' `batch`); the plain-numpy path is its test "
                 "oracle (`underact.simulate.rk4.Kernel.numpy`).",
             ],
         }

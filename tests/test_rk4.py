@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import underact.envs  # noqa: F401 - registers the ids
+from tests._adapters import step_all, step_batch, step_one
 from underact import load
+from underact.envs.packed import counter_uniform, numpy_step
 from underact.plants.analytic import acrobot_vdot, cartpole_vdot
 from underact.simulate.rk4 import rk4_components, rk4_step
 
@@ -24,7 +26,7 @@ def test_compiled_batch_matches_the_numpy_oracle(env_id, per_copy):
     kwargs = {("m1" if "Acrobot" in env_id else "mp"): np.linspace(0.5, 2.0, n)} if per_copy else {}
     system = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", **kwargs).unwrapped.task
     x, u = _states(n), np.random.default_rng(1).uniform(-20, 20, n)
-    nxt, obs, reward, terminated = system.step_all(x, u)
+    nxt, obs, reward, terminated = step_all(system, x, u)
     oracle = system.kernel.numpy(x, u)
     np.testing.assert_allclose(nxt, oracle, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(obs, system.observe(oracle), rtol=1e-6, atol=1e-6)
@@ -36,7 +38,7 @@ def test_compiled_batch_matches_the_numpy_oracle(env_id, per_copy):
 def test_thread_counts_give_bitwise_equal_batches(env_id):
     system = gym.make_vec(env_id, num_envs=1, vectorization_mode="vector_entry_point").unwrapped.task
     x, u = _states(4096, 2), np.random.default_rng(3).uniform(-20, 20, 4096)
-    one, two = system.step_all(x, u, threads=1), system.step_all(x, u, threads=2)
+    one, two = step_all(system, x, u, threads=1), step_all(system, x, u, threads=2)
     for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -45,9 +47,9 @@ def test_thread_counts_give_bitwise_equal_batches(env_id):
 def test_single_step_equals_the_batch(env_id):
     system = gym.make(env_id).unwrapped.task
     x, u = _states(5, 4), np.linspace(-5, 5, 5)
-    nxt, obs, reward, terminated = system.step_all(x, u)
+    nxt, obs, reward, terminated = step_all(system, x, u)
     for i in range(5):
-        xi, oi, ri, ti = system.step_one(x[i], float(u[i]))
+        xi, oi, ri, ti = step_one(system, x[i], float(u[i]))
         np.testing.assert_array_equal(xi, nxt[i])
         np.testing.assert_array_equal(oi, obs[i])
         assert (ri, ti) == (reward[i], terminated[i])
@@ -92,8 +94,8 @@ def test_the_whole_compiled_vector_step_matches_its_numpy_oracle(env_id):
     steps = rng.integers(0, 500, n)
     gain = rng.uniform(0.0, 1.5, n)
     key, episodes = 12345, rng.integers(0, 1000, n)
-    compiled = task.step_batch(x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
-    oracle = task.numpy_batch(x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
+    compiled = step_batch(task, x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
+    oracle = numpy_step(task, x, u.astype(np.float32), gain, done, steps, 500, key, episodes)
     live = ~done & np.isfinite(u[:, 0])
     live[9] = False  # a 1e12 rad angle: beyond the polynomial sine's exact range (and flagged)
     np.testing.assert_allclose(compiled[0][:, live], oracle[0][:, live], rtol=1e-12, atol=1e-12)
@@ -124,8 +126,8 @@ def test_cartpole_balance_falls_exactly_when_the_wrapped_angle_exceeds_fall_angl
     wrapped = np.abs((theta - np.pi + np.pi) % (2 * np.pi) - np.pi)
     keep = np.abs(wrapped - task.fall_angle) > 1e-9
     x = np.stack([np.zeros_like(theta), theta, np.zeros_like(theta), np.zeros_like(theta)], 1)[keep]
-    terminated = task.step_all(x, np.zeros(len(x)), threads=threads)[3]
-    after = task.step_all(x, np.zeros(len(x)), threads=threads)[0][:, 1]  # where the step ended
+    terminated = step_all(task, x, np.zeros(len(x)), threads=threads)[3]
+    after = step_all(task, x, np.zeros(len(x)), threads=threads)[0][:, 1]  # where the step ended
     wrapped_after = np.abs((after - np.pi + np.pi) % (2 * np.pi) - np.pi)
     np.testing.assert_array_equal(terminated, wrapped_after > task.fall_angle)
 
@@ -133,8 +135,6 @@ def test_cartpole_balance_falls_exactly_when_the_wrapped_angle_exceeds_fall_angl
 def test_restart_noise_is_uniform_and_independent_of_copy_and_episode():
     """counter_uniform (the in-kernel start-state noise): moments and correlations of U(0, 1), for copy/episode
     neighbours too, compiled equal to numpy bit for bit."""
-    from underact.envs.task import counter_uniform
-
     copies, episodes = np.meshgrid(np.arange(2000, dtype=np.uint64), np.arange(50, dtype=np.uint64))
     u = counter_uniform(np.uint64(7), copies, episodes, np.uint64(1))
     assert 0.0 <= u.min() and u.max() < 1.0

@@ -151,7 +151,7 @@ def test_encoded_observations_feed_the_population_evaluator():
     spec = EncodedEnvSpec("underact/CartPoleBalance-v0", wrap=wrap)
     env = spec.make(4)
     obs, _ = env.reset(seed=0)
-    full = env.unwrapped.system.observe(env.unwrapped.state)  # x, cos, sin, xdot, thetadot
+    full = env.unwrapped.task.observe(env.unwrapped.state)  # x, cos, sin, xdot, thetadot
     np.testing.assert_allclose(obs, 2.0 * full[:, :3], rtol=1e-6)
     bad = VectorEncodedObservation(gym.make_vec("underact/CartPoleBalance-v0", 2, "vector_entry_point"), np.ravel, 5)
     with pytest.raises(ValueError, match=r"\[num_envs, feature_dim\] = \[2, 5\]"):

@@ -45,7 +45,7 @@ def test_follow_camera_centres_the_cart_and_scales_the_pole():
         height=64,
         follow=FOLLOW,
     )
-    system = env.unwrapped.system
+    system = env.unwrapped.task
     env.close()
     states = np.array(
         [[0.0, np.pi, 0.0, 0.0], [0.9, np.pi, 0.0, 0.0], [0.0, np.pi + 0.2, 0.0, 0.0], [0.1, np.pi, 0.0, 0.0]]
@@ -153,7 +153,7 @@ def test_train_with_encoder_writes_resumes_and_evaluates(tmp_path, supcon_file, 
     frames = render_episode(config, load_genome(out), seed=0)
     env = make_env_spec(config).make(1)
     env.reset(seed=derived_seed(0, EVAL_KEY, 1))
-    scene = env.unwrapped.system.render(env.unwrapped.state, 320, 160, fixed_camera=True)[0]
+    scene = env.unwrapped.task.render(env.unwrapped.state, 320, 160, fixed_camera=True)[0]
     seen = env.unwrapped.frames()[0]
     env.close()
     assert frames[0].shape == (160, 320 + 6 + 10 * SIZE, 3)

@@ -10,6 +10,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import underact.envs
+from underact.envs.packed import numpy_step
 from underact.envs.vector import UnderactVectorEnv
 
 IDS = list(underact.envs.ENV_IDS)
@@ -197,7 +198,7 @@ def test_what_a_step_hands_out_is_never_overwritten_by_later_steps():
     # The alternating state still steps as the plain-numpy oracle does from the same state.
     env, u = vec.unwrapped, np.full((8, 1), 0.25)
     x, counts = env._x.copy(), env._counts.copy()
-    expected = env.task.numpy_batch(x, u, env.actuator_gain, counts[2] != 0, counts[0], 5, env._key, counts[1])
+    expected = numpy_step(env.task, x, u, env.actuator_gain, counts[2] != 0, counts[0], 5, env._key, counts[1])
     vec.step(u)
     np.testing.assert_allclose(env._x, expected[0], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(env._counts[0], expected[5])

@@ -4,7 +4,7 @@
   number of coordinates). `rk4_rollout`, the Drake stepper and the environments' plain-numpy batched path use it.
 - `rk4_components`: the same Butcher tableau written on the four state components (q1, q2, v1, v2) of a two-DoF
   built-in, registered with numba so compiled kernels inline it around a system's closed form
-  (`underact.systems`). The environments' kernels (`underact.envs.task.system_kernels`) run it
+  (`underact.systems`). The environments' kernels (`underact.envs.packed.system_kernels`) run it
   over a batch with `prange` (each copy computed alone, so results are bitwise the same for any thread count)
   and for one state. `Kernel.numpy` is their plain-numpy oracle; `tests/test_rk4.py` checks they agree to 1e-12.
 
@@ -136,8 +136,8 @@ class Kernel:
     """Fixed-step RK4 of one two-DoF built-in: `substeps` steps of dt / substeps per call, the force held.
 
     `params` may hold one value per copy (arrays of length N); the closed form's constants are computed once here,
-    as floats or arrays (`constants`, for numpy) and as a table (`table`, for the compiled steps, which each
-    system's environment module fuses with its observation and reward: `underact.envs.acrobot.compiled_batch`).
+    as floats or arrays (`constants`, for numpy) and as a table (`table`, for the compiled steps, which the
+    environments fuse with their observation and reward: `underact.envs.packed.system_kernels`).
     """
 
     def __init__(self, system: str, params, dt: float, substeps: int):
