@@ -27,6 +27,10 @@ def test_messages_collects_mujocos_warnings_and_writes_no_log(tmp_path, monkeypa
     assert model.nv == 1
     assert len(sink) == 1 and sink[0].startswith("MuJoCo: ") and "settotalmass" in sink[0] and "\n" not in sink[0]
     assert mujoco_engine.mujoco.get_mju_user_warning() is before  # the previous hook is back
+    compiled: list[str] = []
+    with mujoco_engine.messages(compiled):  # MjSpec.compile says it as a Python warning: collected the same
+        mujoco_engine.compile_spec(mujoco_engine.spec_string(WARNS, "warns"), "warns")
+    assert len(compiled) == 1 and compiled[0].startswith("MuJoCo: ") and "settotalmass" in compiled[0]
     with pytest.warns(RuntimeWarning, match="^MuJoCo: .*settotalmass"):  # outside: the default, a Python warning
         mujoco_engine.load_string(WARNS, "warns")
     assert not (tmp_path / "MUJOCO_LOG.TXT").exists()

@@ -60,11 +60,9 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     vet_parsed(root, path)  # missing files are left to MuJoCo, whose refusal is a warning below
     try:
         found = _from_engine(path, warnings)
-    except UnderactError as exc:  # MuJoCo's refusal, one line naming the file (`underact.engines.mujoco`)
-        warnings.append(f"{exc}; actuation read from the XML alone")
-        found = _from_xml(root, path, warnings)
-    except Exception as exc:  # any other engine failure (mujoco.FatalError, ...) falls back to the XML too
-        warnings.append(f"MuJoCo refused the file ({one_line(exc)}); actuation read from the XML alone")
+    except Exception as exc:  # any engine failure (its refusal, mujoco.FatalError, ...) falls back to the XML
+        refusal = str(exc) if isinstance(exc, UnderactError) else f"{path.name}: MuJoCo failed: {one_line(exc)}"
+        warnings.append(f"{refusal}; actuation read from the XML alone")
         found = _from_xml(root, path, warnings)
     if found.contact_only:
         shown = ", ".join(found.contact_only[:3]) + (", ..." if len(found.contact_only) > 3 else "")

@@ -39,13 +39,26 @@ mujoco.set_mju_user_warning(_warn)  # else MuJoCo appends to MUJOCO_LOG.TXT in t
 
 @contextmanager
 def messages(sink: list[str]) -> Iterator[list[str]]:
-    """MuJoCo's warnings while the block runs, appended to `sink` ("MuJoCo: …", one line each) instead of warned."""
+    """MuJoCo's warnings while the block runs, appended to `sink` ("MuJoCo: …", one line each) instead of warned:
+    its log (the hook) and the Python warnings its bindings raise where this module compiles (`MjSpec.compile`).
+    The previous hook is put back; other Python warnings go on."""
     previous = mujoco.get_mju_user_warning()
-    mujoco.set_mju_user_warning(lambda message: sink.append(" ".join(f"MuJoCo: {message}".split())))
+    mujoco.set_mju_user_warning(lambda message: sink.append(_line(message)))
     try:
-        yield sink
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield sink
     finally:
         mujoco.set_mju_user_warning(previous)
+    for w in caught:
+        if w.filename == __file__:
+            sink.append(_line(str(w.message)))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _line(message: str) -> str:
+    return " ".join(f"MuJoCo: {message}".split())
 
 
 def engine_message(exc: Exception) -> str:
