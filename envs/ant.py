@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import gymnasium
-import mujoco
 import numpy as np
 from gymnasium.envs.mujoco.ant_v5 import AntEnv
 from gymnasium.envs.mujoco.mujoco_env import expand_model_path
@@ -26,6 +25,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from underact.engines.mujoco import compile_spec, mujoco, spec_file
 from underact.envs.vector import check_time_limit, next_step_flags
 
 ENV_ID = "underact/AntDamaged-v0"
@@ -120,7 +120,7 @@ def ant_model(damage: str | None = None, stump: float = 0.5, motor_gain: float =
     if damage is None:
         stump = 1.0
     check_damage(damage, stump, motor_gain)
-    spec = mujoco.MjSpec.from_file(expand_model_path(ANT_XML))
+    spec = spec_file(expand_model_path(ANT_XML), ANT_XML)
     if damage is not None:
         hip, ankle, geom_name = LEGS[damage]
         geom = spec.geom(geom_name)
@@ -129,7 +129,7 @@ def ant_model(damage: str | None = None, stump: float = 0.5, motor_gain: float =
         for actuator in spec.actuators:
             if actuator.target in (hip, ankle):
                 actuator.gear[0] *= motor_gain
-    return spec.compile()
+    return compile_spec(spec, ANT_XML)
 
 
 def _observe(qpos: np.ndarray, qvel: np.ndarray, cfrc_ext: np.ndarray | None) -> np.ndarray:

@@ -391,7 +391,8 @@ def test_mjcf_falls_back_to_xml_when_mujoco_refuses(tmp_path):
         .replace("<worldbody>", '<asset><mesh name="missing" file="nowhere.stl"/></asset><worldbody>')
     )
     desc = parse_description(write(tmp_path, "m.xml", text))
-    assert any("MuJoCo refused the file" in w for w in desc.warnings)
+    assert any(w.startswith("m.xml: MuJoCo could not load the model: ") and w.endswith("read from the XML alone")
+               for w in desc.warnings)
     assert (desc.dof, desc.actuated, desc.unactuated_joints) == (3, 2, ["joint2"])
     tendon = mjcf_chain(3, [], tendon=True).replace(
         "<worldbody>", '<asset><mesh name="m" file="no.stl"/></asset><worldbody>'
@@ -415,7 +416,7 @@ def test_mjcf_joint_equality_is_a_mimic(tmp_path, refuse):
     if refuse:  # the XML-only reader must agree with MuJoCo's
         text = _refused_by_mujoco(text)
     desc = parse_description(write(tmp_path, "eq.xml", text))
-    assert any("MuJoCo refused" in w for w in desc.warnings) == refuse
+    assert any("MuJoCo could not load the model" in w for w in desc.warnings) == refuse
     assert (desc.dof, desc.actuated, desc.actuated_joints) == (2, 2, ["joint1", "joint2"])
     assert "equality 'gear' couples joint3 to joint2: counted as dependent (dof 3 -> 2)" in desc.warnings
     locked = parse_description(write(tmp_path, "lock.xml", text.replace(' joint2="joint2"', "")))
@@ -480,7 +481,7 @@ def test_adhesion_acts_only_through_contact_and_is_not_counted(tmp_path, refuse)
             text = text.replace("<worldbody>", '<asset><mesh name="m" file="no.stl"/></asset><worldbody>')
             text = text.replace('<geom size="0.05"', '<geom type="mesh" mesh="m"/><geom size="0.05"', 1)
         desc = parse_description(write(tmp_path, f"sticky{floor}.xml", text))
-        assert any("MuJoCo refused" in w for w in desc.warnings) == refuse
+        assert any("MuJoCo could not load the model" in w for w in desc.warnings) == refuse
         assert "1 actuator(s) act only through contact (adhesion, body transmission): not counted ('stick')" in (
             desc.warnings
         )
@@ -549,7 +550,7 @@ def test_mjcf_fallback_follows_includes_and_default_classes(tmp_path):
         '<actuator><motor joint="x"/></actuator></mujoco>'
     )
     desc = parse_description(write(tmp_path, "cartpole.xml", main))
-    assert any("MuJoCo refused" in w for w in desc.warnings)
+    assert any("MuJoCo could not load the model" in w for w in desc.warnings)
     assert [(j.name, j.type) for j in desc.joints] == [("x", "slide"), ("tilt", "hinge")]
     assert (desc.dof, desc.actuated, desc.unactuated_joints) == (2, 1, ["tilt"])
     write(tmp_path, "robot_body.xml", '<mujoco><include file="cartpole.xml"/></mujoco>')

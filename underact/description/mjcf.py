@@ -28,7 +28,7 @@ from underact.description.actuation import Actuator
 from underact.description.model import BASE, Description, Joint, assemble, sparse_rank
 from underact.description.references import mjcf_include_candidates, vet_parsed
 from underact.description.xml import DescriptionError, IncludeBudget
-from underact.errors import one_line
+from underact.errors import UnderactError, one_line
 from underact.plants.base import FLOATING_VELOCITY_ORDER
 
 #: MuJoCo's free-joint velocity k (linear first) is the floating base's coordinate `_FREE_TO_FLOATING[k]`.
@@ -60,8 +60,9 @@ def read_mjcf(root: ET.Element, path: Path, base_mode: str, actuation_mode: str)
     vet_parsed(root, path)  # missing files are left to MuJoCo, whose refusal is a warning below
     try:
         found = _from_engine(path, warnings)
-    except Exception as exc:  # any engine failure (ValueError, mujoco.FatalError, ...) falls back to the XML
-        warnings.append(f"MuJoCo refused the file ({one_line(exc)}); actuation read from the XML alone")
+    except Exception as exc:  # any engine failure (its refusal, mujoco.FatalError, ...) falls back to the XML
+        refusal = str(exc) if isinstance(exc, UnderactError) else f"{path.name}: MuJoCo failed: {one_line(exc)}"
+        warnings.append(f"{refusal}; actuation read from the XML alone")
         found = _from_xml(root, path, warnings)
     if found.contact_only:
         shown = ", ".join(found.contact_only[:3]) + (", ..." if len(found.contact_only) > 3 else "")
@@ -123,19 +124,14 @@ class Found:
 
 
 def _from_engine(path: Path, warnings: list[str]) -> Found:
-    """Compiles with MuJoCo, its warnings going to `warnings` (else it writes MUJOCO_LOG.TXT in the cwd)."""
-    import mujoco
+    """Compiles with MuJoCo (`underact.engines.mujoco`), its warnings going to `warnings`."""
+    from underact.engines import mujoco as engine
 
-    previous = mujoco.get_mju_user_warning()
-    mujoco.set_mju_user_warning(lambda message: warnings.append(f"MuJoCo: {message.strip()}"))
-    try:
-        return _compile(mujoco, path, warnings)
-    finally:
-        mujoco.set_mju_user_warning(previous)
+    with engine.messages(warnings):
+        return _compile(engine.mujoco, engine.load_file(path, path.name), warnings)
 
 
-def _compile(mujoco, path: Path, warnings: list[str]) -> Found:
-    model = mujoco.MjModel.from_xml_path(str(path))
+def _compile(mujoco, model, warnings: list[str]) -> Found:
     data = mujoco.MjData(model)
     body_names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) or f"body{b}" for b in range(model.nbody)]
     kinds = {0: "free", 1: "ball", 2: "slide", 3: "hinge"}

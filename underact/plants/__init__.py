@@ -7,7 +7,7 @@ only when a plant of theirs is asked for.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -75,26 +75,21 @@ def load(
     if backend == "analytic":
         raise UnderactError(f"{path}: the analytic backend has built-in models only; use drake or mujoco")
     messages: list[str] = []
-    with _mujoco_messages(messages):
+    with _engine_messages(backend, messages):
         plant = _load_file(path, kind, backend, base, actuation, strict)
     plant.parser_messages = [*getattr(plant, "parser_messages", ()), *messages]  # Drake's: `load_models`
     return plant
 
 
-@contextmanager
-def _mujoco_messages(messages: list[str]):
-    """Collects MuJoCo's warnings while loading (`RuntimeWarning`s "MuJoCo: ...") instead of letting them reach
-    stderr. Drake's parser messages are collected where Drake reads a model (`underact.plants.drake.load_models`)."""
-    import warnings
+def _engine_messages(backend: str, messages: list[str]) -> AbstractContextManager:
+    """MuJoCo's warnings while loading, collected into `messages` (`underact.engines.mujoco.messages`) instead of
+    reaching stderr. Drake's parser messages are collected where Drake reads a model
+    (`underact.engines.drake.load_models`)."""
+    if backend != "mujoco":
+        return nullcontext()
+    from underact.engines.mujoco import messages as collect
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    for w in caught:  # MuJoCo's own (its compiler's, and its log turned into RuntimeWarnings); others go on
-        if str(w.message).startswith("MuJoCo:") or "mujoco" in Path(w.filename).as_posix():
-            messages.append(" ".join(str(w.message).split()))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return collect(messages)
 
 
 def _load_builtin(name: str, backend: str, params: dict) -> Plant:
@@ -167,7 +162,8 @@ def _drake_file(path: Path, text: str, kind: str, base: str, desc, strict: bool)
     and tendons) as columns of B from the description, said in one warning."""
     import xml.etree.ElementTree as ET
 
-    from underact.plants.drake import DrakePlant, drake_urdf
+    from underact.engines.drake import drake_urdf
+    from underact.plants.drake import DrakePlant
     from underact.plants.files import mjcf_gears, mjcf_joint_armature
 
     if kind == "urdf":  # unloadable meshes dropped, unnamed joints named: Drake would refuse the whole file

@@ -8,7 +8,7 @@ examples. Inertials are explicit so MuJoCo does not infer mass from geoms.
 
 from __future__ import annotations
 
-import mujoco
+from underact.engines.mujoco import mujoco
 
 TINY = 1e-12  # a point mass's rotational inertia; MuJoCo requires positive values
 BLUE, RED = [0.2, 0.4, 0.8, 1.0], [0.8, 0.3, 0.2, 1.0]

@@ -1,37 +1,37 @@
 """Drake backend: a continuous-time `MultibodyPlant` parsed from URDF, SDF or MJCF.
 
 Cv = `CalcBiasTerm`, τg = `CalcGravityGeneralizedForces`, B = `MakeActuationMatrix`; joint damping is read from
-the joints (`default_damping_vector`) and returned by `damping(v)`, never folded into Cv. pydrake is imported
-here only, and lazily by `underact.load`.
+the joints (`default_damping_vector`) and returned by `damping(v)`, never folded into Cv. This module is imported
+lazily by `underact.load`.
 
-This module also owns how Drake reads a model, for the plants and for `underact view` alike: `load_models` parses
-into a given `MultibodyPlant` (the base mode applied, finalized, every failure one line) and returns what Drake's
-parser said (its Python logger `drake`, collected by `drake_messages`); `drake_urdf` is the URDF Drake is given.
+How Drake reads a model (`load_models`, `drake_urdf`, what its parser says: `drake_messages`) belongs to
+`underact.engines.drake`, which `underact view` uses too; those names are importable from here as well.
 """
 
 from __future__ import annotations
 
-import logging
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from pydrake.multibody.parsing import Parser
-from pydrake.multibody.plant import MultibodyPlant
-from pydrake.multibody.tree import BodyIndex, JointActuatorIndex, JointIndex
 
+from underact.engines.drake import (
+    ExtractGradient,
+    InitializeAutoDiff,
+    JointActuatorIndex,
+    JointIndex,
+    MultibodyPlant,
+    drake_examples_dir,
+    drake_log_level,
+    drake_messages,
+    drake_urdf,
+    load_models,
+)
 from underact.errors import UnderactError, one_line
 from underact.plants.base import Plant
 from underact.terms import ManipulatorTerms
 
-
-def drake_examples_dir() -> Path:
-    """The example models that ship inside the drake wheel (no download needed)."""
-    import pydrake
-
-    return Path(pydrake.__file__).parent / "share" / "drake" / "examples"
+__all__ = ["DrakePlant", "drake_examples_dir", "drake_log_level", "drake_messages", "drake_urdf", "load_models",
+           "shipped_builtin"]
 
 
 def __getattr__(name: str):
@@ -68,79 +68,6 @@ def _coordinate_names(plant: MultibodyPlant) -> tuple[list[str], list[str]]:
     return positions, velocities
 
 
-@contextmanager
-def drake_messages(messages: list[str]) -> Iterator[None]:
-    """What Drake logs at WARNING and above while the block runs (Python logging, logger `drake`), appended to
-    `messages` one line each instead of reaching stderr."""
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(" ".join(record.getMessage().split()))
-
-    logger = logging.getLogger("drake")
-    handler, propagate = Collect(logging.WARNING), logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
-@contextmanager
-def drake_log_level(level: int) -> Iterator[None]:
-    """Drake's log messages below `level` dropped while the block runs (Meshcat's INFO notes, say)."""
-    logger = logging.getLogger("drake")
-    previous = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
-
-
-def load_models(plant: MultibodyPlant, add_models, label: str, base: str = "auto", prepare=None) -> list[str]:
-    """Parses into `plant` (`add_models(parser)`), applies the base mode, calls `prepare(plant)` (e.g. to add
-    actuators), finalizes; returns what Drake's parser said (`drake_messages`). Every Drake failure is one line
-    naming `label`.
-
-    pydrake raises `SystemExit` for failed internal checks; it is caught here so it cannot end a caller."""
-    messages: list[str] = []
-    try:
-        with drake_messages(messages):
-            add_models(Parser(plant))
-            if base == "fixed":
-                for body in _free_bodies(plant):
-                    plant.WeldFrames(plant.world_frame(), body.body_frame())
-            if prepare is not None:
-                prepare(plant)
-            plant.Finalize()
-    except (Exception, SystemExit) as exc:  # Drake raises RuntimeError/ValueError/SystemExit, multi-line
-        raise UnderactError(f"{label}: Drake could not load the model: {one_line(exc)}") from None
-    return messages
-
-
-def drake_urdf(root: ET.Element, label: str, base: str, strict: bool) -> tuple[ET.Element, list[str]]:
-    """The URDF Drake is given, from `engine_urdf`'s tree `root`: the base mode ("floating" frees a root bolted to
-    the world), a massless link that moves given a tiny mass, an invalid inertia repaired (`strict` refuses it),
-    transmissions removed (the actuation model makes the actuators); returns it and a warning for each change."""
-    from underact.plants.files import (
-        MIN_MASS,
-        massless_with_inertia,
-        repair_inertias,
-        strip_transmissions,
-        urdf_with_base,
-    )
-
-    if base == "floating":
-        root = urdf_with_base(ET.tostring(root, encoding="unicode"), label, base)[0]
-    warnings = massless_with_inertia(root, MIN_MASS)
-    warnings += repair_inertias(root, label, strict)
-    strip_transmissions(root)
-    return root, warnings
-
-
 def _build(add_models, label: str, base: str = "auto", prepare=None) -> tuple[MultibodyPlant, list[str]]:
     """A new continuous-time plant from `load_models`, and what Drake's parser said; a massless floating base is
     refused."""
@@ -148,13 +75,6 @@ def _build(add_models, label: str, base: str = "auto", prepare=None) -> tuple[Mu
     messages = load_models(plant, add_models, label, base, prepare)
     _refuse_massless_bases(plant, label)
     return plant, messages
-
-
-def _free_bodies(plant: MultibodyPlant) -> list:
-    """Bodies no joint moves (before Finalize): each would become a floating base."""
-    children = {plant.get_joint(JointIndex(i)).child_body().index() for i in range(plant.num_joints())}
-    bodies = [plant.get_body(BodyIndex(i)) for i in range(1, plant.num_bodies())]
-    return [b for b in bodies if b.index() not in children]
 
 
 def _refuse_massless_bases(plant: MultibodyPlant, label: str) -> None:
@@ -300,8 +220,6 @@ class DrakePlant(Plant):
     def _coriolis(self, q, v):
         """C = ½ ∂(Cv)/∂v by Drake's AutoDiff of `CalcBiasTerm` (exact), plus the free-body term
         (`underact.terms.coriolis_from_bias_derivative`)."""
-        from pydrake.autodiffutils import ExtractGradient, InitializeAutoDiff
-
         from underact.terms import coriolis_from_bias_derivative
 
         plant, context, free = self._autodiff()

@@ -3,16 +3,15 @@
 M from `mj_fullM`; Cv − τg = `qfrc_bias` (RNE with the current velocities), τg = −`qfrc_bias` at zero velocity;
 B = transpose of the dense actuator moment matrix (gears, tendons, sites and slider-cranks included); joint
 damping (`dof_damping`) and armature stay out of Cv: damping is `damping(v)`, armature is part of M, as in
-MuJoCo. Contacts are disabled while computing terms. mujoco is imported here only.
+MuJoCo. Contacts are disabled while computing terms. MuJoCo comes from `underact.engines.mujoco`, which loads and
+compiles the models and turns MuJoCo's warnings into Python warnings (`RuntimeWarning`, "MuJoCo: …") instead of
+lines in a MUJOCO_LOG.TXT in the current directory.
 
 Free joints are presented in the project's one floating-base convention (see `underact.plants.base`): the plant
 takes q = [quaternion, position] and v = [ω in the world, v in the world] and maps them to MuJoCo's
 qpos = [position, quaternion], qvel = [v in the world, ω in the body], v_mj = J v with J = diag(…, [[0, I], [Rᵀ, 0]],
 …). Generalized forces map back by Jᵀ, so the terms returned are M' = Jᵀ M J, Cv' = Jᵀ Cv (J̇ v = −ω_b × ω_b = 0),
 τg' = Jᵀ τg and B' = Jᵀ B. Ball joints keep MuJoCo's own coordinates (quaternion, ω in the body frame).
-
-MuJoCo's warnings become Python warnings (`RuntimeWarning`, "MuJoCo: …") instead of lines in a MUJOCO_LOG.TXT in
-the current directory.
 """
 
 from __future__ import annotations
@@ -21,24 +20,17 @@ import copy
 import warnings
 from pathlib import Path
 
-import mujoco
 import numpy as np
 
 from underact.description.mjcf import authority
-from underact.errors import UnderactError, one_line
+from underact.engines.mujoco import compile_spec, load_string, mujoco, spec_file
+from underact.errors import UnderactError
 from underact.plants.base import FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER, Plant, quat_to_rot
 from underact.terms import ManipulatorTerms
 
 _FREE, _BALL = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_BALL)
 _HINGE = int(mujoco.mjtJoint.mjJNT_HINGE)
 FREE_Q, FREE_V = FLOATING_POSITION_ORDER, FLOATING_VELOCITY_ORDER
-
-
-def _warn(message: str) -> None:
-    warnings.warn(f"MuJoCo: {message.strip()}", RuntimeWarning, stacklevel=2)
-
-
-mujoco.set_mju_user_warning(_warn)  # else MuJoCo appends to MUJOCO_LOG.TXT in the current directory
 
 
 class MujocoPlant(Plant):
@@ -76,11 +68,7 @@ class MujocoPlant(Plant):
 
     @classmethod
     def from_xml_string(cls, text: str, name: str, assets: dict | None = None) -> MujocoPlant:
-        try:
-            model = mujoco.MjModel.from_xml_string(text, assets or {})
-        except ValueError as exc:
-            raise UnderactError(f"{name}: MuJoCo could not load the model: {engine_message(exc)}") from None
-        return cls(model, name)
+        return cls(load_string(text, name, assets), name)
 
     @classmethod
     def from_file(
@@ -89,10 +77,7 @@ class MujocoPlant(Plant):
         """An MJCF file; `base` "fixed" removes top-level free joints, "floating" frees jointless top bodies;
         `actuators` (the actuation model's, when it assumes them) replace the file's."""
         path = Path(path)
-        try:
-            spec = mujoco.MjSpec.from_file(str(path))
-        except ValueError as exc:
-            raise UnderactError(f"{path}: MuJoCo could not load the model: {engine_message(exc)}") from None
+        spec = spec_file(path)
         for body in spec.worldbody.bodies:
             joints = body.joints
             if base == "fixed":
@@ -112,11 +97,7 @@ class MujocoPlant(Plant):
 
     @classmethod
     def from_spec(cls, spec: mujoco.MjSpec, name: str) -> MujocoPlant:
-        try:
-            model = spec.compile()
-        except ValueError as exc:
-            raise UnderactError(f"{name}: MuJoCo could not compile the model: {engine_message(exc)}") from None
-        return cls(model, name)
+        return cls(compile_spec(spec, name), name)
 
     def _moment(self) -> np.ndarray:
         """Dense actuator moment matrix (nu, nv) for the current state."""
@@ -309,7 +290,3 @@ def _coordinate_names(m: mujoco.MjModel) -> tuple[list[str], list[str]]:
             velocities.append(name)
     return positions, velocities
 
-
-def engine_message(exc: Exception) -> str:
-    """MuJoCo's message in one line, without the "Error: " its compiler puts first."""
-    return one_line(exc).removeprefix("Error: ")

@@ -16,11 +16,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import mujoco
 import numpy as np
 
 from underact.description import parse_description
 from underact.description.sanitize import engine_urdf
+from underact.engines.mujoco import mujoco, spec_string
 from underact.errors import UnderactError
 from underact.plants.files import (
     MIN_INERTIA,
@@ -32,7 +32,7 @@ from underact.plants.files import (
     strip_transmissions,
     urdf_with_base,
 )
-from underact.plants.mujoco import MujocoPlant, add_actuators, engine_message
+from underact.plants.mujoco import MujocoPlant, add_actuators
 
 
 def urdf_spec(
@@ -52,10 +52,7 @@ def urdf_spec(
         root.remove(ext)
     ET.SubElement(ET.SubElement(root, "mujoco"), "compiler", fusestatic="false", discardvisual="true",
                   inertiafromgeom="false")
-    try:
-        spec = mujoco.MjSpec.from_string(ET.tostring(root, encoding="unicode"))
-    except ValueError as exc:
-        raise UnderactError(f"{path}: MuJoCo could not read the URDF: {engine_message(exc)}") from None
+    spec = spec_string(ET.tostring(root, encoding="unicode"), str(path), "URDF")
     if floating_root is not None:
         body = spec.body(floating_root)
         _refuse_massless(body, path.name)

@@ -12,10 +12,16 @@ asserts raise) are caught here. Each becomes a `DivergenceError`.
 from __future__ import annotations
 
 import numpy as np
-from pydrake.systems.analysis import ResetIntegratorFromFlags, Simulator
-from pydrake.systems.framework import BasicVector, Context, DiagramBuilder, LeafSystem
-from pydrake.systems.primitives import LogVectorOutput
 
+from underact.engines.drake import (
+    BasicVector,
+    Context,
+    DiagramBuilder,
+    LeafSystem,
+    LogVectorOutput,
+    ResetIntegratorFromFlags,
+    Simulator,
+)
 from underact.errors import SingularMassMatrixError, UnderactError, one_line
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence

@@ -1,54 +1,20 @@
 """MuJoCo: `mj_step` on a copy of the plant's model at a small RK4 timestep, the input held over each step.
 
-`prepare` and `step` are the one place that steps MuJoCo (the environments step through `MujocoStepper`):
-MuJoCo's own reaction to a blow-up, resetting the state and counting a warning, is switched off and its counters are
-read instead, so a divergence raises `DivergenceError` (see `underact.simulate.divergence`) and nothing resets.
+Every step goes through `underact.engines.mujoco`'s `prepare` and `step` (the environments step through
+`MujocoStepper`): MuJoCo's own reaction to a blow-up is switched off there, and a divergence it reports raises
+`DivergenceError` here (see `underact.simulate.divergence`); nothing resets.
 """
 
 from __future__ import annotations
 
 import copy
 
-import mujoco
 import numpy as np
 
+from underact.engines.mujoco import mujoco, prepare, step
 from underact.plants.base import Plant
 from underact.simulate.divergence import OUT_OF_BOUNDS, bounded, divergence
 from underact.simulate.trajectory import Trajectory
-
-#: MuJoCo's divergence warnings (a NaN, infinite or beyond-mjMAXVAL qpos, qvel, qacc or ctrl; MuJoCo zeroes a bad
-#: ctrl on its own), with the name of each.
-_BAD = {
-    int(mujoco.mjtWarning.mjWARN_BADQPOS): "qpos",
-    int(mujoco.mjtWarning.mjWARN_BADQVEL): "qvel",
-    int(mujoco.mjtWarning.mjWARN_BADQACC): "qacc",
-    int(mujoco.mjtWarning.mjWARN_BADCTRL): "ctrl",
-}
-
-
-def prepare(model: mujoco.MjModel, data: mujoco.MjData) -> None:
-    """Turns MuJoCo's automatic reset on divergence off and primes its divergence warning counters.
-
-    MuJoCo prints (and writes MUJOCO_LOG.TXT for) a warning only the first time its counter goes up from zero;
-    starting the counters at one keeps it quiet, and `step` reports each increase as a `DivergenceError`.
-    """
-    model.opt.disableflags |= int(mujoco.mjtDisableBit.mjDSBL_AUTORESET)
-    for i in _BAD:
-        data.warning[i].number = max(1, data.warning[i].number)
-
-
-def step(model: mujoco.MjModel, data: mujoco.MjData, n: int = 1) -> str | None:
-    """`n` calls of `mj_step` on a prepared model and data; why the state diverged, or None if it did not."""
-    before = [data.warning[i].number for i in _BAD]
-    for _ in range(n):
-        mujoco.mj_step(model, data)
-    for (i, what), count in zip(_BAD.items(), before, strict=True):
-        if data.warning[i].number != count:
-            index = data.warning[i].lastinfo
-            return f"MuJoCo found a NaN, infinite or huge (> {mujoco.mjMAXVAL:g}) {what}[{index}]"
-    if not bounded(data.qpos, data.qvel):
-        return OUT_OF_BOUNDS
-    return None
 
 
 def simulate_mujoco(

@@ -111,8 +111,7 @@ class AcrobotPlant(TwoDofPlant):
 
 def acrobot_spec(p: AcrobotParams):
     """MuJoCo: shoulder (passive) and elbow (motor) hinges about y; inertias Ic about the centres of mass."""
-    import mujoco
-
+    from underact.engines.mujoco import mujoco
     from underact.plants.builtin_mjcf import RED, capsule, link, motor, new_spec
 
     spec = new_spec("acrobot", p.gravity)

@@ -93,8 +93,7 @@ class CartPolePlant(TwoDofPlant):
 
 def cartpole_spec(p: CartPoleParams):
     """MuJoCo: cart on a slide along x (motor), pole on a passive hinge about −y; point masses."""
-    import mujoco
-
+    from underact.engines.mujoco import mujoco
     from underact.plants.builtin_mjcf import RED, TINY, capsule, link, motor, new_spec
 
     spec = new_spec("cartpole", p.gravity)

@@ -142,8 +142,7 @@ class FurutaPlant(TwoDofPlant):
 def furuta_spec(p: FurutaParams):
     """MuJoCo: the arm on a hinge about z (motor) with its centre at (l1, 0, 0), the pendulum on a hinge about the
     arm's x at (L1, 0, 0) with its centre at (0, 0, −l2); principal inertias in the bodies' frames."""
-    import mujoco
-
+    from underact.engines.mujoco import mujoco
     from underact.plants.builtin_mjcf import RED, motor, new_spec
 
     spec = new_spec("furuta", p.gravity)

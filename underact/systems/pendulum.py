@@ -69,8 +69,7 @@ class PendulumPlant(AnalyticPlant):
 
 def pendulum_spec(p: PendulumParams):
     """MuJoCo: a point mass on a hinge about y with a motor."""
-    import mujoco
-
+    from underact.engines.mujoco import mujoco
     from underact.plants.builtin_mjcf import TINY, capsule, link, motor, new_spec
 
     spec = new_spec("pendulum", p.gravity)

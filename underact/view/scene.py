@@ -54,7 +54,7 @@ class RobotScene:
     @property
     def geometry_count(self) -> int:
         """Visual geometries registered for the robot's links (what Meshcat draws under /drake/visual)."""
-        from pydrake.multibody.tree import BodyIndex
+        from underact.engines.drake import BodyIndex
 
         plant = self.plant
         return sum(len(plant.GetVisualGeometriesForBody(plant.get_body(BodyIndex(i)))) for i in
@@ -86,7 +86,7 @@ def reach_balls(plant, inspector, context) -> list[tuple[np.ndarray, float]]:
     pivot within its parent's ball grown by the parent's own distance pivot → joint and by how far the joint
     translates: a prismatic joint's limits, or its present offset when unbounded (the cart of the cart-pole).
     For the acrobot: one ball about the shoulder, of radius l1 + l2 plus the lower cylinder's overhang."""
-    from pydrake.multibody.tree import BodyIndex, JointIndex
+    from underact.engines.drake import BodyIndex, JointIndex
 
     inbound = {}
     for i in range(plant.num_joints()):
@@ -163,11 +163,15 @@ def build_scene(
     instead of repairing it, as `underact.load` does.
 
     `publish_period`: the visualizer's period, which sets a recording's frame rate (default: Drake's, 1/64 s)."""
-    from pydrake.geometry import Meshcat, MeshcatVisualizer, MeshcatVisualizerParams, Role
-    from pydrake.multibody.plant import AddMultibodyPlantSceneGraph
-    from pydrake.systems.framework import DiagramBuilder
-
-    from underact.plants.drake import drake_log_level
+    from underact.engines.drake import (
+        AddMultibodyPlantSceneGraph,
+        DiagramBuilder,
+        Meshcat,
+        MeshcatVisualizer,
+        MeshcatVisualizerParams,
+        Role,
+        drake_log_level,
+    )
     from underact.plants.files import check_base
 
     check_base(base)
@@ -204,7 +208,7 @@ def shared_meshcat(meshcat_class) -> object:
     Drake's Meshcat must be destroyed on the thread that made it: a page's diagram dropped later by a garbage
     collection in another thread (a thread pool's, Ray's) aborted the whole process. One instance, kept until the
     interpreter exits on its main thread, also keeps a single (unused) server port."""
-    from underact.plants.drake import drake_log_level
+    from underact.engines.drake import drake_log_level
 
     if not _MESHCAT:
         with drake_log_level(logging.WARNING):  # Meshcat announces its (unused) port at INFO
@@ -217,10 +221,10 @@ def shared_meshcat(meshcat_class) -> object:
 
 
 def _add_model(plant, path: Path, kind: str, base: str, obj_dir: Path, strict: bool) -> tuple[list[str], list[str]]:
-    """Parses the vetted file into `plant` as `underact.load` gives it to Drake (`underact.plants.drake`), with
+    """Parses the vetted file into `plant` as `underact.load` gives it to Drake (`underact.engines.drake`), with
     the base mode applied, and finalizes; returns the warnings (stand-ins for meshes, what was repaired) and
     Drake's parser messages. A URDF's STL meshes are converted to OBJ files in `obj_dir`."""
-    from underact.plants.drake import drake_urdf, load_models
+    from underact.engines.drake import drake_urdf, load_models
     from underact.plants.files import read_vetted
 
     read_vetted(path)
@@ -334,7 +338,7 @@ def _rod(xyz: list[float]) -> ET.Element | None:
 def _joint_status(plant, description: Description) -> dict[str, str]:
     """Each movable Drake joint → "actuated" or "passive", by the file's actuation (a mimic joint as its master);
     a joint the description does not name (a floating base) is passive unless Drake gave it an actuator."""
-    from pydrake.multibody.tree import JointActuatorIndex, JointIndex
+    from underact.engines.drake import JointActuatorIndex, JointIndex
 
     actuated = set(description.actuated_joints)
     mimic = {j.name: j.mimic for j in description.joints if j.mimic}
@@ -354,8 +358,7 @@ def _joint_status(plant, description: Description) -> dict[str, str]:
 
 def _colour_links(plant, scene_graph, description: Description) -> dict[str, str]:
     """Recolours every link's illustration geometry by the joint that moves it; returns body name → status."""
-    from pydrake.geometry import IllustrationProperties, Rgba, RoleAssign
-    from pydrake.multibody.tree import BodyIndex, JointIndex
+    from underact.engines.drake import BodyIndex, IllustrationProperties, JointIndex, Rgba, RoleAssign
 
     joint_status = _joint_status(plant, description)
     inbound = {}
