@@ -87,12 +87,8 @@ class UnderactEnv(gym.Env[np.ndarray, np.ndarray]):
         env_task = settings.make_task(params)
         render_mode, actuator_gain = settings.render_mode, settings.actuator_gain
         width, height = settings.width, settings.height
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         if np.ndim(actuator_gain) != 0 or not (np.isfinite(actuator_gain) and actuator_gain >= 0):
             raise ValueError(f"actuator_gain must be a finite number >= 0; got {actuator_gain!r}")
-        if int(width) < 8 or int(height) < 8:
-            raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
         if env_task.copies is not None:
             raise ValueError(
                 "parameters with one value per copy need the vector environment: "

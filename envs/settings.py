@@ -18,6 +18,9 @@ import numpy as np
 
 from underact.systems.base import make_params
 
+#: The largest frame side in pixels (a 4096 × 4096 RGB frame is 48 MB; a vector environment draws one per copy).
+MAX_PIXELS = 4096
+
 
 def setting(default: Any, doc: str) -> Any:
     """A settings field: its default and its one line of documentation."""
@@ -49,8 +52,19 @@ class EnvSettings:
     fall_angle: float = setting(1.0, "balance: how far from upright counts as a fall, in radians (see Episode End).")
     reset_noise: float = setting(0.05, "the half-width of the uniform noise added to each start coordinate.")
     max_speed: float = setting(8 * np.pi, "rad/s: a joint spinning faster ends the episode (both tasks).")
-    width: int = setting(64, 'frame width in pixels for render_mode="rgb_array".')
-    height: int = setting(64, "frame height in pixels.")
+    width: int = setting(64, 'frame width in pixels for render_mode="rgb_array" (8 to 4096).')
+    height: int = setting(64, "frame height in pixels (8 to 4096).")
+
+    def __post_init__(self) -> None:
+        """The arguments' forms that are the same for every environment (the single and the vector one alike)."""
+        if self.render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array'; got {self.render_mode!r}")
+        sides, whole = (self.width, self.height), (int, np.integer)
+        if not all(isinstance(n, whole) and not isinstance(n, bool) and 8 <= n <= MAX_PIXELS for n in sides):
+            raise ValueError(
+                f"width and height must be whole numbers of pixels from 8 to {MAX_PIXELS}; got {self.width!r} x "
+                f"{self.height!r}"
+            )
 
     @classmethod
     def of(cls, task: str | None, options: dict) -> tuple[EnvSettings, dict]:

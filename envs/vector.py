@@ -99,12 +99,8 @@ class UnderactVectorEnv(VectorEnv):
                 "(use vectorization_mode='sync' for drake or mujoco)"
             )
         num_envs = _count(num_envs)
-        if render_mode is not None and render_mode != "rgb_array":
-            raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
         if task.copies not in (None, num_envs):
             raise ValueError(f"per-copy parameters must have num_envs = {num_envs} values; got {task.copies}")
-        if int(width) < 8 or int(height) < 8:
-            raise ValueError(f"width and height must be at least 8 pixels; got {width} x {height}")
         self._packed = PackedStep(task)
         self.task = task
         self.num_envs = num_envs

@@ -273,6 +273,18 @@ def test_bad_arguments_raise_value_errors(kwargs, message):
         underact.envs.AcrobotEnv(**kwargs)
 
 
+@pytest.mark.parametrize("frame", [{"width": "a"}, {"width": 2.5}, {"height": True}, {"width": 4}, {"height": 10**9}])
+def test_frame_sizes_are_whole_pixels_within_bounds_for_single_and_vector_envs(frame):
+    """A frame side is an int from 8 to 4096 in both environments (a billion rows tried to allocate 179 GiB at the
+    first render); refused when the environment is made, before any frame is drawn."""
+    for make in (gym.make, lambda env_id, **kw: gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point", **kw)):
+        with pytest.raises(ValueError, match=r"whole numbers of pixels from 8 to 4096"):
+            make("underact/AcrobotSwingUp-v0", render_mode="rgb_array", **frame)
+    env = gym.make("underact/AcrobotSwingUp-v0", render_mode="rgb_array", width=np.int64(8), height=4096)
+    env.reset(seed=0)
+    assert env.render().shape == (4096, 8, 3)
+
+
 WHITE = [255, 255, 255]
 
 
